@@ -1,92 +1,160 @@
 /**
- * `npm run bench`: training throughput of one SFT step of the default llava model (batch 32,
- * captioning-length text), stock wasm vs the engine's kernel fixes, measured with tinybench.
- * Each variant runs in its own process, since kernels are registered once per process.
- * Writes reports/out/bench/bench.json and prints a table.
+ * `npm run bench` (tinybench): what the CPU engine achieves, in child processes (kernels are
+ * registered once per process, and a fresh process keeps one workload from warming another).
+ *   kernels: the reference SFT step of issue 8 (DESIGN.md's size: batch 32, 64 visual + 12 text
+ *            tokens, d = 64, 4 layers) on stock wasm vs each engine fix;
+ *   models:  per model family and task at the default profile's size: SFT step, PCR step (and
+ *            its ratio to SFT), greedy decoding, achieved matmul GFLOP/s of the SFT step against
+ *            the raw 2D and batched matmul GFLOP/s of the same backend, tensors leaked per step;
+ *   loading: image decoding throughput of the real-dataset loaders (when present).
+ * Writes reports/out/bench/bench.json and prints tables. `npm run bench -- kernels` runs one suite.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { experimentSchema, parseWith } from '../harness/config.js';
-import { encodeText, imagesToTensor, textBatch } from '../harness/batch.js';
-import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { engineInfo, initEngine, tf } from '../harness/engine.js';
-import { crossEntropy } from '../harness/losses.js';
-import { Tokenizer } from '../harness/tokenizer.js';
 import type { WasmFix } from '../harness/wasmKernels.js';
-import { createModel } from '../models/registry.js';
+import { MODELS } from '../models/registry.js';
+import { matmulFlops, timeByKernel } from './bench/profile.js';
+import { benchConfig, decodeAll, makeTrainStep, makeWorkload, pcrHook } from './bench/steps.js';
 
-const VARIANTS: Record<string, { backend: 'wasm' | 'cpu'; fixes: WasmFix[]; note: string }> = {
-  'wasm-stock': {
-    backend: 'wasm',
-    fixes: ['unsorted-segment-sum'],
-    note: 'stock kernels plus the missing UnsortedSegmentSum (training cannot run without it)',
-  },
-  'wasm-transpose': {
-    backend: 'wasm',
-    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul'],
-    note: 'transposed matmuls routed through an explicit transpose',
-  },
+const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
+  'wasm-stock': { fixes: ['unsorted-segment-sum'], note: 'stock kernels plus the missing UnsortedSegmentSum (training cannot run without it)' },
+  'wasm-transpose': { fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul'], note: 'transposed matmuls routed through an explicit transpose' },
   'wasm-native': {
-    backend: 'wasm',
     fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul'],
     note: 'all engine fixes: batched matmul on the native addon (when built)',
   },
 };
+const TASKS = ['caption', 'vqa'] as const;
 
-async function measure(variant: string): Promise<Record<string, unknown>> {
-  const v = VARIANTS[variant];
-  await initEngine({ backend: v.backend, fixes: v.fixes, quiet: true });
-  const exp = parseWith(experimentSchema, {}, 'defaults');
-  const batchSize = exp.sft.batchSize;
-  const ds = generateShapesWorld({ seed: 1, nTrain: batchSize, nVal: 1, nTest: 1 }, 'caption');
-  const tok = Tokenizer.fromTexts(ds.train.flatMap((s) => [s.prompt, ...s.refs]));
-  const maxText = exp.text.captionMaxText;
-  const model = createModel({ family: 'llava', imageSize: exp.data.imageSize, ...exp.model, vocabSize: tok.size, maxText, seed: 1 });
-  const optimizer = tf.train.adam(1e-3);
-  const vars = [...model.params.vars.values()];
-  const images = imagesToTensor(ds.train.map((s) => s.image));
-  const text = textBatch(ds.train.map((s) => encodeText(tok, s.prompt, s.refs[0], maxText)));
-  const step = () => {
-    const loss = optimizer.minimize(() => crossEntropy(model.forward(images, text.tokens), text.targets, text.weights), true, vars);
-    loss!.dataSync();
-    loss!.dispose();
-  };
-  step(); // warm-up: kernel setup, optimizer state
-  const before = tf.memory().numTensors;
-  const bench = new Bench({ iterations: 10, time: 0, warmupIterations: 2 });
-  bench.add('sft-step', step);
+/** Mean ms of a function over tinybench iterations (after warm-up). */
+async function timeMs(name: string, fn: () => unknown, iterations: number): Promise<number> {
+  const bench = new Bench({ iterations, time: 0, warmupIterations: 1 });
+  bench.add(name, fn);
   await bench.run();
-  const result = bench.tasks[0].result;
-  if (result.state !== 'completed') throw new Error(`bench: sft-step ${result.state}`);
-  const meanMs = result.latency.mean;
+  const r = bench.tasks[0].result;
+  if (r.state !== 'completed') throw new Error(`bench: ${name} ${r.state}`);
+  return r.latency.mean;
+}
+
+/** GFLOP/s of one matmul shape ([b, m, k] × [b, k, n]; b = 0 for a plain 2D matmul). */
+async function matmulGflops(b: number, m: number, k: number, n: number): Promise<number> {
+  const x = b ? tf.randomNormal([b, m, k]) : tf.randomNormal([m, k]);
+  const y = b ? tf.randomNormal([b, k, n]) : tf.randomNormal([k, n]);
+  // Not inside tf.tidy: tidy walks every element of a returned TypedArray looking for tensors.
+  const ms = await timeMs('matmul', () => {
+    const z = tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D);
+    z.dataSync();
+    z.dispose();
+  }, 20);
+  tf.dispose([x, y]);
+  return (2 * Math.max(b, 1) * m * k * n) / (ms * 1e6);
+}
+
+async function kernelsSuite(variant: string) {
+  const v = VARIANTS[variant];
+  await initEngine({ backend: 'wasm', fixes: v.fixes, quiet: true });
+  // DESIGN.md's reference step: no token merge (64 visual tokens), VQA-length text (12).
+  const exp = benchConfig('vqa', { model: { merge: 1 } });
+  const w = makeWorkload('llava', 'vqa', exp, 1);
+  const { step, dispose } = makeTrainStep(w);
+  step();
+  const before = tf.memory().numTensors;
+  const stepMs = await timeMs('sft-step', step, 10);
+  const leaked = tf.memory().numTensors - before;
+  dispose();
+  const batch = exp.sft.batchSize;
+  return { variant, note: v.note, fixesActive: engineInfo().fixes, params: w.model.params.count, batch, stepMs, samplesPerSec: (batch * 1000) / stepMs, tensorsLeaked: leaked };
+}
+
+async function modelSuite(family: string, task: (typeof TASKS)[number]) {
+  await initEngine({ backend: 'wasm', quiet: true });
+  const exp = benchConfig(task, { models: [family] });
+  const w = makeWorkload(family, task, exp);
+  const batch = exp.sft.batchSize;
+  const sft = makeTrainStep(w);
+  sft.step();
+  const before = tf.memory().numTensors;
+  const sftMs = await timeMs('sft', sft.step, 10);
+  const leaked = tf.memory().numTensors - before;
+  const profile = await tf.profile(() => void sft.step());
+  const flops = matmulFlops(profile.kernels);
+  sft.dispose();
+  const pcr = makeTrainStep(w, pcrHook(w));
+  pcr.step();
+  const pcrMs = await timeMs('pcr', pcr.step, 10);
+  pcr.dispose();
+  const decodeMs = await timeMs('decode', () => decodeAll(w), 2);
+  const d = exp.model.width;
   return {
-    variant,
-    note: v.note,
-    fixesActive: engineInfo().fixes,
-    backend: v.backend,
-    params: model.params.count,
-    batchSize,
-    stepMs: meanMs,
-    samplesPerSec: (batchSize * 1000) / meanMs,
-    tensorsLeaked: tf.memory().numTensors - before,
+    family,
+    task,
+    params: w.model.params.count,
+    batch,
+    sftSamplesPerSec: (batch * 1000) / sftMs,
+    pcrSamplesPerSec: (batch * 1000) / pcrMs,
+    pcrRatio: pcrMs / sftMs,
+    decodeSamplesPerSec: (w.test.length * 1000) / decodeMs,
+    stepGflop: flops / 1e9,
+    achievedGflops: flops / (sftMs * 1e6),
+    raw2dGflops: await matmulGflops(0, 256, 256, 256),
+    rawAttentionGflops: await matmulGflops(batch * exp.model.heads, 80, d / exp.model.heads, 80),
+    topKernels: timeByKernel(profile.kernels).slice(0, 5).map((k) => `${k.name} ${(100 * k.share).toFixed(0)}%`),
+    tensorsLeaked: leaked,
   };
 }
 
+const run = (args: string[]) => {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out);
+};
+const fmt = (x: number, d = 1) => x.toFixed(d);
+
 const child = process.argv.indexOf('--child');
 if (child >= 0) {
-  process.stdout.write(JSON.stringify(await measure(process.argv[child + 1])));
+  const [suite, a, b] = process.argv.slice(child + 1);
+  const result = suite === 'kernels' ? await kernelsSuite(a) : await modelSuite(a, b as (typeof TASKS)[number]);
+  process.stdout.write(JSON.stringify(result));
 } else {
-  const self = fileURLToPath(import.meta.url);
-  const results = Object.keys(VARIANTS).map((name) => {
-    process.stderr.write(`[bench] ${name} …\n`);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', name], { encoding: 'utf8' });
-    return JSON.parse(out) as { variant: string; samplesPerSec: number; stepMs: number; tensorsLeaked: number; note: string };
-  });
-  const base = results[0].samplesPerSec;
-  console.table(results.map((r) => ({ variant: r.variant, 'step ms': r.stepMs.toFixed(1), 'samples/s': r.samplesPerSec.toFixed(1), speedup: (r.samplesPerSec / base).toFixed(2), leaked: r.tensorsLeaked })));
+  const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const want = (s: string) => only.length === 0 || only.includes(s);
+  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
+  if (want('kernels')) {
+    const rows = Object.keys(VARIANTS).map((v) => (process.stderr.write(`[bench] kernels ${v} …\n`), run(['kernels', v])));
+    report.kernels = rows;
+    console.log('Reference SFT step (llava, batch 32, 64 visual + 12 text tokens, d = 64, 4 layers):');
+    console.table(rows.map((r) => ({ variant: r.variant, 'step ms': fmt(r.stepMs), 'samples/s': fmt(r.samplesPerSec), speedup: fmt(r.samplesPerSec / rows[0].samplesPerSec, 2), leaked: r.tensorsLeaked })));
+  }
+  if (want('models')) {
+    const rows = Object.keys(MODELS).flatMap((m) => TASKS.map((t) => (process.stderr.write(`[bench] model ${m} ${t} …\n`), run(['models', m, t]))));
+    report.models = rows;
+    console.log('Per model, default-profile size, all engine fixes:');
+    console.table(
+      rows.map((r) => ({
+        model: r.family,
+        task: r.task,
+        params: r.params,
+        'SFT samples/s': fmt(r.sftSamplesPerSec),
+        'PCR samples/s': fmt(r.pcrSamplesPerSec),
+        'PCR/SFT cost': fmt(r.pcrRatio, 2),
+        'decode samples/s': fmt(r.decodeSamplesPerSec),
+        'GFLOP/s (SFT)': fmt(r.achievedGflops, 2),
+        'raw 2D GFLOP/s': fmt(r.raw2dGflops, 2),
+        'raw batched GFLOP/s': fmt(r.rawAttentionGflops, 2),
+        leaked: r.tensorsLeaked,
+      })),
+    );
+    for (const r of rows) console.log(`  ${r.family}/${r.task} top kernels: ${r.topKernels.join(', ')}`);
+  }
+  const loader = fileURLToPath(new URL('./benchLoading.ts', import.meta.url));
+  if (want('loading') && existsSync(loader)) {
+    const { benchLoading } = await import(loader);
+    report.loading = await benchLoading();
+    console.log('Loading:', report.loading);
+  }
   mkdirSync('reports/out/bench', { recursive: true });
-  writeFileSync('reports/out/bench/bench.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 1));
+  writeFileSync('reports/out/bench/bench.json', JSON.stringify(report, null, 1));
   process.stderr.write('[bench] wrote reports/out/bench/bench.json\n');
 }

@@ -1,0 +1,79 @@
+/**
+ * The workloads `npm run bench` times, built the way the harness runs them: one SFT step (the
+ * training loop's loss and Adam update), one PCR step (the defense's training hook) and greedy
+ * decoding of an evaluation batch, for a model family at a task's default-profile size.
+ */
+import { getDefense } from '../../defenses/registry.js';
+import { encodeText, imagesToTensor, textBatch } from '../../harness/batch.js';
+import { configForTask, experimentSchema, layer, parseWith, type ExperimentConfig } from '../../harness/config.js';
+import type { Sample, Task } from '../../harness/data/types.js';
+import { generateShapesWorld } from '../../harness/data/shapesWorld.js';
+import { generate } from '../../harness/decode.js';
+import { tf } from '../../harness/engine.js';
+import { maxTextFor, modelConfigFor } from '../../harness/pipeline.js';
+import { PROFILES } from '../../harness/profiles.js';
+import { Rng } from '../../harness/rng.js';
+import { Tokenizer } from '../../harness/tokenizer.js';
+import { defaultLoss, type BatchContext, type TrainingHook } from '../../harness/training.js';
+import { createModel } from '../../models/registry.js';
+import type { MultimodalModel } from '../../models/types.js';
+
+export interface Workload {
+  task: Task;
+  exp: ExperimentConfig;
+  model: MultimodalModel;
+  tok: Tokenizer;
+  maxText: number;
+  train: Sample[];
+  test: Sample[];
+}
+
+/** The default profile's config for a task, with the given layered on top (e.g. a model size). */
+export function benchConfig(task: Task, over: Record<string, unknown> = {}): ExperimentConfig {
+  const exp = parseWith(experimentSchema, layer(PROFILES.default, over), 'bench config');
+  return configForTask(exp, task);
+}
+
+export function makeWorkload(family: string, task: Task, exp: ExperimentConfig, evalSamples = 100): Workload {
+  const batch = exp.sft.batchSize;
+  const ds = generateShapesWorld({ seed: 1, nTrain: batch, nVal: 1, nTest: evalSamples, imageSize: exp.data.imageSize, questionsPerImage: 1 }, task);
+  const tok = Tokenizer.fromTexts([...ds.train, ...ds.test].flatMap((s) => [s.prompt, ...s.refs]));
+  const spec = { exp, task, model: family, attack: { id: 'badnets', params: {} }, defense: { id: 'none', params: {} }, seed: 1 };
+  const model = createModel(modelConfigFor(spec, tok.size));
+  return { task, exp, model, tok, maxText: maxTextFor(spec), train: ds.train.slice(0, batch), test: ds.test };
+}
+
+/**
+ * One optimizer step on a fixed batch, as harness/training.ts takes it (hook images, hook loss
+ * or cross-entropy, Adam). Returns the step and a dispose for its tensors and optimizer.
+ */
+export function makeTrainStep(w: Workload, hook?: TrainingHook): { step: () => number; dispose: () => void } {
+  const optimizer = tf.train.adam(1e-3);
+  const vars = [...w.model.params.vars.values()];
+  const rng = new Rng(1);
+  const text = textBatch(w.train.map((s) => encodeText(w.tok, s.prompt, s.refs[0], w.maxText)));
+  const step = () => {
+    const images = hook?.transformImages ? hook.transformImages(w.train.map((s) => s.image), rng) : w.train.map((s) => s.image);
+    const imagesT = imagesToTensor(images);
+    const ctx: BatchContext = { model: w.model, ids: w.train.map((s) => s.id), images, imagesT, text, rng, epoch: 0, step: 0 };
+    const loss = optimizer.minimize(() => (hook?.loss ?? defaultLoss)(ctx), true, vars)!;
+    const value = loss.dataSync()[0];
+    tf.dispose([loss, imagesT]);
+    hook?.afterStep?.(w.model);
+    return value;
+  };
+  return { step, dispose: () => (tf.dispose([text.tokens, text.targets, text.weights]), optimizer.dispose()) };
+}
+
+/** PCR's training hook with its default knobs, for this workload's model. */
+export function pcrHook(w: Workload): TrainingHook {
+  const pcr = getDefense('pcr');
+  const params = parseWith(pcr.schema, {}, 'pcr params');
+  return pcr.trainingHook!(params, { task: w.task, model: w.model.config });
+}
+
+/** Greedy decoding of the workload's test samples in one evaluation batch. */
+export function decodeAll(w: Workload): string[] {
+  const inputs = w.test.map((s) => ({ image: s.image, prompt: s.prompt }));
+  return generate(w.model, w.tok, inputs, { maxText: w.maxText, maxNewTokens: w.maxText - 2, batchSize: w.exp.eval.batchSize });
+}
