@@ -1,21 +1,22 @@
-/** Attacks by id. A new attack is one file in attacks/ plus one line here. */
+/**
+ * Attacks by id: every Attack exported by a file in attacks/ (harness/plugins.ts), so a new
+ * attack is one file. The six of DESIGN.md come first, in its order.
+ */
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../harness/errors.js';
-import { badnets } from './badnets.js';
-import { blended } from './blended.js';
-import { dualkey } from './dualkey.js';
-import { sig } from './sig.js';
-import { trojvlm } from './trojvlm.js';
+import { discoverPlugins } from '../harness/plugins.js';
 import type { Attack, BaseAttackParams } from './types.js';
-import { wanet } from './wanet.js';
 
-export const ATTACKS: Record<string, Attack<any>> = {
-  [badnets.id]: badnets,
-  [blended.id]: blended,
-  [sig.id]: sig,
-  [wanet.id]: wanet,
-  [trojvlm.id]: trojvlm,
-  [dualkey.id]: dualkey,
-};
+const isAttack = (v: unknown): v is Attack<any> =>
+  typeof v === 'object' && v !== null && typeof (v as Attack).id === 'string' && typeof (v as Attack).applyImage === 'function' && typeof (v as Attack).modifyOutput === 'function';
+
+const DESIGN_ORDER = ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'];
+export const ATTACKS: Record<string, Attack<any>> = await discoverPlugins(
+  fileURLToPath(new URL('.', import.meta.url)),
+  'attack',
+  isAttack,
+  DESIGN_ORDER,
+);
 
 export function getAttack(id: string): Attack<BaseAttackParams> {
   const a = ATTACKS[id];

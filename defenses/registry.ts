@@ -1,27 +1,22 @@
-/** Defenses by id. A new defense is one file in defenses/ plus one line here. */
+/**
+ * Defenses by id: every Defense exported by a file in defenses/ (harness/plugins.ts), so a new
+ * defense is one file. Those of DESIGN.md come first, in its order.
+ */
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../harness/errors.js';
-import { abl } from './abl.js';
-import { aug } from './aug.js';
-import { fp } from './fp.js';
-import { ft } from './ft.js';
-import { jitter } from './jitter.js';
-import { nad } from './nad.js';
-import { none } from './none.js';
-import { pcr, pcrAug, pcrCv } from './pcr.js';
+import { discoverPlugins } from '../harness/plugins.js';
 import type { Defense } from './types.js';
 
-export const DEFENSES: Record<string, Defense<any>> = {
-  [none.id]: none,
-  [pcr.id]: pcr,
-  [pcrAug.id]: pcrAug,
-  [pcrCv.id]: pcrCv,
-  [ft.id]: ft,
-  [fp.id]: fp,
-  [nad.id]: nad,
-  [abl.id]: abl,
-  [aug.id]: aug,
-  [jitter.id]: jitter,
-};
+const isDefense = (v: unknown): v is Defense<any> =>
+  typeof v === 'object' && v !== null && typeof (v as Defense).id === 'string' && typeof (v as Defense).stage === 'string' && 'schema' in v;
+
+const DESIGN_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];
+export const DEFENSES: Record<string, Defense<any>> = await discoverPlugins(
+  fileURLToPath(new URL('.', import.meta.url)),
+  'defense',
+  isDefense,
+  DESIGN_ORDER,
+);
 
 export function getDefense(id: string): Defense<Record<string, unknown>> {
   const d = DEFENSES[id];

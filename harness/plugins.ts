@@ -1,0 +1,34 @@
+/**
+ * Plugin discovery: a registry is every plugin exported by the files of its directory, so a
+ * new attack, defense or model is one file and nothing else. Files are read in name order and
+ * ids must be unique; helper modules (types, shared maths) simply export no plugin.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export async function discoverPlugins<T extends { id: string }>(
+  dir: string,
+  kind: string,
+  isPlugin: (value: unknown) => value is T,
+  /** Ids listed first, in this order (e.g. DESIGN.md's); the rest follow in file order. */
+  first: string[] = [],
+): Promise<Record<string, T>> {
+  const found: Record<string, T> = {};
+  const fileOf = new Map<string, string>();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !/\.(test|testutil|d)\.ts$/.test(f) && f !== 'registry.ts')
+    .sort();
+  for (const file of files) {
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown>;
+    for (const value of new Set(Object.values(mod))) {
+      if (!isPlugin(value)) continue;
+      const other = fileOf.get(value.id);
+      if (other) throw new Error(`${kind} id "${value.id}" is exported by both ${other} and ${file}: ids must be unique`);
+      fileOf.set(value.id, file);
+      found[value.id] = value;
+    }
+  }
+  const order = [...first.filter((id) => id in found), ...Object.keys(found).filter((id) => !first.includes(id))];
+  return Object.fromEntries(order.map((id) => [id, found[id]]));
+}
