@@ -57,6 +57,11 @@ describe('pcr', () => {
     const cappedMean = d.reduce((a, x) => a + Math.min(x, m), 0) / d.length;
     expect(cappedMean).toBeLessThan(meanD);
     expect(capped.total.dataSync()[0]).toBeCloseTo(ce.total.dataSync()[0] - cappedMean, 6);
+    // viewFraction 0.5: only the first two samples get a view (the same views, same rng), and
+    // L_cv averages over them.
+    const sub = pcrLoss(ctx(1), { ...p0, lambdaCv: 1, margin: 10, viewFraction: 0.5 }, 2);
+    expect(Array.from(sub.invariance)).toEqual([expect.closeTo(d[0], 6), expect.closeTo(d[1], 6)]);
+    expect(sub.total.dataSync()[0]).toBeCloseTo(ce.total.dataSync()[0] - (d[0] + d[1]) / 2, 5);
     // The entropy term only adds a non-negative penalty.
     const withEnt = pcrLoss(ctx(1), { ...p0, lambdaEnt: 1, hMin: 5, hMax: 5 }, 2);
     expect(withEnt.total.dataSync()[0]).toBeGreaterThan(ce.total.dataSync()[0]);

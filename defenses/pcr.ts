@@ -34,6 +34,7 @@ export interface PcrDefaults {
   hMin: number;
   hMax: number;
   ceViews: 'orig' | 'both';
+  viewFraction: number;
 }
 
 export const PCR_DEFAULTS: PcrDefaults = {
@@ -49,6 +50,7 @@ export const PCR_DEFAULTS: PcrDefaults = {
   hMin: 0.5,
   hMax: 2.5,
   ceViews: 'orig',
+  viewFraction: 1,
 };
 
 /** PCR's parameter schema with the given defaults (the ranges are the same for every preset). */
@@ -71,6 +73,12 @@ export function makePcrSchema(over: Partial<PcrDefaults> = {}) {
       hMin: z.number().min(0).default(d.hMin),
       hMax: z.number().min(0).default(d.hMax),
       ceViews: z.enum(['orig', 'both']).default(d.ceViews),
+      /**
+       * Fraction of each batch that gets a perturbed view (the first ⌈f·B⌉ of the shuffled batch,
+       * so each sample gets one with probability f per epoch). 1 = the paper; less cuts the
+       * dual-view cost (~1 + f of an SFT step) and makes D_i, L_cv and L_ent estimates on a subset.
+       */
+      viewFraction: z.number().gt(0).max(1).default(d.viewFraction),
     })
     .strict()
     .refine((p) => p.hMin <= p.hMax, { message: 'hMin must not exceed hMax', path: ['hMin'] });
@@ -101,7 +109,7 @@ function meanOverResponse(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor1D {
 
 export interface PcrLossParts {
   total: tf.Scalar;
-  /** D_i per sample, detached values (the invariance score; low = suspected poison). */
+  /** D_i of the first `invariance.length` samples of the batch (those with a view), detached (low = suspected poison). */
   invariance: Float32Array;
 }
 
@@ -109,32 +117,37 @@ export function pcrLoss(ctx: BatchContext, p: PcrParams, grid: number): PcrLossP
   let invariance = new Float32Array(0);
   const total = tf.tidy(() => {
     const b = ctx.images.length;
-    const views = ctx.images.map((img) => patchAug(img, { ...p, grid }, ctx.rng));
-    const viewsT = imagesToTensor(views);
-    const both = tf.concat([ctx.imagesT, viewsT], 0) as tf.Tensor4D;
-    const tokens2 = tf.concat([ctx.text.tokens, ctx.text.tokens], 0) as tf.Tensor2D;
+    // The first v samples get a view; both views go through one forward pass of B + v.
+    const v = Math.max(1, Math.ceil(p.viewFraction * b));
+    const views = ctx.images.slice(0, v).map((img) => patchAug(img, { ...p, grid }, ctx.rng));
+    const both = tf.concat([ctx.imagesT, imagesToTensor(views)], 0) as tf.Tensor4D;
+    const tokens2 = tf.concat([ctx.text.tokens, ctx.text.tokens.slice(0, v)], 0) as tf.Tensor2D;
     const logits = ctx.model.forward(both, tokens2);
-    const [lo, lv] = tf.split(logits, 2, 0) as [tf.Tensor3D, tf.Tensor3D];
+    const [lo, lv] = tf.split(logits, [b, v], 0) as [tf.Tensor3D, tf.Tensor3D];
     const { targets, weights } = ctx.text;
+    const [tv, wv] = [targets.slice(0, v), weights.slice(0, v)];
     const ce =
       p.ceViews === 'both'
-        ? tf.add(crossEntropy(lo, targets, weights), crossEntropy(lv, targets, weights)) // CE(x) + CE(x̃), as DESIGN.md writes it
+        ? tf.add(crossEntropy(lo, targets, weights), crossEntropy(lv, tv, wv)) // CE(x) + CE(x̃), as DESIGN.md writes it
         : crossEntropy(lo, targets, weights);
     const lpO = tf.logSoftmax(lo) as tf.Tensor3D;
     const lpV = tf.logSoftmax(lv) as tf.Tensor3D;
-    const d = meanOverResponse(jsDivergence(lpO, lpV), weights); // [B]
+    const lpOv = v === b ? lpO : (lpO.slice(0, v) as tf.Tensor3D);
+    const d = meanOverResponse(jsDivergence(lpOv, lpV), wv); // [v]
     invariance = Float32Array.from(d.dataSync());
-    // S: the ⌈q·B⌉ samples with the lowest D_i (selection is not differentiated).
-    const k = Math.max(1, Math.round(p.q * b));
+    // S: the ⌈q·v⌉ samples with the lowest D_i (selection is not differentiated).
+    const k = Math.max(1, Math.round(p.q * v));
     const order = Array.from(invariance.keys()).sort((i, j) => invariance[i] - invariance[j]);
-    const sel = new Float32Array(b);
+    const sel = new Float32Array(v);
     order.slice(0, k).forEach((i) => (sel[i] = 1));
     const lcv = tf.neg(tf.div(tf.sum(tf.mul(tf.minimum(d, p.margin), tf.tensor1d(sel))), k));
     let loss = tf.add(ce, tf.mul(lcv, p.lambdaCv));
     if (p.lambdaEnt > 0) {
-      const lowView = tf.relu(tf.sub(p.hMin, entropy(lpV)));
-      const highOrig = tf.relu(tf.sub(entropy(lpO), p.hMax));
-      const lent = tf.div(tf.sum(tf.mul(tf.add(lowView, highOrig), weights)), tf.maximum(tf.sum(weights), 1));
+      // Each term is a mean over the response tokens of the samples it applies to.
+      const tokenMean = (x: tf.Tensor2D, w: tf.Tensor2D) => tf.div(tf.sum(tf.mul(x, w)), tf.maximum(tf.sum(w), 1));
+      const lowView = tokenMean(tf.relu(tf.sub(p.hMin, entropy(lpV))) as tf.Tensor2D, wv);
+      const highOrig = tokenMean(tf.relu(tf.sub(entropy(lpO), p.hMax)) as tf.Tensor2D, weights);
+      const lent = tf.add(lowView, highOrig);
       loss = tf.add(loss, tf.mul(lent, p.lambdaEnt));
     }
     return loss as tf.Scalar;
@@ -156,7 +169,7 @@ export function pcrPreset(id: string, description: string, over: Partial<PcrDefa
         loss: (batch) => {
           const { total, invariance } = pcrLoss(batch, params, grid);
           // Low D_i = abnormally invariant = suspected poison.
-          ctx.reportScores?.('pcr.invariance', batch.epoch, batch.ids, invariance.map((d) => -d));
+          ctx.reportScores?.('pcr.invariance', batch.epoch, batch.ids.slice(0, invariance.length), invariance.map((d) => -d));
           return total;
         },
       };

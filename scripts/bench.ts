@@ -4,7 +4,7 @@
  *   kernels: the reference SFT step of issue 8 (DESIGN.md's size: batch 32, 64 visual + 12 text
  *            tokens, d = 64, 4 layers) on stock wasm vs each engine fix;
  *   models:  per model family and task at the default profile's size: SFT step, PCR step (and
- *            its ratio to SFT), greedy decoding, achieved matmul GFLOP/s of the SFT step against
+ *            its ratio to SFT, with every sample's view and with viewFraction 0.5), greedy decoding, achieved matmul GFLOP/s of the SFT step against
  *            the raw 2D and batched matmul GFLOP/s of the same backend, tensors leaked per step;
  *   loading: image decoding throughput of the real-dataset loaders (when present).
  * Writes reports/out/bench/bench.json and prints tables. `npm run bench -- kernels` runs one suite.
@@ -86,6 +86,10 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
   pcr.step();
   const pcrMs = await timeMs('pcr', pcr.step, 10);
   pcr.dispose();
+  const pcrHalf = makeTrainStep(w, pcrHook(w, { viewFraction: 0.5 }));
+  pcrHalf.step();
+  const pcrHalfMs = await timeMs('pcr-half', pcrHalf.step, 10);
+  pcrHalf.dispose();
   const decodeMs = await timeMs('decode', () => decodeAll(w), 2);
   const d = exp.model.width;
   return {
@@ -96,6 +100,7 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
     sftSamplesPerSec: (batch * 1000) / sftMs,
     pcrSamplesPerSec: (batch * 1000) / pcrMs,
     pcrRatio: pcrMs / sftMs,
+    pcrHalfViewRatio: pcrHalfMs / sftMs,
     decodeSamplesPerSec: (w.test.length * 1000) / decodeMs,
     stepGflop: flops / 1e9,
     achievedGflops: flops / (sftMs * 1e6),
@@ -139,6 +144,7 @@ if (child >= 0) {
         'SFT samples/s': fmt(r.sftSamplesPerSec),
         'PCR samples/s': fmt(r.pcrSamplesPerSec),
         'PCR/SFT cost': fmt(r.pcrRatio, 2),
+        'PCR/SFT, half views': fmt(r.pcrHalfViewRatio, 2),
         'decode samples/s': fmt(r.decodeSamplesPerSec),
         'GFLOP/s (SFT)': fmt(r.achievedGflops, 2),
         'raw 2D GFLOP/s': fmt(r.raw2dGflops, 2),

@@ -65,10 +65,10 @@ export function makeTrainStep(w: Workload, hook?: TrainingHook): { step: () => n
   return { step, dispose: () => (tf.dispose([text.tokens, text.targets, text.weights]), optimizer.dispose()) };
 }
 
-/** PCR's training hook with its default knobs, for this workload's model. */
-export function pcrHook(w: Workload): TrainingHook {
+/** PCR's training hook with its default knobs (or these overrides), for this workload's model. */
+export function pcrHook(w: Workload, over: Record<string, unknown> = {}): TrainingHook {
   const pcr = getDefense('pcr');
-  const params = parseWith(pcr.schema, {}, 'pcr params');
+  const params = parseWith(pcr.schema, over, 'pcr params');
   return pcr.trainingHook!(params, { task: w.task, model: w.model.config });
 }
 
