@@ -6,6 +6,9 @@
  * installed), `wasm` (@tensorflow/tfjs-backend-wasm, single-threaded in Node), then `cpu`.
  * On wasm we patch the kernels our models need (see registerWasmFixes).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 // The union package registers every gradient (tfjs-core's node bundle registers none).
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -22,8 +25,23 @@ export interface EngineInfo {
 
 let current: EngineInfo | undefined;
 
+/**
+ * Whether a tfjs-node package has its native binding (lib/napi-v<N>/tfjs_binding.node). Checked
+ * before importing: an offline install leaves the package without it, and importing such a
+ * package registers its kernels before failing, which floods stderr with warnings.
+ */
+function hasBinding(pkg: string): boolean {
+  try {
+    const root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+    return existsSync(join(root, 'lib')) && readdirSync(join(root, 'lib')).some((d) => existsSync(join(root, 'lib', d, 'tfjs_binding.node')));
+  } catch {
+    return false; // not installed
+  }
+}
+
 async function tryTensorflow(): Promise<boolean> {
   for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    if (!hasBinding(pkg)) continue;
     try {
       await import(pkg);
       if (await tf.setBackend('tensorflow')) return true;
