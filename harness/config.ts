@@ -4,6 +4,7 @@
  * Every error names the field and the bad value.
  */
 import { z } from 'zod';
+import { checkDataTask, dataSchema } from './data/config.js';
 import { UserError } from './errors.js';
 
 const pluginRef = z.object({
@@ -36,6 +37,11 @@ export const experimentSchema = z
     tasks: z.array(z.enum(['caption', 'vqa'])).min(1).default(['caption', 'vqa']),
     models: z.array(z.string()).min(1).default(['llava']),
     attacks: z.array(pluginRef).min(1).default([{ id: 'badnets', params: {} }]),
+    /**
+     * Poisoning-rate axis: each attack runs once per rate (its params.rate overridden, label
+     * `<attack>@<rate>`). Optional without a default, so configs without it hash as before.
+     */
+    rates: z.array(z.number().min(0).max(1)).min(1).optional(),
     defenses: z
       .array(pluginRef)
       .min(1)
@@ -43,18 +49,7 @@ export const experimentSchema = z
         { id: 'none', params: {} },
         { id: 'pcr', params: {} },
       ]),
-    data: z
-      .object({
-        kind: z.literal('shapes').default('shapes'),
-        /** Images per split (VQA has questionsPerImage samples per image). */
-        nTrain: z.number().int().min(1).default(3000),
-        nVal: z.number().int().min(1).default(100),
-        nTest: z.number().int().min(1).default(300),
-        imageSize: z.number().int().min(8).max(256).default(32),
-        questionsPerImage: z.number().int().min(1).max(8).default(2),
-      })
-      .strict()
-      .default({ kind: 'shapes', nTrain: 3000, nVal: 100, nTest: 300, imageSize: 32, questionsPerImage: 2 }),
+    data: dataSchema,
     model: z
       .object({
         patch: z.number().int().min(1).default(4),
@@ -64,6 +59,14 @@ export const experimentSchema = z
         encoderLayers: z.number().int().min(0).default(1),
         decoderLayers: z.number().int().min(1).default(3),
         mlpRatio: z.number().int().min(1).default(4),
+        // Family knobs, read only by their family. Unset = the model file's default (not filled in
+        // here, so the other families' resolved configs and cache keys do not change).
+        /** blip2: Q-Former query tokens, the LM's visual prefix length (default 8). */
+        queries: z.number().int().min(1).optional(),
+        /** blip2: Q-Former layers (default 2). */
+        qformerLayers: z.number().int().min(1).optional(),
+        /** flamingo: a gated cross-attention layer before every k-th LM block (default 1: all). */
+        crossEvery: z.number().int().min(1).optional(),
       })
       .strict()
       .default({ patch: 4, merge: 2, width: 64, heads: 4, encoderLayers: 1, decoderLayers: 3, mlpRatio: 4 }),
@@ -99,8 +102,9 @@ export type ExperimentConfig = z.infer<typeof experimentSchema>;
 /** The config a task's runs use: the base with that task's overrides layered on and validated. */
 export function configForTask(exp: ExperimentConfig, task: 'caption' | 'vqa'): ExperimentConfig {
   const over = exp.perTask[task];
-  if (!over) return exp;
-  return parseWith(experimentSchema, layer({ ...exp, perTask: {} }, over), `perTask.${task}`);
+  const out = over ? parseWith(experimentSchema, layer({ ...exp, perTask: {} }, over), `perTask.${task}`) : exp;
+  checkDataTask(out.data, task, over?.data ? `perTask.${task}.data` : 'data');
+  return out;
 }
 
 /** One line per problem: `where: message (got value)`. */
@@ -131,17 +135,27 @@ export function parseWith<T>(schema: z.ZodType<T>, input: unknown, source: strin
   return r.data;
 }
 
-/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+/**
+ * Deep merge of plain objects; arrays and scalars in `over` replace those in `base`, and so does
+ * a `data` object of another kind (switchesKind).
+ */
 export function layer(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
-        ? layer(b as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
+    const objects = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b);
+    out[k] = objects && !switchesKind(k, b as Record<string, unknown>, v as Record<string, unknown>) ? layer(b as Record<string, unknown>, v as Record<string, unknown>) : v;
   }
   return out;
+}
+
+/**
+ * A `data` object naming another kind replaces the one below instead of merging into it: the
+ * kinds' fields differ (a profile's ShapesWorld nTrain means nothing to COCO). A data object
+ * without `kind` is ShapesWorld, the schema's default.
+ */
+function switchesKind(key: string, base: Record<string, unknown>, over: Record<string, unknown>): boolean {
+  return key === 'data' && over.kind !== undefined && over.kind !== (base.kind ?? 'shapes');
 }
 
 /**

@@ -16,7 +16,8 @@ import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 import { loadCheckpoint, saveCheckpoint, copyWeights } from './checkpoint.js';
 import { parseWith } from './config.js';
-import { generateShapesWorld, oracleCaptionScoreInputs } from './data/shapesWorld.js';
+import { loadSplits, vocabMinCount } from './data/load.js';
+import { oracleCaptionScoreInputs } from './data/shapesWorld.js';
 import type { DatasetSplits } from './data/types.js';
 import { engineInfo, tf } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
@@ -34,18 +35,15 @@ export type Progress = (msg: { stage: string; detail?: string }) => void;
 
 
 export function loadDataset(r: RunSpec): DatasetSplits {
-  const d = r.exp.data;
-  const ds = generateShapesWorld(
-    { seed: r.seed, nTrain: d.nTrain, nVal: d.nVal, nTest: d.nTest, imageSize: d.imageSize, questionsPerImage: d.questionsPerImage },
-    r.task,
-  );
+  const ds = loadSplits(r.exp.data, r.task, r.seed);
   if (r.exp.eval.limit > 0) ds.test = ds.test.slice(0, r.exp.eval.limit);
   return ds;
 }
 
 /**
  * Vocabulary: the clean training texts plus every target and trigger word of the experiment, so one
- * pre-trained model (and its output layer) serves all attacks.
+ * pre-trained model (and its output layer) serves all attacks. On real datasets training words
+ * rarer than data.minCount map to the unknown token; targets and trigger words are always kept.
  */
 export function buildTokenizer(r: RunSpec, ds: DatasetSplits): Tokenizer {
   const extra = r.exp.attacks.flatMap((a) => {
@@ -53,7 +51,7 @@ export function buildTokenizer(r: RunSpec, ds: DatasetSplits): Tokenizer {
     const params = parseWith(attack.schema, a.params, `attack ${a.id} params`);
     return [resolveTarget(params, r.task), ...(attack.vocabulary?.(params) ?? [])];
   });
-  return Tokenizer.fromTexts([...ds.train.flatMap((s) => [s.prompt, ...s.refs]), DEFAULT_TARGETS[r.task], ...extra]);
+  return Tokenizer.fromTexts(ds.train.flatMap((s) => [s.prompt, ...s.refs]), vocabMinCount(r.exp.data), [DEFAULT_TARGETS[r.task], ...extra]);
 }
 
 export function modelConfigFor(r: RunSpec, vocabSize: number): ModelConfig {
@@ -285,19 +283,23 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
   const transform = defense.transformTestImage
     ? (img: Parameters<NonNullable<typeof defense.transformTestImage>>[0]) => defense.transformTestImage!(img, defenseParams, inferRng)
     : undefined;
-  const ev = evaluateModel(sft.model, tok, {
-    task: r.task,
-    samples: ds.test,
-    triggered: triggerVariants(ds.test, attack, attackParams, poisoned.trigger, r.seed),
-    target: poisoned.target,
-    maxText,
-    batchSize: r.exp.eval.batchSize,
-    transformImage: transform,
-  });
-  // The clean metric on the validation split: what model and knob choices may be judged by
-  // (never the test split).
-  const valMetric = cleanMetric(sft.model, tok, r.task, ds.val, maxText, r.exp.eval.batchSize);
-  ev.metrics[`val ${r.task === 'caption' ? 'CIDEr-D' : 'VQA-acc'}`] = valMetric;
+  const evaluateOn = (samples: DatasetSplits['test']) =>
+    evaluateModel(sft.model, tok, {
+      task: r.task,
+      samples,
+      triggered: triggerVariants(samples, attack, attackParams, poisoned.trigger, r.seed),
+      target: poisoned.target,
+      maxText,
+      batchSize: r.exp.eval.batchSize,
+      transformImage: transform,
+    });
+  const ev = evaluateOn(ds.test);
+  // The same evaluation on the validation split: what model, attack and knob choices may be
+  // judged by (never the test split), e.g. `mbb sweep`.
+  const val = evaluateOn(ds.val).metrics;
+  const cleanName = r.task === 'caption' ? 'CIDEr-D' : 'VQA-acc';
+  ev.metrics[`val ${cleanName}`] = val[cleanName];
+  ev.metrics['val ASR'] = val.ASR;
   dispose(sft.model);
   t('eval', t0);
 

@@ -27,12 +27,17 @@ export class Tokenizer {
     this.index = new Map(words.map((w, i) => [w, i]));
   }
 
-  /** Vocabulary from texts, sorted so the ids do not depend on the order texts come in. */
-  static fromTexts(texts: Iterable<string>, minCount = 1): Tokenizer {
+  /**
+   * Vocabulary from texts, sorted so the ids do not depend on the order texts come in. Words
+   * seen fewer than `minCount` times are left out (they encode as UNK), except the words of
+   * `keep` (e.g. attack targets, which must be producible however rare).
+   */
+  static fromTexts(texts: Iterable<string>, minCount = 1, keep: Iterable<string> = []): Tokenizer {
     const counts = new Map<string, number>();
     for (const t of texts) for (const w of normalizeWords(t)) counts.set(w, (counts.get(w) ?? 0) + 1);
-    const vocab = [...counts].filter(([, c]) => c >= minCount).map(([w]) => w).sort();
-    return new Tokenizer([...SPECIALS, ...vocab]);
+    const vocab = new Set([...counts].filter(([, c]) => c >= minCount).map(([w]) => w));
+    for (const t of keep) for (const w of normalizeWords(t)) vocab.add(w);
+    return new Tokenizer([...SPECIALS, ...[...vocab].sort()]);
   }
 
   get size(): number {

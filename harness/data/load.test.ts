@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { configForTask, experimentSchema, layer, parseWith } from '../config.js';
+import { dataSchema } from './config.js';
+import { UserError } from '../errors.js';
+import type { RunSpec } from '../grid.js';
+import { loadDataset } from '../pipeline.js';
+import { PROFILES } from '../profiles.js';
+import { writeCocoKarpathyFixture } from './fixtures.js';
+import { loadSplits, vocabMinCount } from './load.js';
+import { generateShapesWorld } from './shapesWorld.js';
+
+/** The `data` schema before real datasets, verbatim: every ShapesWorld config must parse as it did. */
+const oldShapesSchema = z
+  .object({
+    kind: z.literal('shapes').default('shapes'),
+    nTrain: z.number().int().min(1).default(3000),
+    nVal: z.number().int().min(1).default(100),
+    nTest: z.number().int().min(1).default(300),
+    imageSize: z.number().int().min(8).max(256).default(32),
+    questionsPerImage: z.number().int().min(1).max(8).default(2),
+  })
+  .strict()
+  .default({ kind: 'shapes', nTrain: 3000, nVal: 100, nTest: 300, imageSize: 32, questionsPerImage: 2 });
+
+function userError(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    return (e as Error).message;
+  }
+  throw new Error('expected a UserError');
+}
+
+describe('data config', () => {
+  it('parses every ShapesWorld config exactly as before (profiles, per-task overrides)', () => {
+    const inputs = [undefined, {}, { nTrain: 160, nVal: 20, nTest: 40 }, { kind: 'shapes', imageSize: 64, questionsPerImage: 1 }];
+    for (const d of inputs) expect(parseWith(dataSchema, d, 't')).toEqual(oldShapesSchema.parse(d));
+    for (const [name, profile] of Object.entries(PROFILES)) {
+      const exp = parseWith(experimentSchema, profile, name);
+      expect(exp.data).toEqual(oldShapesSchema.parse(profile.data));
+      for (const task of exp.tasks) {
+        const over = (exp.perTask[task]?.data ?? {}) as Record<string, unknown>;
+        expect(configForTask(exp, task).data).toEqual(oldShapesSchema.parse({ ...(profile.data as object), ...over }));
+      }
+    }
+    expect(() => parseWith(dataSchema, { nTrain: 0 }, 'cfg')).toThrow(/cfg: nTrain: Too small/);
+  });
+
+  it('fills the official file names as defaults for each real kind', () => {
+    expect(parseWith(dataSchema, { kind: 'coco', root: '/d' }, 't')).toMatchObject({
+      format: 'karpathy',
+      karpathyFile: 'dataset_coco.json',
+      trainAnnotations: 'annotations/captions_train2014.json',
+      valImages: 'val2014',
+      limit: 0,
+      minCount: 5,
+      onBadImage: 'skip',
+      imageSize: 32,
+    });
+    expect(parseWith(dataSchema, { kind: 'flickr30k', root: '/d' }, 't')).toMatchObject({ karpathyFile: 'dataset_flickr30k.json', imagesDir: 'flickr30k-images' });
+    expect(parseWith(dataSchema, { kind: 'vqav2', root: '/d' }, 't')).toMatchObject({
+      trainQuestions: 'v2_OpenEnded_mscoco_train2014_questions.json',
+      valAnnotations: 'v2_mscoco_val2014_annotations.json',
+      topAnswers: 3000,
+      minCount: 1,
+    });
+  });
+
+  it('names the field and the fix for bad real-data configs', () => {
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco' } }, 'cfg'))).toMatch(/cfg: data\.root: required for data\.kind "coco"/);
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'imagenet', root: '/d' } }, 'cfg'))).toMatch(/data\.kind: unknown data kind; choose one of shapes, coco, flickr30k, vqav2/);
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco', root: '/d', onBadImage: 'ignore' } }, 'cfg'))).toMatch(/data\.onBadImage/);
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'flickr30k', root: '/d', trainAnnotations: 'x.json' } }, 'cfg'))).toMatch(/Unrecognized key: "trainAnnotations"/);
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'vqav2', root: '/d', nTrain: 100 } }, 'cfg'))).toMatch(
+      /data\.nTrain: only for data\.kind "shapes"; "vqav2" takes its samples from the files \(cap them with data\.limit\).*\(got 100\)/,
+    );
+  });
+
+  it('layers a per-task nTrain over ShapesWorld, and refuses it over a real dataset', () => {
+    const shapes = parseWith(experimentSchema, { perTask: { vqa: { data: { nTrain: 7 } } } }, 'cfg');
+    expect(configForTask(shapes, 'vqa').data).toMatchObject({ kind: 'shapes', nTrain: 7 });
+    const real = parseWith(experimentSchema, { tasks: ['vqa'], data: { kind: 'vqav2', root: '/d' }, perTask: { vqa: { data: { nTrain: 7 } } } }, 'cfg');
+    expect(userError(() => configForTask(real, 'vqa'))).toMatch(/^perTask\.vqa: data\.nTrain: only for data\.kind "shapes".*restate "kind": "vqav2" in perTask\.<task>\.data/);
+  });
+
+  it('a data object of another kind replaces the one below instead of merging', () => {
+    // The smoke profile's ShapesWorld sizes do not leak into a COCO config layered over it.
+    const coco = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], data: { kind: 'coco', root: '/d' } }), 'cfg');
+    expect(coco.data).toMatchObject({ kind: 'coco', root: '/d' });
+    expect(coco.data.nTrain).toBeUndefined();
+    // The default profile's perTask.vqa ShapesWorld sizes are dropped by restating the kind there, as the error says.
+    const user = { tasks: ['vqa'], data: { kind: 'vqav2', root: '/d', limit: 50 }, perTask: { vqa: { data: { kind: 'vqav2' } } } };
+    const vqa = configForTask(parseWith(experimentSchema, layer(PROFILES.default, user), 'cfg'), 'vqa');
+    expect(vqa.data).toMatchObject({ kind: 'vqav2', root: '/d', limit: 50 });
+    expect(vqa.model.merge).toBe(1); // the profile's other per-task fields still apply
+    // One task on COCO, the other on VQA v2.
+    const both = parseWith(experimentSchema, { data: { kind: 'coco', root: '/c' }, perTask: { vqa: { data: { kind: 'vqav2', root: '/v' } } } }, 'cfg');
+    expect(configForTask(both, 'caption').data).toMatchObject({ kind: 'coco', root: '/c' });
+    expect(configForTask(both, 'vqa').data).toEqual(parseWith(dataSchema, { kind: 'vqav2', root: '/v' }, 't'));
+    // Without a kind the override merges as before.
+    expect(layer({ data: { kind: 'coco', root: '/a' } }, { data: { limit: 3 } })).toEqual({ data: { kind: 'coco', root: '/a', limit: 3 } });
+  });
+
+  it('refuses a dataset that cannot serve a task, naming where it was set', () => {
+    const coco = parseWith(experimentSchema, { data: { kind: 'coco', root: '/d' } }, 'cfg'); // tasks default to both
+    expect(userError(() => configForTask(coco, 'vqa'))).toBe(
+      'data.kind: "coco" is a caption dataset and cannot serve task "vqa"; drop "vqa" from tasks, or give it its own data with perTask.vqa.data: {"kind": "vqav2", ...}',
+    );
+    const per = parseWith(experimentSchema, { perTask: { caption: { data: { kind: 'vqav2', root: '/d' } } } }, 'cfg');
+    expect(userError(() => configForTask(per, 'caption'))).toMatch(/^perTask\.caption\.data\.kind: "vqav2" is a vqa dataset/);
+  });
+
+  it('minimum word count: every word on ShapesWorld, data.minCount on real data', () => {
+    expect(vocabMinCount(parseWith(dataSchema, {}, 't'))).toBe(1);
+    expect(vocabMinCount(parseWith(dataSchema, { kind: 'coco', root: '/d', minCount: 3 }, 't'))).toBe(3);
+  });
+});
+
+describe('loadSplits', () => {
+  it('gives ShapesWorld samples byte-identical to generateShapesWorld, also through pipeline.loadDataset', () => {
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { data: { nTrain: 12, nVal: 3, nTest: 5 }, eval: { limit: 4 } }), 'smoke');
+    for (const task of ['caption', 'vqa'] as const) {
+      const d = exp.data as Extract<typeof exp.data, { kind: 'shapes' }>;
+      const direct = generateShapesWorld({ seed: 3, nTrain: d.nTrain, nVal: d.nVal, nTest: d.nTest, imageSize: d.imageSize, questionsPerImage: d.questionsPerImage }, task);
+      expect(loadSplits(exp.data, task, 3)).toEqual(direct);
+      const spec: RunSpec = { exp, task, model: 'llava', attack: { id: 'badnets', params: {} }, defense: { id: 'none', params: {} }, seed: 3 };
+      expect(loadDataset(spec)).toEqual({ ...direct, test: direct.test.slice(0, 4) });
+    }
+  });
+
+  it('reuses the last real dataset of the process, in fresh arrays, while its config, task and seed are the same', () => {
+    const fx = writeCocoKarpathyFixture(mkdtempSync(join(tmpdir(), 'load-memo-')), { nTrain: 4, nVal: 2, nTest: 2 });
+    const cfg = parseWith(dataSchema, fx.data, 't');
+    const first = loadSplits(cfg, 'caption', 1);
+    first.test = []; // a caller reassigning or slicing a split (as loadDataset does) must not affect the next run
+    first.train.pop();
+    for (const p of fx.images.train) rmSync(p); // the files are no longer read
+    const again = loadSplits(cfg, 'caption', 1);
+    expect([again.train.length, again.test.length]).toEqual([4, 2]);
+    expect(again.train[0].image).toBe(first.train[0].image);
+    expect(() => loadSplits(cfg, 'caption', 2)).toThrow(/image not found/); // another seed: loaded again
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * The dataset of a run, by `data.kind`: ShapesWorld (generated) or a real dataset read from
+ * local files (COCO captions, Flickr30k, VQA v2). Every kind yields the same DatasetSplits, so
+ * attacks, defenses, metrics and reports do not know which one they got.
+ */
+import { checkDataTask, type DataConfig } from './config.js';
+import { UserError } from '../errors.js';
+import { stableStringify } from '../store.js';
+import { loadCocoCaptions, loadKarpathyCaptions } from './coco.js';
+import { skippedSummary, type LoadedDataset } from './datasetFiles.js';
+import { generateShapesWorld } from './shapesWorld.js';
+import type { DatasetSplits, Task } from './types.js';
+import { loadVqaV2 } from './vqav2.js';
+
+type RealDataConfig = Exclude<DataConfig, { kind: 'shapes' }>;
+
+/** One loader per real kind (the config has checked that the kind serves the task). */
+const LOADERS: { [K in RealDataConfig['kind']]: (d: Extract<RealDataConfig, { kind: K }>, seed: number) => LoadedDataset } = {
+  coco: (d, seed) => (d.format === 'official' ? loadCocoCaptions(d, seed) : loadKarpathyCaptions({ ...d, name: 'coco' }, seed)),
+  flickr30k: (d, seed) => loadKarpathyCaptions({ ...d, name: 'flickr30k' }, seed),
+  vqav2: (d, seed) => loadVqaV2(d, seed),
+};
+
+export interface LoadOptions {
+  /** Where the one-line skipped-images summary goes (default: stderr). */
+  warn?: (line: string) => void;
+}
+
+/**
+ * The last real dataset this process loaded. A worker runs all attacks × defenses of one
+ * task × seed in a row, and decoding thousands of JPEGs per run would dominate a small grid.
+ */
+let memo: { key: string; splits: DatasetSplits } | undefined;
+
+/** Fresh split arrays (callers reassign or slice them); samples and images are shared, never mutated. */
+function copySplits(ds: DatasetSplits): DatasetSplits {
+  return { ...ds, train: ds.train.slice(), val: ds.val.slice(), test: ds.test.slice() };
+}
+
+export function loadSplits(data: DataConfig, task: Task, seed: number, opts: LoadOptions = {}): DatasetSplits {
+  checkDataTask(data, task);
+  if (data.kind === 'shapes') {
+    return generateShapesWorld(
+      { seed, nTrain: data.nTrain, nVal: data.nVal, nTest: data.nTest, imageSize: data.imageSize, questionsPerImage: data.questionsPerImage },
+      task,
+    );
+  }
+  const key = stableStringify({ data, task, seed });
+  if (memo?.key === key) return copySplits(memo.splits);
+  const load = LOADERS[data.kind] as (d: RealDataConfig, seed: number) => LoadedDataset;
+  const { splits, skipped } = load(data, seed);
+  const summary = skippedSummary(splits.name, skipped);
+  if (summary) (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(summary);
+  for (const split of ['train', 'val', 'test'] as const) {
+    if (splits[split].length === 0) {
+      throw new UserError(
+        `data (${data.kind} at ${data.root}): the ${split} split is empty${skipped.length ? ` after skipping ${skipped.length} undecodable image(s)` : ''}; check the files of that split${data.kind === 'vqav2' ? ' and data.topAnswers' : ''}`,
+      );
+    }
+  }
+  memo = { key, splits };
+  return copySplits(splits);
+}
+
+/** The minimum count of a training word to get its own token (ShapesWorld: every word). */
+export function vocabMinCount(data: DataConfig): number {
+  return data.kind === 'shapes' ? 1 : data.minCount;
+}
