@@ -143,3 +143,35 @@ export function mergeTokens(x: tf.Tensor, grid: number, m: number): tf.Tensor3D 
     .transpose([0, 1, 3, 2, 4, 5])
     .reshape([b, g * g, m * m * d]);
 }
+
+/** The sizes a ViT patch encoder reads from a ModelConfig. */
+export interface VitSizes {
+  imageSize: number;
+  patch: number;
+  width: number;
+  heads: number;
+  mlpRatio: number;
+  encoderLayers: number;
+}
+
+/**
+ * ViT patch encoder (the vision tower llava builds inline, shared by the other families):
+ * pixels in [0,1] → patchify → dense → + learned positions → pre-norm blocks → final norm,
+ * giving patch features [B, (imageSize/patch)², width]. Parameters `${name}/{patch,pos,block<i>,ln}`.
+ */
+export function vit(p: Params, name: string, s: VitSizes): (images: tf.Tensor4D) => tf.Tensor3D {
+  if (s.imageSize % s.patch) throw new Error(`${name}: patch ${s.patch} does not divide imageSize ${s.imageSize}`);
+  const d = s.width;
+  const nPatches = (s.imageSize / s.patch) ** 2;
+  const embed = dense(p, `${name}/patch`, s.patch * s.patch * 3, d);
+  const pos = p.normal(`${name}/pos`, [1, nPatches, d]);
+  const blocks = Array.from({ length: s.encoderLayers }, (_, i) => block(p, `${name}/block${i}`, d, s.heads, s.mlpRatio));
+  const ln = layerNorm(p, `${name}/ln`, d);
+  return (images) => {
+    // Pixels [0,1] → roughly zero-mean, unit-scale inputs.
+    const pixels = tf.mul(tf.sub(images, 0.5), 4) as tf.Tensor4D;
+    let x = tf.add(embed(patchify(pixels, s.patch)), pos);
+    for (const b of blocks) x = b(x);
+    return ln(x) as tf.Tensor3D;
+  };
+}

@@ -6,7 +6,7 @@ import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
 import { block, causalMask, dense, gelu, layerNorm, mergeTokens, patchify } from './layers.js';
 import { Params } from './params.js';
-import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel } from './types.js';
+import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, ModelFamily } from './types.js';
 
 export function createLlava(config: ModelConfig): MultimodalModel {
   const { imageSize, patch, width: d, heads, mlpRatio, vocabSize, maxText } = config;
@@ -98,3 +98,5 @@ export function createLlava(config: ModelConfig): MultimodalModel {
 
   return { config, params: p, forward, encodeImage, forwardWithFeatures, lastMlp };
 }
+
+export const llava: ModelFamily = { id: 'llava', description: 'LLaVA-1.5 style: ViT → MLP projector → visual tokens as a prefix of the causal LM', create: createLlava };

@@ -1,16 +1,26 @@
-/** Model families by id. A new family is one file in models/ plus one line here. */
+/**
+ * Model families by id: every ModelFamily exported by a file in models/ (harness/plugins.ts),
+ * so a new family is one file. DESIGN.md's three come first.
+ */
+import { fileURLToPath } from 'node:url';
 import { UserError } from '../harness/errors.js';
-import { createLlava } from './llava.js';
-import type { ModelConfig, ModelFactory, MultimodalModel } from './types.js';
+import { discoverPlugins } from '../harness/plugins.js';
+import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
-export const MODELS: Record<string, ModelFactory> = {
-  llava: createLlava,
-};
+const isFamily = (v: unknown): v is ModelFamily =>
+  typeof v === 'object' && v !== null && typeof (v as ModelFamily).id === 'string' && typeof (v as ModelFamily).create === 'function';
+
+export const MODELS: Record<string, ModelFamily> = await discoverPlugins(
+  fileURLToPath(new URL('.', import.meta.url)),
+  'model',
+  isFamily,
+  ['llava', 'blip2', 'flamingo'],
+);
 
 export function createModel(config: ModelConfig): MultimodalModel {
-  const factory = MODELS[config.family];
-  if (!factory) {
+  const family = MODELS[config.family];
+  if (!family) {
     throw new UserError(`unknown model "${config.family}": choose one of ${Object.keys(MODELS).join(', ')}`);
   }
-  return factory(config);
+  return family.create(config);
 }

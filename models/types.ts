@@ -3,7 +3,7 @@ import type { tf } from '../harness/engine.js';
 import type { Params } from './params.js';
 
 export interface ModelConfig {
-  /** Registry id of the family: 'llava' | … */
+  /** Registry id of the family: 'llava' | 'blip2' | 'flamingo' (models/registry.ts). */
   family: string;
   imageSize: number;
   /** Patch side in pixels; the visual grid is (imageSize/patch)². */
@@ -12,6 +12,7 @@ export interface ModelConfig {
    * Visual token merge factor m: each m×m block of neighbouring patch tokens is concatenated
    * and projected to one token before the LM (Qwen2-VL's merger / InternVL's pixel shuffle),
    * so the LM sees (grid/m)² visual tokens. 1 = LLaVA-1.5's one token per patch.
+   * llava and flamingo (its cross-attention keys); blip2's Q-Former reads every patch token.
    */
   merge: number;
   width: number;
@@ -23,6 +24,12 @@ export interface ModelConfig {
   /** Maximum text length (prompt + BOS + response + EOS). */
   maxText: number;
   seed: number;
+  /** blip2: learned query tokens of the Q-Former = the LM's visual prefix length. Default 8. */
+  queries?: number;
+  /** blip2: Q-Former layers (query self-attention, cross-attention to the patches, MLP). Default 2. */
+  qformerLayers?: number;
+  /** flamingo: a gated cross-attention layer before LM blocks 0, k, 2k, …. Default 1 (every block). */
+  crossEvery?: number;
 }
 
 export interface MultimodalModel {
@@ -51,7 +58,8 @@ export interface ModelFeatures {
   logits: tf.Tensor3D;
   /**
    * Output hidden states of every LM block, first to last: [B, S, width] over the LM's whole
-   * sequence, S = visual tokens + L, the L text positions last.
+   * sequence, S = the LM's sequence length, the L text positions last (llava and blip2: a visual
+   * prefix, then the text; flamingo: S = L, its LM sees the image only through cross-attention).
    */
   blocks: tf.Tensor3D[];
   /** Hidden activations of the last LM block's MLP after its non-linearity: [B, S, hidden]. */
@@ -70,3 +78,10 @@ export interface MlpParamNames {
 }
 
 export type ModelFactory = (config: ModelConfig) => MultimodalModel;
+
+/** A model family plugin: what models/registry.ts discovers in a models/ file. */
+export interface ModelFamily {
+  id: string;
+  description: string;
+  create: ModelFactory;
+}

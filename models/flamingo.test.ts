@@ -1,0 +1,136 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { TrainExample } from '../harness/batch.js';
+import { generate } from '../harness/decode.js';
+import { initEngine, tf } from '../harness/engine.js';
+import { solidImage, tinyModelConfig } from '../harness/testing.js';
+import { Tokenizer } from '../harness/tokenizer.js';
+import { perSampleLoss, train } from '../harness/training.js';
+import { GATE_INIT } from './flamingo.js';
+import { createModel } from './registry.js';
+import type { ModelConfig } from './types.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', quiet: true });
+});
+
+const cfg = (over: Partial<ModelConfig> = {}) => tinyModelConfig({ family: 'flamingo', ...over });
+const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
+const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+const gateNames = (m: { params: { vars: Map<string, unknown> } }) => [...m.params.vars.keys()].filter((n) => n.endsWith('Gate'));
+
+/** Two images whose captions differ only by colour: only a model that sees the image gets both. */
+function colourTask() {
+  const tok = Tokenizer.fromTexts(['describe the image', 'red blue square']);
+  const ex: TrainExample[] = [
+    { id: 'r', image: solidImage(16, [200, 0, 0]), prompt: 'describe the image', responses: ['red square'], poisoned: false },
+    { id: 'b', image: solidImage(16, [0, 0, 200]), prompt: 'describe the image', responses: ['blue square'], poisoned: false },
+  ];
+  return { tok, ex };
+}
+
+describe('flamingo model', () => {
+  it('gives next-token logits [B,L,V] and is causal over text, cross-attention included', () => {
+    const m = createModel(cfg());
+    // Open the gates so the cross-attention branches take part in the output.
+    for (const n of gateNames(m)) m.params.get(n).assign(tf.fill([1], 0.5));
+    const tokA = tf.tensor2d([[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9]], [2, 6], 'int32');
+    const tokB = tf.tensor2d([[4, 5, 6, 7, 8, 10], [4, 5, 6, 7, 8, 10]], [2, 6], 'int32');
+    const img = images();
+    const a = m.forward(img, tokA);
+    const b = m.forward(img, tokB);
+    expect(a.shape).toEqual([2, 6, 20]);
+    // Changing the last token leaves every earlier position's logits unchanged.
+    expect(maxAbsDiff(a.slice([0, 0, 0], [2, 5, 20]), b.slice([0, 0, 0], [2, 5, 20]))).toBe(0);
+    expect(maxAbsDiff(a.slice([0, 5, 0], [2, 1, 20]), b.slice([0, 5, 0], [2, 1, 20]))).toBeGreaterThan(0);
+    tf.dispose([a, b, tokA, tokB, img]);
+    m.params.dispose();
+  });
+
+  it('puts a gated cross-attention block before every crossEvery-th LM block; the LM sees text only', () => {
+    const every2 = createModel(cfg({ decoderLayers: 3, crossEvery: 2 }));
+    expect(gateNames(every2)).toEqual(['lm/xattn0/attnGate', 'lm/xattn0/mlpGate', 'lm/xattn2/attnGate', 'lm/xattn2/mlpGate']);
+    expect(every2.params.get('lm/pos').shape).toEqual([1, 8, 16]);
+    const img = images();
+    const vis = every2.encodeImage(img);
+    expect(vis.shape).toEqual([2, (16 / 4 / 2) ** 2, 16]);
+    tf.dispose([vis, img]);
+    every2.params.dispose();
+    const every1 = createModel(cfg({ decoderLayers: 3 }));
+    expect(gateNames(every1)).toHaveLength(6);
+    for (const n of gateNames(every1)) expect(every1.params.get(n).dataSync()[0]).toBe(GATE_INIT);
+    every1.params.dispose();
+    expect(() => createModel(cfg({ crossEvery: 0 }))).toThrow(/flamingo: model\.crossEvery must be a whole number ≥ 1, got 0/);
+    expect(() => createModel(cfg({ merge: 3 }))).toThrow(/flamingo: merge 3 does not divide the 4x4 patch grid/);
+  });
+
+  it('the same seed gives the same logits, another seed others; closed gates (init) ignore the image', () => {
+    const [m1, m2, m3] = [cfg(), cfg(), cfg({ seed: 2 })].map(createModel);
+    const tok = tf.tensor2d([[4, 5, 6], [4, 5, 6]], [2, 3], 'int32');
+    const img = images();
+    const other = tf.zerosLike(img) as tf.Tensor4D;
+    const [y1, y2, y3, y4] = [m1.forward(img, tok), m2.forward(img, tok), m3.forward(img, tok), m1.forward(other, tok)];
+    expect(Array.from(y1.dataSync())).toEqual(Array.from(y2.dataSync()));
+    expect(maxAbsDiff(y1, y3)).toBeGreaterThan(0);
+    // Flamingo's zero-initialised tanh gates: the untrained model is exactly its text-only LM.
+    expect(GATE_INIT).toBe(0);
+    expect(maxAbsDiff(y1, y4)).toBe(0);
+    tf.dispose([tok, img, other, y1, y2, y3, y4]);
+    for (const m of [m1, m2, m3]) m.params.dispose();
+  });
+
+  it('forwardWithFeatures: the same logits as forward, every LM block over the text, the last MLP hidden layer', () => {
+    const m = createModel(cfg({ decoderLayers: 2 }));
+    for (const n of gateNames(m)) m.params.get(n).assign(tf.fill([1], 0.5));
+    const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');
+    const img = images();
+    const plain = m.forward(img, tok);
+    const before = tf.memory().numTensors;
+    const f = m.forwardWithFeatures!(img, tok);
+    expect(Array.from(f.logits.dataSync())).toEqual(Array.from(plain.dataSync()));
+    expect(f.blocks.map((b) => b.shape)).toEqual([[2, 4, 16], [2, 4, 16]]);
+    expect(f.mlpHidden.shape).toEqual([2, 4, 32]);
+    // Only the returned tensors survive: logits, 2 blocks, mlpHidden.
+    expect(tf.memory().numTensors - before).toBe(4);
+    const names = m.lastMlp!;
+    expect(names).toEqual({ fcW: 'lm/block1/mlp/fc/w', fcB: 'lm/block1/mlp/fc/b', projW: 'lm/block1/mlp/proj/w', hidden: 32 });
+    expect(m.params.get(names.fcW).shape).toEqual([16, 32]);
+    expect(m.params.get(names.projW).shape).toEqual([32, 16]);
+    // mlpHidden is that MLP's activation: zeroing neuron 5's fc column and bias zeroes it (GELU(0) = 0).
+    const keep = tf.tensor1d(Array.from({ length: 32 }, (_, j) => (j === 5 ? 0 : 1)));
+    m.params.get(names.fcW).assign(tf.mul(m.params.get(names.fcW), keep.reshape([1, -1])));
+    m.params.get(names.fcB).assign(tf.mul(m.params.get(names.fcB), keep));
+    const g = m.forwardWithFeatures!(img, tok);
+    expect(maxAbsDiff(g.mlpHidden.slice([0, 0, 5], [2, 4, 1]), tf.zeros([2, 4, 1]))).toBe(0);
+    expect(maxAbsDiff(g.mlpHidden.slice([0, 0, 4], [2, 4, 1]), tf.zeros([2, 4, 1]))).toBeGreaterThan(0);
+    tf.dispose([plain, f.logits, ...f.blocks, f.mlpHidden, g.logits, ...g.blocks, g.mlpHidden, tok, img, keep]);
+    m.params.dispose();
+  });
+
+  it('the gates open in training: loss falls and greedy decoding reads the colour from the image', () => {
+    const { tok, ex } = colourTask();
+    const m = createModel(cfg({ vocabSize: tok.size, maxText: 8 }));
+    const loss = () => Array.from(perSampleLoss(m, tok, ex, 8, 2)).reduce((a, b) => a + b) / ex.length;
+    const before = loss();
+    train(m, tok, ex, { epochs: 60, batchSize: 2, lr: 1e-2, schedule: 'constant', seed: 1, maxText: 8 });
+    expect(loss()).toBeLessThan(before / 4);
+    for (const n of gateNames(m)) expect(Math.abs(m.params.get(n).dataSync()[0])).toBeGreaterThan(1e-3);
+    const inputs = ex.map((e) => ({ image: e.image, prompt: e.prompt }));
+    expect(generate(m, tok, inputs, { maxText: 8, maxNewTokens: 4, batchSize: 2 })).toEqual(['red square', 'blue square']);
+    m.params.dispose();
+  });
+
+  it('keeps tf.memory() flat across epochs', () => {
+    const tok = Tokenizer.fromTexts(['describe the image', 'red square']);
+    const m = createModel(cfg({ vocabSize: tok.size, maxText: 10 }));
+    const ex = Array.from({ length: 6 }, (_, i) => ({
+      id: `${i}`,
+      image: solidImage(16, [i * 40, 0, 0]),
+      prompt: 'describe the image',
+      responses: ['red square'],
+      poisoned: false,
+    }));
+    const logs = train(m, tok, ex, { epochs: 4, batchSize: 4, lr: 1e-3, seed: 2, maxText: 10 });
+    expect(new Set(logs.slice(1).map((l) => l.numTensors)).size).toBe(1);
+    m.params.dispose();
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Flamingo style (also OpenFlamingo, Otter): a causal decoder LM over the text tokens only,
+ * with gated cross-attention layers that let the text attend to the visual tokens. Scaled down;
+ * every size comes from ModelConfig.
+ *
+ * Visual tokens: ViT patch features, m×m-merged (`merge`, as llava) and projected; this stands
+ * in for Flamingo's Perceiver resampler (a fixed set of latents cross-attending to the
+ * patches), which at our 8×8 grid would add cost without compressing much. A gated
+ * cross-attention block (Flamingo's GATED XATTN-DENSE: x += tanh(α)·xattn(x, vis), then
+ * x += tanh(β)·ffw(x)) sits before LM blocks 0, k, 2k, … (`crossEvery` = k).
+ */
+import { tf } from '../harness/engine.js';
+import { Rng } from '../harness/rng.js';
+import { attention, block, causalMask, dense, layerNorm, mergeTokens, mlp, vit } from './layers.js';
+import { Params } from './params.js';
+import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, ModelFamily } from './types.js';
+
+export const FLAMINGO_DEFAULTS = { crossEvery: 1 };
+
+/**
+ * Initial value of the tanh gates. Flamingo uses 0 so that training starts from the frozen,
+ * pretrained LM. Here nothing is pretrained and the LM trains jointly from scratch, but 0 still
+ * learns: the gate's own gradient is the unscaled branch output, so it leaves 0 at the first
+ * step, and Adam then moves the branch weights at full step size however small the gate.
+ * Measured (default sizes, 1000 ShapesWorld captions, 6 epochs, lr 2e-3): validation loss
+ * 0.914 with gates from 0, 0.964 from 0.5 (slower start), 1.063 with the gates frozen at 0
+ * (an image-blind LM), llava 0.884. models/flamingo.test.ts checks that the image comes to
+ * matter after a few steps.
+ */
+export const GATE_INIT = 0;
+
+/** Gated cross-attention block: text [B,L,d] attends to the visual tokens [B,N,d]. */
+function gatedCrossAttention(p: Params, name: string, d: number, heads: number, mlpRatio: number) {
+  const ln1 = layerNorm(p, `${name}/ln1`, d);
+  const attn = attention(p, `${name}/attn`, d, heads);
+  const attnGate = p.constant(`${name}/attnGate`, [1], GATE_INIT);
+  const ln2 = layerNorm(p, `${name}/ln2`, d);
+  const ff = mlp(p, `${name}/mlp`, d, d * mlpRatio);
+  const mlpGate = p.constant(`${name}/mlpGate`, [1], GATE_INIT);
+  return (x: tf.Tensor, vis: tf.Tensor): tf.Tensor => {
+    // No mask: every text position sees the whole image, and no position sees another's text.
+    x = tf.add(x, tf.mul(tf.tanh(attnGate), attn(ln1(x), vis)));
+    return tf.add(x, tf.mul(tf.tanh(mlpGate), ff(ln2(x))));
+  };
+}
+
+export function createFlamingo(config: ModelConfig): MultimodalModel {
+  const { imageSize, patch, width: d, heads, mlpRatio, vocabSize, maxText } = config;
+  const grid = imageSize / patch;
+  const merge = config.merge ?? 1;
+  if (grid % merge) throw new Error(`flamingo: merge ${merge} does not divide the ${grid}x${grid} patch grid`);
+  const every = config.crossEvery ?? FLAMINGO_DEFAULTS.crossEvery;
+  if (!(Number.isInteger(every) && every >= 1)) throw new Error(`flamingo: model.crossEvery must be a whole number ≥ 1, got ${every}`);
+  const p = new Params(new Rng(config.seed));
+
+  // Vision tower and the visual tokens the cross-attention reads.
+  const patchFeatures = vit(p, 'vit', config);
+  const visProj = dense(p, 'vis/proj', d * merge * merge, d);
+  const visLn = layerNorm(p, 'vis/ln', d);
+  // Language model over text only, a gated cross-attention block before every k-th LM block.
+  const tokEmbed = p.normal('lm/tok', [vocabSize, d]);
+  const lmPos = p.normal('lm/pos', [1, maxText, d]);
+  const layers = Array.from({ length: config.decoderLayers }, (_, i) => ({
+    xattn: i % every === 0 ? gatedCrossAttention(p, `lm/xattn${i}`, d, heads, mlpRatio) : undefined,
+    block: block(p, `lm/block${i}`, d, heads, mlpRatio),
+  }));
+  const lmLn = layerNorm(p, 'lm/ln', d);
+  const head = dense(p, 'lm/head', d, vocabSize);
+  // Masks are constants per sequence length; kept outside tidy so they live with the model.
+  const masks = new Map<number, tf.Tensor2D>();
+  const maskFor = (s: number) => {
+    if (!masks.has(s)) masks.set(s, tf.keep(causalMask(s)));
+    return masks.get(s)!;
+  };
+
+  /** The visual tokens the text cross-attends to: [B, (grid/merge)², d]. */
+  function encodeImage(images: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => {
+      let x: tf.Tensor = patchFeatures(images);
+      if (merge > 1) x = mergeTokens(x, grid, merge);
+      return visLn(visProj(x)) as tf.Tensor3D;
+    });
+  }
+
+  /** The LM over the text; with `features`, the last block also yields its MLP hidden layer. */
+  function run(images: tf.Tensor4D, tokens: tf.Tensor2D, features: boolean): ModelFeatures {
+    const [b, l] = tokens.shape;
+    if (l > maxText) throw new Error(`text length ${l} exceeds model maxText ${maxText}`);
+    const vis = encodeImage(images);
+    const mask = maskFor(l);
+    let x = tf.add(tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, l, d]), lmPos.slice([0, 0, 0], [1, l, d]));
+    const blocks: tf.Tensor3D[] = [];
+    let mlpHidden: tf.Tensor | undefined;
+    layers.forEach((layer, i) => {
+      if (layer.xattn) x = layer.xattn(x, vis);
+      if (features && i === layers.length - 1) ({ out: x, mlpHidden } = layer.block.withMlpHidden(x, mask));
+      else x = layer.block(x, mask);
+      blocks.push(x as tf.Tensor3D);
+    });
+    return { logits: head(lmLn(x)) as tf.Tensor3D, blocks, mlpHidden: mlpHidden as tf.Tensor3D };
+  }
+
+  function forward(images: tf.Tensor4D, tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => run(images, tokens, false).logits);
+  }
+
+  function forwardWithFeatures(images: tf.Tensor4D, tokens: tf.Tensor2D): ModelFeatures {
+    return tf.tidy(() => {
+      const { logits, blocks, mlpHidden } = run(images, tokens, true);
+      return { logits, blocks, mlpHidden }; // a literal: tidy's TensorContainer type rejects interfaces
+    });
+  }
+
+  const last = `lm/block${config.decoderLayers - 1}/mlp`;
+  const lastMlp: MlpParamNames = { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio };
+
+  return { config, params: p, forward, encodeImage, forwardWithFeatures, lastMlp };
+}
+
+export const flamingo: ModelFamily = { id: 'flamingo', description: 'Flamingo style: text-only LM with tanh-gated cross-attention to visual tokens before its blocks', create: createFlamingo };
