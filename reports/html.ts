@@ -1,80 +1,106 @@
 /**
- * The HTML report: one self-contained page (inline CSS, no network) rendered with Handlebars
- * from run records. Handlebars' {{ }} escapes every value, so captions and plugin names from
- * the data render as text.
+ * The HTML report: one self-contained page (inline CSS, inline SVG charts, images as data:
+ * URIs; no network, no fonts, no scripts) rendered with Handlebars from run records. Every
+ * value from the data goes through Handlebars' {{ }} escaping; the only unescaped insertions
+ * ({{{svg}}}) are the charts of reports/charts/, which escape their own text (charts/svg.ts).
  */
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../harness/record.js';
-import type { PaperTable, Stat } from './aggregate.js';
-import { fmtStat } from './format.js';
+import { attackOrder, paperTables, uniq } from './aggregate.js';
+import { rateCharts } from './charts/rate.js';
+import { sweepCharts } from './charts/sweep.js';
+import { tradeoffChart } from './charts/tradeoff.js';
+import { stagesOf, trainingChart } from './charts/training.js';
+import { exampleGroups } from './examples.js';
+import { provenanceOf } from './provenance.js';
+import type { SweepPoint } from './sweep.js';
+import { tableView } from './tableView.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
 
-/** Index of the best cell per column: lowest ASR, highest clean metric. */
-function bestIndex(stats: (Stat | undefined)[], lowerIsBetter: boolean): number {
-  let best = -1;
-  stats.forEach((s, i) => {
-    if (!s) return;
-    if (best < 0 || (lowerIsBetter ? s.mean < stats[best]!.mean : s.mean > stats[best]!.mean)) best = i;
-  });
-  return best;
+/** One trigger strip as the page shows it; `error` replaces the image when it could not be drawn. */
+export interface GalleryView {
+  name: string;
+  labels: string[];
+  description: string;
+  seed: number;
+  file: string;
+  dataUri?: string;
+  error?: string;
 }
 
-function tableView(t: PaperTable) {
-  return {
-    task: t.task,
-    cleanMetric: t.cleanMetric,
-    columns: t.columns,
-    oracle: t.oracle ? fmtStat(t.oracle, t.cleanMetric) : '',
-    rows: t.rows.map((r) => {
-      const bestAsr = bestIndex(r.cells.map((c) => c.asr), true);
-      const bestClean = bestIndex(r.cells.map((c) => c.clean), false);
+export interface ReportInput {
+  title: string;
+  records: RunRecord[];
+  /** PCR knob sweep (sweep/sweep.json); its section is left out when absent. */
+  sweep?: SweepPoint[];
+  gallery?: GalleryView[];
+  /** When the page was generated (ISO); passed in so rendering stays a pure function. */
+  generated: string;
+}
+
+const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
+
+export function renderReport(input: ReportInput): string {
+  const { records } = input;
+  const template = Handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: false });
+  const tables = paperTables(records);
+  const tasks = tables.map((t) => t.task);
+  const ok = records.filter((r) => r.status === 'ok');
+  const sweep = input.sweep ? sweepCharts(input.sweep) : undefined;
+  return template({
+    title: input.title,
+    summary: {
+      runs: records.length,
+      failed: records.length - ok.length,
+      tasks: tasks.join(', '),
+      models: uniq(records.map((r) => r.model)).join(', '),
+      attacks: attackOrder(records).join(', '),
+      defenses: uniq(tables.flatMap((t) => t.columns.map((c) => c.defense))).join(', '),
+      seeds: uniq(records.map((r) => r.seed))
+        .sort((a, b) => a - b)
+        .join(', '),
+    },
+    failedRuns: records.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, error: r.error ?? 'no error message' })),
+    tables: tables.map(tableView),
+    tradeoff: tables.map((t) => ({ task: t.task, svg: tradeoffChart(t) })),
+    rate: tasks.map((task) => {
+      const { rates, charts } = rateCharts(task, records);
       return {
-        attack: r.attack,
-        cells: r.cells.map((c, i) => ({
-          asr: c.asr ? fmtStat(c.asr, 'ASR') : c.failed ? 'failed' : '',
-          clean: c.clean ? fmtStat(c.clean, t.cleanMetric) : c.failed ? 'failed' : '',
-          asrClass: c.asr ? (i === bestAsr && r.cells.length > 1 ? 'best' : '') : 'failed',
-          cleanClass: c.clean ? (i === bestClean && r.cells.length > 1 ? 'best' : '') : 'failed',
-        })),
+        task,
+        charts,
+        note: charts.length ? '' : `All successful ${task} runs use ${rates.length ? `one poisoning rate (${pct(rates[0])})` : 'no recorded poisoning rate'}; this chart needs runs at two rates or more.`,
       };
     }),
-  };
-}
-
-export function renderReport(title: string, tables: PaperTable[], records: RunRecord[]): string {
-  const template = Handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: false });
-  const uniq = (xs: string[]) => [...new Set(xs.filter(Boolean))].join(', ');
-  const ok = records.filter((r) => r.status === 'ok');
-  return template({
-    title,
-    runCount: records.length,
-    failedCount: records.length - ok.length,
-    tables: tables.map(tableView),
+    sweep: sweep && {
+      charts: sweep.map((s) => ({
+        ...s,
+        chosenText: s.chosen ? `chosen: ${s.knob} = ${s.chosen.value}; parameters ${JSON.stringify(s.chosen.params)}` : 'no point marked as chosen',
+      })),
+    },
+    training: tasks.map((task) => {
+      const recs = records.filter((r) => r.task === task);
+      return { task, charts: stagesOf(recs).map((stage) => ({ stage, svg: trainingChart(task, stage, recs) })) };
+    }),
+    gallery: input.gallery ?? [],
+    examples: exampleGroups(records),
     runs: records.map((r) => ({
       id: r.id,
       status: r.status,
+      failed: r.status !== 'ok',
       error: r.error,
+      seed: r.seed,
       poisonCount: r.poisonCount,
       trainSize: r.trainSize,
       target: r.target,
       pretrain: r.timings.pretrain?.toFixed(0) ?? '',
       sft: r.timings.sft?.toFixed(0) ?? '',
       eval: r.timings.eval?.toFixed(0) ?? '',
-      defenseParams: JSON.stringify(r.defenseParams),
+      configHash: r.provenance?.configHash ?? '',
+      defenseParams: JSON.stringify(r.defenseParams ?? {}),
     })),
-    examples: ok.map((r) => ({
-      id: r.id,
-      items: r.examples.slice(0, 4).map((g) => ({ prompt: g.prompt, clean: g.clean, triggered: g.triggered, ref: g.refs[0] })),
-    })),
-    generated: new Date().toISOString(),
-    provenance: {
-      backends: uniq(ok.map((r) => r.provenance.backend)),
-      fixes: uniq(ok.flatMap((r) => r.provenance.engineFixes)) || 'none',
-      tfjs: uniq(ok.map((r) => r.provenance.tfjs)),
-      node: uniq(ok.map((r) => r.provenance.node)),
-      code: uniq(ok.map((r) => r.provenance.codeVersion)),
-    },
+    generated: input.generated,
+    provenance: provenanceOf(records),
   });
 }

@@ -1,76 +1,182 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../harness/record.js';
-import { paperTables, stat } from './aggregate.js';
-import { neutralise, paperTableCsv } from './csv.js';
-import { renderReport } from './html.js';
+import { paperTables } from './aggregate.js';
+import { csvHeader, neutralise, paperTableCsv } from './csv.js';
+import { renderReport, type ReportInput } from './html.js';
+import { paperCells, record } from './records.testutil.js';
+import type { SweepPoint } from './sweep.js';
 
-function record(over: Partial<RunRecord>): RunRecord {
-  return {
-    id: 'r',
-    status: 'ok',
-    task: 'caption',
-    model: 'llava',
-    attack: 'badnets',
-    defense: 'none',
-    defenseStage: 'none',
-    seed: 1,
-    metrics: { ASR: 0.9, 'CIDEr-D': 2 },
-    attackParams: {},
-    defenseParams: {},
-    target: 'a photo of the banana',
-    poisonCount: 5,
-    trainSize: 100,
-    keys: {},
-    cached: {},
-    suspicion: {},
-    timings: { pretrain: 1, sft: 2, eval: 3 },
-    trainLog: {},
-    examples: [],
-    provenance: { backend: 'wasm', engineFixes: [], tfjs: '4.22.0', node: 'v20', codeVersion: 'x', configHash: 'h', date: '' },
-    config: {},
-    ...over,
-  };
-}
+const render = (records: RunRecord[], over: Partial<ReportInput> = {}) => renderReport({ title: 't', records, generated: '2026-01-03T00:00:00.000Z', ...over });
 
-const records = [
-  record({ id: 'a', seed: 1, metrics: { ASR: 0.9, 'CIDEr-D': 2.0 } }),
-  record({ id: 'b', seed: 2, metrics: { ASR: 0.8, 'CIDEr-D': 2.2 } }),
-  record({ id: 'c', defense: 'pcr', metrics: { ASR: 0.5, 'CIDEr-D': 1.5 } }),
-  record({ id: 'd', defense: 'pcr', seed: 2, status: 'failed', error: 'NaN loss', metrics: {} }),
+const EVIL = '<script>alert(1)</script>';
+const ESCAPED = '&lt;script&gt;alert(1)&lt;/script&gt;';
+
+const sweep: SweepPoint[] = [
+  { knob: 'lambdaCv', value: 0.5, params: { lambdaCv: 0.5 }, task: 'caption', valAsr: 0.9, valClean: 2.4, chosen: false },
+  { knob: 'lambdaCv', value: 2, params: { lambdaCv: 2 }, task: 'caption', valAsr: 0.7, valClean: 2.2, chosen: true },
+  { knob: 'ops', value: 'shuffle', params: { ops: 'shuffle' }, task: 'caption', valAsr: 0.7, valClean: 2.2, chosen: true },
+  { knob: 'ops', value: 'noise', params: { ops: 'noise' }, task: 'caption', valAsr: 0.6, valClean: 1.9, chosen: false },
 ];
 
-describe('report', () => {
-  it('aggregates mean ± sample std over seeds', () => {
-    const s = stat([0.9, 0.8])!;
-    expect(s.mean).toBeCloseTo(0.85);
-    expect(s.std).toBeCloseTo(Math.sqrt(0.005));
-    const [t] = paperTables(records);
-    expect(t.columns.map((c) => c.defense)).toEqual(['none', 'pcr']);
-    expect(t.rows[0].cells[0].asr!.mean).toBeCloseTo(85);
-    expect(t.rows[0].cells[1].failed).toBe(1);
+describe('HTML report', () => {
+  it('escapes data in every section: tables, charts, gallery, examples, sweep, runs', () => {
+    const evilRecords = [
+      record({
+        id: 'x',
+        attack: EVIL,
+        defense: 'none',
+        target: EVIL,
+        examples: [{ id: EVIL, prompt: EVIL, clean: EVIL, triggered: EVIL, refs: [EVIL] }],
+        trainLog: { [EVIL]: [{ epoch: 0, loss: 1, seconds: 1, numTensors: 1 }] },
+        defenseParams: { note: EVIL },
+      }),
+      record({ id: 'y', attack: EVIL, defense: EVIL, metrics: { ASR: 0.5, 'CIDEr-D': 1 } }),
+      record({ id: 'z', attack: EVIL, defense: 'none', seed: 2, attackParams: { rate: 0.1 }, status: 'failed', error: EVIL, metrics: {} }),
+    ];
+    const html = render(evilRecords, {
+      sweep: [{ ...sweep[0], knob: EVIL, value: EVIL }],
+      gallery: [{ name: EVIL, labels: [EVIL], description: EVIL, seed: 1, file: EVIL, error: EVIL }],
+    });
+    expect(html).not.toContain(EVIL);
+    expect(html).not.toMatch(/<script/i);
+    // It is there as text, in each kind of place: SVG text, table cells, attributes.
+    expect(html.split(ESCAPED).length - 1).toBeGreaterThan(15);
+    expect(html).toMatch(/<svg[^>]*data-chart="tradeoff"[\s\S]*?&lt;script&gt;[\s\S]*?<\/svg>/);
+    expect(html).toMatch(/<svg[^>]*data-chart="sweep"[^>]*data-knob="&lt;script&gt;/);
+    expect(html).toMatch(/<svg[^>]*data-chart="training"[^>]*data-stage="&lt;script&gt;/);
+    expect(html).toMatch(/<figure data-gallery="&lt;script&gt;/);
+    expect(html).toMatch(/<td class="gen[^"]*">&lt;script&gt;/);
   });
 
-  it('escapes data in HTML: a caption renders as text', () => {
-    const evil = '<script>alert(1)</script>';
-    const html = renderReport('t', paperTables(records), [
-      record({ id: 'x', examples: [{ id: 'e', prompt: 'p', clean: evil, triggered: evil, refs: [evil] }], attack: '<b>x</b>' }),
+  it('shows failed runs as failed, in the table and in a list', () => {
+    const html = render([record({ id: 'ok1' }), record({ id: 'bad', defense: 'pcr', status: 'failed', error: 'NaN loss', metrics: {} })]);
+    const pcr = paperCells(html, 'caption').filter((c) => c.col === 'pcr' && c.row === 'badnets');
+    expect(pcr.map((c) => [c.metric, c.text, c.cls])).toEqual([
+      ['ASR (%)', 'failed', 'failed gstart'],
+      ['CIDEr-D', 'failed', 'failed'],
+      ['DER', 'failed', 'failed'],
     ]);
-    expect(html).not.toContain(evil);
-    expect(html).not.toContain('<b>x</b>');
-    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html).toContain('data-failed-runs="1"');
+    expect(html).toContain('bad: NaN loss');
   });
 
-  it('CSV neutralises formula cells and matches the HTML numbers', () => {
+  it('draws the rate chart only when the runs hold two rates or more, and says why not otherwise', () => {
+    const one = render([record({})]);
+    expect(one).not.toContain('data-chart="rate"');
+    expect(one).toMatch(/data-chart-note="rate" data-task="caption">All successful caption runs use one poisoning rate \(5%\)/);
+    const two = render([
+      record({ seed: 1, attackParams: { rate: 0.01 }, metrics: { ASR: 0.2, 'CIDEr-D': 2 } }),
+      record({ seed: 1, attack: 'badnets-10%', attackParams: { rate: 0.1 }, metrics: { ASR: 0.9, 'CIDEr-D': 2 } }),
+    ]);
+    expect(two.match(/data-chart="rate"/g)).toHaveLength(1);
+    expect(two).not.toContain('data-chart-note="rate"');
+  });
+
+  it('includes the sweep section only with a sweep, one chart per knob and task, the chosen point ringed', () => {
+    expect(render([record({})])).not.toContain('id="sweep"');
+    const html = render([record({})], { sweep });
+    expect(html.match(/<svg[^>]*data-chart="sweep"/g)).toHaveLength(2);
+    // each chart has two panels (ASR, clean), each rings the chosen point
+    expect(html.match(/data-chosen="true"/g)).toHaveLength(4);
+    expect(html).toContain('chosen: lambdaCv &#x3D; 2;'); // Handlebars escapes = too
+  });
+
+  it('draws a stage shared by runs (same stage key) once, and one chart per stage', () => {
+    const log = (loss: number) => [
+      { epoch: 0, loss, seconds: 1, numTensors: 1 },
+      { epoch: 1, loss: loss / 2, seconds: 1, numTensors: 1 },
+    ];
+    const html = render([
+      record({ defense: 'none', keys: { pretrain: 'p1', sft: 's1' }, trainLog: { pretrain: log(4), sft: log(2) } }),
+      record({ defense: 'pcr', keys: { pretrain: 'p1', sft: 's2' }, trainLog: { pretrain: log(4), sft: log(3) } }),
+    ]);
+    expect(html.match(/<svg[^>]*data-chart="training"/g)).toHaveLength(2);
+    const pretrain = html.match(/<svg[^>]*data-stage="pretrain"[\s\S]*?<\/svg>/)![0];
+    expect(pretrain.match(/class="series"/g)).toHaveLength(1);
+    expect(pretrain).toContain('badnets · all defenses');
+    const sft = html.match(/<svg[^>]*data-stage="sft"[\s\S]*?<\/svg>/)![0];
+    expect(sft.match(/class="series"/g)).toHaveLength(2);
+  });
+
+  it('flags example outputs that count as the target', () => {
+    const html = render([
+      record({ examples: [{ id: 'e1', prompt: 'describe the image', clean: 'a red circle', triggered: 'a photo of the banana', refs: ['a red circle'] }] }),
+    ]);
+    expect(html).toContain('<td class="gen">a red circle</td><td class="gen hit">a photo of the banana</td>');
+  });
+
+  it('has a provenance footer with the date range and the git commit when recorded', () => {
+    const withCommit = (date: string, gitCommit?: string) =>
+      record({ provenance: { backend: 'wasm', engineFixes: ['native-matmul'], tfjs: '4.22.0', node: 'v20', codeVersion: 'cv1', configHash: date, date, ...(gitCommit ? { gitCommit } : {}) } });
+    const html = render([withCommit('2026-01-05T00:00:00.000Z', 'abc123'), withCommit('2026-01-02T00:00:00.000Z')]);
+    const footer = html.slice(html.indexOf('<footer'));
+    expect(footer).toContain('2026-01-02T00:00:00.000Z – 2026-01-05T00:00:00.000Z');
+    expect(footer).toContain('<code>abc123</code>');
+    expect(footer).toContain('wasm (engine fixes: native-matmul)');
+    expect(footer).toContain('2 distinct');
+    expect(render([record({})])).not.toContain('git commit');
+  });
+
+  it('loads no external resource: no src/href but in-page anchors and data: URIs', () => {
+    const html = render([record({})], { sweep, gallery: [{ name: 'badnets', labels: ['badnets'], description: '', seed: 1, file: 'trigger-badnets.png', dataUri: 'data:image/png;base64,AAAA' }] });
+    const refs = [...html.matchAll(/\s(?:src|href)="([^"]*)"/g)].map((m) => m[1]);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs) expect(r).toMatch(/^(#|data:)/);
+    expect(html).not.toMatch(/@import|url\(/);
+  });
+});
+
+describe('CSV tables', () => {
+  it('neutralises cells a spreadsheet would execute; numbers stay numbers', () => {
     expect(neutralise('=SUM(A1)')).toBe("'=SUM(A1)");
+    expect(neutralise('+1')).toBe("'+1");
     expect(neutralise('@x')).toBe("'@x");
     expect(neutralise('-1+1')).toBe("'-1+1");
+    expect(neutralise('\tx')).toBe("'\tx");
+    expect(neutralise('a=b')).toBe('a=b');
     expect(neutralise(-1)).toBe(-1);
-    const [t] = paperTables(records);
+    const [t] = paperTables([record({ attack: '=HYPERLINK("http://x")' })]);
     const rows = parse(paperTableCsv(t)) as string[][];
-    expect(rows[0]).toEqual(['attack', 'none ASR (%)', 'none CIDEr-D', 'pcr ASR (%)', 'pcr CIDEr-D']);
-    expect(rows[1]).toEqual(['badnets', '85.0 ± 7.1', '2.100 ± 0.141', '50.0', '1.500']);
-    const html = renderReport('t', [t], records);
-    for (const cell of rows[1].slice(1)) expect(html).toContain(`>${cell}<`);
+    expect(rows[1][0]).toBe(`'=HYPERLINK("http://x")`);
+  });
+
+  it('load with a standard CSV parser and hold the numbers the HTML shows, cell by cell', () => {
+    const records = [
+      record({ id: 'a', seed: 1, metrics: { ASR: 0.9, 'CIDEr-D': 2.0 } }),
+      record({ id: 'b', seed: 2, metrics: { ASR: 0.8, 'CIDEr-D': 2.2 } }),
+      record({ id: 'c', defense: 'pcr', seed: 1, metrics: { ASR: 0.5, 'CIDEr-D': 1.5 } }),
+      record({ id: 'd', defense: 'pcr', seed: 2, metrics: { ASR: 0.41, 'CIDEr-D': 1.66 } }),
+      record({ id: 'e', attack: 'blended, "quoted"', metrics: { ASR: 0.123456, 'CIDEr-D': 2.34567 } }),
+      record({ id: 'f', attack: 'blended, "quoted"', defense: 'pcr', status: 'failed', metrics: {} }),
+      record({ id: 'g', task: 'vqa', metrics: { ASR: 1, 'VQA-acc': 58.04 } }),
+      record({ id: 'h', task: 'vqa', defense: 'pcr', metrics: { ASR: 0.997, 'VQA-acc': 58.667 } }),
+    ];
+    const html = render(records);
+    let compared = 0;
+    for (const t of paperTables(records)) {
+      const [header, ...rows] = parse(paperTableCsv(t), { cast: false }) as string[][];
+      expect(rows.map((r) => r[0])).toEqual([...t.rows.map((r) => r.attack), 'average']);
+      const cells = paperCells(html, t.task);
+      expect(cells.length).toBe(rows.length * t.columns.reduce((s, c) => s + (c.baseline ? 2 : 3), 0));
+      for (const cell of cells) {
+        const row = rows.find((r) => r[0] === cell.row)!;
+        const at = (part: 'mean' | 'std') => header.indexOf(csvHeader(cell.col, cell.metric, part));
+        expect(at('mean')).toBeGreaterThan(0);
+        expect(row[at('mean')]).toBe(cell.mean);
+        expect(row[at('std')]).toBe(cell.std);
+        if (cell.mean !== '') {
+          // and the visible text shows those very numbers: "mean" or "mean ± std"
+          const m = /^(\S+)(?: ± (\S+))?/.exec(cell.text)!;
+          expect(Number(m[1])).toBe(Number(cell.mean));
+          expect(m[2] === undefined ? '' : Number(m[2])).toBe(cell.std === '' ? '' : Number(cell.std));
+          compared++;
+        } else expect(cell.text).toMatch(/^(failed|—|n\/a)$/);
+        if (cell.metric === 'ASR (%)' && cell.row !== 'average') expect(row[header.indexOf(csvHeader(cell.col, '', 'n'))]).toBe(cell.mean === '' ? '0' : cell.n);
+      }
+    }
+    expect(compared).toBeGreaterThan(15);
+    // spot check against hand-computed values: badnets / none ASR = 85.0 ± 7.1
+    expect(paperCells(html, 'caption').find((c) => c.row === 'badnets' && c.col === 'none' && c.metric === 'ASR (%)')).toMatchObject({ mean: '85', std: '7.1', text: '85.0 ± 7.1' });
   });
 });

@@ -1,12 +1,15 @@
-/** Rebuild every report file of an output directory from its run records. */
+/** Rebuild every report file of an output directory from its run records (no training). */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../harness/errors.js';
 import type { RunRecord } from '../harness/record.js';
 import { writeFileAtomic } from '../harness/store.js';
-import { longRows, paperTables } from './aggregate.js';
+import { paperTables } from './aggregate.js';
 import { longCsv, paperTableCsv } from './csv.js';
-import { renderReport } from './html.js';
+import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
+import { renderReport, type GalleryView } from './html.js';
+import { longRows } from './longFormat.js';
+import { readSweep } from './sweep.js';
 
 export function readRecords(outDir: string): RunRecord[] {
   const dir = join(outDir, 'runs');
@@ -24,17 +27,36 @@ export function readRecords(outDir: string): RunRecord[] {
     });
 }
 
-export function writeReport(outDir: string, title = 'report'): string[] {
+/**
+ * Draws the trigger strips next to the report and returns them for embedding. A strip that
+ * cannot be drawn (e.g. an attack plugin since removed) is reported on the page, not fatal:
+ * the tables must not be lost to a picture.
+ */
+function buildGallery(outDir: string, records: RunRecord[], written: string[]): GalleryView[] {
+  return galleryPlan(records).map((e) => {
+    const view: GalleryView = { name: e.name, labels: e.labels, description: attackDescription(e.attackId), seed: e.seed, file: e.file };
+    try {
+      const path = writeGalleryStrip(outDir, e);
+      written.push(path);
+      return { ...view, dataUri: `data:image/png;base64,${readFileSync(path).toString('base64')}` };
+    } catch (err) {
+      return { ...view, error: (err as Error).message };
+    }
+  });
+}
+
+/** Writes the CSV tables, the trigger PNGs and report.html; returns the paths written. */
+export function writeReport(outDir: string, title = 'report', now = new Date()): string[] {
   const records = readRecords(outDir);
-  const tables = paperTables(records);
   const written: string[] = [];
   const put = (name: string, content: string) => {
     const p = join(outDir, name);
     writeFileAtomic(p, content);
     written.push(p);
   };
-  for (const t of tables) put(`table-${t.task}.csv`, paperTableCsv(t));
+  for (const t of paperTables(records)) put(`table-${t.task}.csv`, paperTableCsv(t));
   put('results-long.csv', longCsv(longRows(records)));
-  put('report.html', renderReport(title, tables, records));
+  const gallery = buildGallery(outDir, records, written);
+  put('report.html', renderReport({ title, records, sweep: readSweep(outDir), gallery, generated: now.toISOString() }));
   return written;
 }

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { paperTables, stat } from './aggregate.js';
+import { bestMarks } from './best.js';
+import { record } from './records.testutil.js';
+
+describe('paper tables', () => {
+  it('aggregates mean ± sample std over seeds and counts failed runs', () => {
+    const s = stat([0.9, 0.8])!;
+    expect(s.mean).toBeCloseTo(0.85);
+    expect(s.std).toBeCloseTo(Math.sqrt(0.005));
+    expect(stat([NaN])).toBeUndefined();
+    const [t] = paperTables([
+      record({ id: 'a', seed: 1, metrics: { ASR: 0.9, 'CIDEr-D': 2.0 } }),
+      record({ id: 'b', seed: 2, metrics: { ASR: 0.8, 'CIDEr-D': 2.2 } }),
+      record({ id: 'c', defense: 'pcr', metrics: { ASR: 0.5, 'CIDEr-D': 1.5 } }),
+      record({ id: 'd', defense: 'pcr', seed: 2, status: 'failed', error: 'NaN loss', metrics: {} }),
+    ]);
+    expect(t.columns.map((c) => [c.defense, c.baseline])).toEqual([
+      ['none', true],
+      ['pcr', false],
+    ]);
+    expect(t.rows[0].cells[0].asr!.mean).toBeCloseTo(85);
+    expect(t.rows[0].cells[0].clean!.std).toBeCloseTo(Math.sqrt(0.02));
+    expect(t.rows[0].cells[1]).toMatchObject({ runs: 2, failed: 1 });
+    expect(t.rows[0].cells[1].asr).toEqual({ mean: 50, std: 0, n: 1 });
+  });
+
+  it('reads a NaN metric (null after JSON) as missing, not as 0', () => {
+    const [t] = paperTables([record({ metrics: { ASR: null as unknown as number, 'CIDEr-D': 2 } }), record({ seed: 2, metrics: { ASR: 0.5, 'CIDEr-D': 2 } })]);
+    expect(t.rows[0].cells[0].asr).toEqual({ mean: 50, std: 0, n: 1 });
+  });
+
+  it('puts the no-defense column first, whatever the record order', () => {
+    const [t] = paperTables([record({ defense: 'pcr' }), record({ defense: 'none' })]);
+    expect(t.columns.map((c) => c.defense)).toEqual(['none', 'pcr']);
+  });
+
+  it('computes DER per seed against the same attack, model and seed without defense', () => {
+    const recs = [
+      // seed 1: ASR 0.9 → 0.3 (ΔASR 0.6), CIDEr-D 2.0 → 1.0 (Δ 1.0 / 10 = 0.1): DER (0.6 − 0.1 + 1) / 2 = 0.75
+      record({ seed: 1, metrics: { ASR: 0.9, 'CIDEr-D': 2 } }),
+      record({ seed: 1, defense: 'pcr', metrics: { ASR: 0.3, 'CIDEr-D': 1 } }),
+      // seed 2: ASR rises (counts 0), clean rises (counts 0): DER 0.5
+      record({ seed: 2, metrics: { ASR: 0.5, 'CIDEr-D': 2 } }),
+      record({ seed: 2, defense: 'pcr', metrics: { ASR: 0.6, 'CIDEr-D': 2.5 } }),
+      // seed 3 has no baseline run: left out of the DER, kept in ASR
+      record({ seed: 3, defense: 'pcr', metrics: { ASR: 0.3, 'CIDEr-D': 1 } }),
+      // another attack's baseline must not be used
+      record({ seed: 3, attack: 'blended', metrics: { ASR: 1, 'CIDEr-D': 3 } }),
+    ];
+    const [t] = paperTables(recs);
+    const pcr = t.rows.find((r) => r.attack === 'badnets')!.cells[1];
+    expect(pcr.der!.n).toBe(2);
+    expect(pcr.der!.mean).toBeCloseTo((0.75 + 0.5) / 2);
+    expect(pcr.asr!.n).toBe(3);
+    expect(t.rows[0].cells[0].der).toBeUndefined();
+    // VQA accuracy is in percent: scaled by 100
+    const [v] = paperTables([
+      record({ task: 'vqa', metrics: { ASR: 1, 'VQA-acc': 60 } }),
+      record({ task: 'vqa', defense: 'ft', metrics: { ASR: 0.2, 'VQA-acc': 50 } }),
+    ]);
+    expect(v.rows[0].cells[1].der!.mean).toBeCloseTo((0.8 - 0.1 + 1) / 2);
+  });
+
+  it('averages the per-attack means in the average row and says over how many attacks', () => {
+    const [t] = paperTables([
+      record({ attack: 'badnets', seed: 1, metrics: { ASR: 1, 'CIDEr-D': 2 } }),
+      record({ attack: 'badnets', seed: 2, metrics: { ASR: 0.8, 'CIDEr-D': 2 } }),
+      record({ attack: 'blended', metrics: { ASR: 0.3, 'CIDEr-D': 3 } }),
+      record({ attack: 'sig', status: 'failed', metrics: {} }),
+    ]);
+    // (90 + 30) / 2, not the mean of the three runs (76.7)
+    expect(t.average[0].asr).toBeCloseTo(60);
+    expect(t.average[0].clean).toBeCloseTo(2.5);
+    expect(t.average[0].attacks).toEqual({ asr: 2, clean: 2, der: 0 });
+  });
+
+  it('orders rows by attack plugin, then poisoning rate', () => {
+    const rate = (attack: string, id: string, r: number) => record({ attack, attackParams: { rate: r }, config: { attack: { id } } });
+    const [t] = paperTables([rate('badnets-10%', 'badnets', 0.1), rate('blended', 'blended', 0.05), rate('badnets', 'badnets', 0.05), rate('badnets-1%', 'badnets', 0.01)]);
+    expect(t.rows.map((r) => r.attack)).toEqual(['badnets-1%', 'badnets', 'badnets-10%', 'blended']);
+  });
+
+  it('keeps models apart in columns, labelled model / defense', () => {
+    const [t] = paperTables([record({ model: 'llava' }), record({ model: 'blip2' }), record({ model: 'blip2', defense: 'pcr' })]);
+    expect(t.columns.map((c) => c.label)).toEqual(['llava / none', 'blip2 / none', 'blip2 / pcr']);
+  });
+});
+
+describe('best marks', () => {
+  it('marks the lowest ASR and highest clean metric among one model\'s columns, ties alike', () => {
+    const [t] = paperTables([
+      record({ defense: 'none', metrics: { ASR: 0.9, 'CIDEr-D': 2.5 } }),
+      record({ defense: 'pcr', metrics: { ASR: 0.3, 'CIDEr-D': 2.0 } }),
+      record({ defense: 'ft', metrics: { ASR: 0.3004, 'CIDEr-D': 2.1 } }), // shows as 30.0 too
+    ]);
+    const m = bestMarks(t).rows[0];
+    expect(m.map((x) => x.asr)).toEqual([false, true, true]);
+    expect(m.map((x) => x.clean)).toEqual([true, false, false]);
+    // DER only among defended columns: ft loses less clean performance for the same ASR
+    expect(m.map((x) => x.der)).toEqual([false, false, true]);
+  });
+
+  it('marks nothing where a model has one column, and never compares across models', () => {
+    const [t] = paperTables([record({ model: 'a', metrics: { ASR: 0.1, 'CIDEr-D': 1 } }), record({ model: 'b', metrics: { ASR: 0.9, 'CIDEr-D': 2 } })]);
+    expect(bestMarks(t).rows[0]).toEqual([
+      { asr: false, clean: false, der: false },
+      { asr: false, clean: false, der: false },
+    ]);
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * The trade-off scatter of one task: ASR (y, lower is better) against the clean metric (x,
+ * higher is better), one point per attack × defense (× model) at the mean over seeds with
+ * ±std whiskers, coloured by defense, labelled by attack. A thin line joins each defended
+ * point to the same attack's no-defense point, so a defense reads as a move from it: down is
+ * less backdoor, left is lost clean performance. The oracle, when known, is a dashed line.
+ */
+import type { PaperTable } from '../aggregate.js';
+import { axes, linearScale, type Plot } from './axis.js';
+import { placeLabels, type LabelledPoint } from './labels.js';
+import { attrs, esc, legend, seriesStyle, svgDoc, text } from './svg.js';
+
+interface Point {
+  x: number;
+  y: number;
+  xErr: number;
+  yErr: number;
+  defense: string;
+  label: string;
+  model: string;
+  attack: string;
+  baseline: boolean;
+}
+
+const W = 520;
+
+/** Points drawn on top of each other (within 3 px) get one label listing them all. */
+function mergeCoincident(points: LabelledPoint[]): LabelledPoint[] {
+  const out: LabelledPoint[] = [];
+  for (const p of points) {
+    const same = out.find((q) => Math.hypot(q.x - p.x, q.y - p.y) < 3);
+    if (!same) out.push({ ...p });
+    else if (!same.label.split(', ').includes(p.label)) same.label += `, ${p.label}`;
+  }
+  return out;
+}
+const PLOT: Plot = { x: 58, y: 28, w: 440, h: 260 };
+
+export function tradeoffChart(t: PaperTable): string {
+  const multiModel = new Set(t.columns.map((c) => c.model)).size > 1;
+  const points: Point[] = [];
+  for (const r of t.rows)
+    r.cells.forEach((cell, i) => {
+      const c = t.columns[i];
+      if (!cell.asr || !cell.clean) return;
+      points.push({
+        x: cell.clean.mean,
+        y: cell.asr.mean,
+        xErr: cell.clean.std,
+        yErr: cell.asr.std,
+        defense: c.defense,
+        model: c.model,
+        attack: r.attack,
+        baseline: c.baseline,
+        label: multiModel ? `${r.attack} (${c.model})` : r.attack,
+      });
+    });
+  const defenses = [...new Set(t.columns.map((c) => c.defense))];
+  const color = (d: string) => seriesStyle(defenses.indexOf(d)).color;
+  // Both metrics are non-negative: a whisker below 0 would only stretch the axis.
+  const lo = (v: number, err: number) => Math.max(0, v - err);
+  const xs = points.flatMap((p) => [lo(p.x, p.xErr), p.x + p.xErr]);
+  if (t.oracle) xs.push(t.oracle.mean);
+  // 4% air on each side, so points at the extremes do not sit on the frame.
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const air = 0.04 * (x1 - x0);
+  const x = linearScale(Math.max(0, x0 - air), x1 + air, PLOT.x, PLOT.x + PLOT.w);
+  const y = linearScale(0, 100, PLOT.y + PLOT.h, PLOT.y);
+  const body: string[] = [axes(PLOT, x, y, `${t.cleanMetric} ↑ (clean test inputs)`, 'ASR (%) ↓')];
+  if (points.length === 0) body.push(text(PLOT.x + PLOT.w / 2, PLOT.y + PLOT.h / 2, 'no successful runs', { 'text-anchor': 'middle', class: 'empty' }));
+  if (t.oracle) {
+    const ox = x.map(t.oracle.mean);
+    body.push(`<line${attrs({ x1: ox, y1: PLOT.y, x2: ox, y2: PLOT.y + PLOT.h, class: 'oracle' })}/>`);
+    body.push(text(ox - 4, PLOT.y + 12, 'oracle', { 'text-anchor': 'end', class: 'note-text' }));
+  }
+  for (const p of points) {
+    if (p.baseline) continue;
+    const base = points.find((b) => b.baseline && b.attack === p.attack && b.model === p.model);
+    if (base) body.push(`<line${attrs({ x1: x.map(base.x), y1: y.map(base.y), x2: x.map(p.x), y2: y.map(p.y), stroke: color(p.defense), class: 'link' })}/>`);
+  }
+  for (const p of points) {
+    const [cx, cy] = [x.map(p.x), y.map(p.y)];
+    const c = color(p.defense);
+    if (p.xErr > 0) body.push(`<line${attrs({ x1: x.map(lo(p.x, p.xErr)), y1: cy, x2: x.map(p.x + p.xErr), y2: cy, stroke: c, class: 'whisker' })}/>`);
+    if (p.yErr > 0) body.push(`<line${attrs({ x1: cx, y1: y.map(lo(p.y, p.yErr)), x2: cx, y2: y.map(Math.min(100, p.y + p.yErr)), stroke: c, class: 'whisker' })}/>`);
+    body.push(
+      `<circle${attrs({ cx, cy, r: 4.5, fill: c, class: 'point', 'data-attack': p.attack, 'data-defense': p.defense })}><title>${esc(
+        `${p.label} / ${p.defense}: ASR ${p.y.toFixed(1)}%, ${t.cleanMetric} ${p.x.toFixed(3)}`,
+      )}</title></circle>`,
+    );
+  }
+  for (const l of placeLabels(mergeCoincident(points.map((p) => ({ x: x.map(p.x), y: y.map(p.y), label: p.label }))), PLOT))
+    body.push(text(l.x, l.y, l.label, { 'text-anchor': l.anchor, class: 'point-label' }));
+  const leg = legend(
+    defenses.map((d) => ({ label: d, color: color(d), mark: 'dot' as const })),
+    PLOT.x,
+    PLOT.y + PLOT.h + 54,
+    PLOT.w,
+  );
+  body.push(leg.svg);
+  const height = PLOT.y + PLOT.h + 48 + leg.height;
+  return svgDoc({ chart: 'tradeoff', task: t.task }, W, height, `${t.task}: ASR vs ${t.cleanMetric} per defense`, body.join(''));
+}
