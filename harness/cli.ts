@@ -1,13 +1,13 @@
 /**
- * `mbb`: the one command-line tool. Commands: run, report, score, worker (internal), help.
+ * `mbb`: the one command-line tool. Commands: run, report, merge, estimate, score, predict, worker (internal), help.
  * User errors (bad config, unreadable files) print one line and exit 2; nothing already
  * computed is lost, since every finished run and stage is on disk.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { experimentSchema, layer, parseOverride, parseWith, type ExperimentConfig } from './config.js';
 import { UserError } from './errors.js';
+import { loadConfigFile } from './configFile.js';
 import { PROFILES } from './profiles.js';
 
 const HELP = `mbb — mllm-backdoor-bench
@@ -16,17 +16,32 @@ Usage: mbb <command> [options]
 
 Commands:
   run      run an experiment grid (train, attack, defend, evaluate) and write its report
-             --profile NAME   smoke | default (default: default)
-             --config FILE    JSON experiment config layered over the profile
+             --profile NAME   smoke | default | paper (default: default)
+             --config FILE    experiment config (.json, .yaml or .yml) layered over the profile
              --set k.path=v   override one field (repeatable), e.g. --set sft.epochs=4
-             --out DIR        records and report (default: reports/out/<profile>)
+             --out DIR        records and report (default: reports/out/<name>[-shard-<i>])
              --cache DIR      stage cache (default: .cache)
              --workers N      worker processes (default: one per core)
              --backend B      auto | tensorflow | wasm | cpu (default: auto)
+             --shard i/n      run only slice i of n, numbered from 0 (0/4 … 3/4); see mbb merge
+  sweep    vary a defense's knobs one at a time, judged on the validation split only;
+           writes sweep/sweep.json + sweep.csv (chosen value per knob) and the report
+             --defense ID     the defense to sweep (default: pcr)
+             --vary k=v1,v2   values of one knob (repeatable), e.g. --vary lambdaCv=0.5,1,2,4
+             --min-clean F    keep ≥ F × no defense's val clean metric (default: 0.95)
+             and run's --profile, --config, --set, --out, --cache, --workers, --backend
   report   rebuild the HTML/CSV report from the run records in --out DIR, no training
+  merge    merge shards' run records into one output and write its report
+             mbb merge --out DIR SHARD_DIR...   (--allow-missing: accept absent shards/runs)
+  estimate the wall time of a grid on this machine, from the timings of existing run records
+             --from DIR       output dir with runs/ to measure (repeatable; default: reports/out/*)
+             and run's --profile, --config, --set, --workers
   score    score predictions of any model, print one JSON object
              score captions --refs COCO_CAPTIONS.json --preds COCO_RESULTS.json
              score vqa --questions Q.json --annotations A.json --preds RESULTS.json
+  predict  caption a PNG (or JPEG) image, or answer a question about it, with a saved model
+             mbb predict --checkpoint DIR --image FILE.png [--question "what color is the circle"]
+             (DIR holds model.json + weights.bin, e.g. a stage under .cache/; --backend B)
   help     this text
 `;
 
@@ -35,17 +50,7 @@ function resolveExperiment(values: { profile?: string; config?: string; set?: st
   const profile = PROFILES[name];
   if (!profile) throw new UserError(`--profile ${name}: unknown profile; choose one of ${Object.keys(PROFILES).join(', ')}`);
   let cfg: Record<string, unknown> = { ...profile };
-  if (values.config) {
-    const path = resolve(values.config);
-    if (!existsSync(path)) throw new UserError(`--config ${values.config}: file not found`);
-    let fileCfg: unknown;
-    try {
-      fileCfg = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw new UserError(`--config ${values.config}: not valid JSON (${(e as Error).message})`);
-    }
-    cfg = layer(cfg, fileCfg as Record<string, unknown>);
-  }
+  if (values.config) cfg = layer(cfg, loadConfigFile(resolve(values.config), values.config));
   for (const s of values.set ?? []) cfg = layer(cfg, parseOverride(s));
   return parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${name}`);
 }
@@ -70,9 +75,12 @@ async function main(argv: string[]): Promise<void> {
           cache: { type: 'string' },
           workers: { type: 'string' },
           backend: { type: 'string' },
+          shard: { type: 'string' },
         },
       });
       const exp = resolveExperiment(values);
+      const { parseShard } = await import('./shard.js');
+      const shard = values.shard === undefined ? undefined : parseShard(values.shard);
       const workers = values.workers === undefined ? undefined : Number(values.workers);
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
         throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
@@ -80,12 +88,44 @@ async function main(argv: string[]): Promise<void> {
       if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
         throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
       }
-      const outDir = resolve(values.out ?? `reports/out/${exp.name}`);
+      // A slice gets its own folder by default, so slices on one file system never mix.
+      const outDir = resolve(values.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
       const { runGrid } = await import('./runner.js');
-      const res = await runGrid(exp, { outDir, cacheDir: resolve(values.cache ?? '.cache'), workers, backend: values.backend });
+      const res = await runGrid(exp, { outDir, cacheDir: resolve(values.cache ?? '.cache'), workers, backend: values.backend, shard });
       const { writeReport } = await import('../reports/write.js');
       for (const p of writeReport(outDir, exp.name)) process.stderr.write(`[report] wrote ${p}\n`);
       if (res.failed > 0) process.exitCode = 1;
+      return;
+    }
+    case 'sweep': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          profile: { type: 'string' },
+          config: { type: 'string' },
+          set: { type: 'string', multiple: true },
+          out: { type: 'string' },
+          cache: { type: 'string' },
+          workers: { type: 'string' },
+          backend: { type: 'string' },
+          defense: { type: 'string' },
+          vary: { type: 'string', multiple: true },
+          'min-clean': { type: 'string' },
+        },
+      });
+      const { parseVary, runSweep } = await import('./sweep.js');
+      const defense = values.defense ?? 'pcr';
+      if (!values.vary?.length) throw new UserError('sweep: give at least one --vary knob=v1,v2,…');
+      const minClean = Number(values['min-clean'] ?? 0.95);
+      if (!(minClean >= 0 && minClean <= 1)) throw new UserError(`--min-clean ${values['min-clean']}: expected a fraction in [0, 1]`);
+      const exp = resolveExperiment(values);
+      const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), minClean }, {
+        outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
+        cacheDir: resolve(values.cache ?? '.cache'),
+        workers: values.workers === undefined ? undefined : Number(values.workers),
+        backend: values.backend,
+      });
+      for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)})\n`);
       return;
     }
     case 'report': {
@@ -93,6 +133,46 @@ async function main(argv: string[]): Promise<void> {
       if (!values.out) throw new UserError('report: --out DIR is required (the directory holding runs/)');
       const { writeReport } = await import('../reports/write.js');
       for (const p of writeReport(resolve(values.out), values.title ?? 'report')) process.stderr.write(`[report] wrote ${p}\n`);
+      return;
+    }
+    case 'merge': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, 'allow-missing': { type: 'boolean' } } });
+      if (!values.out) throw new UserError('merge: --out DIR is required (where the merged runs/ and report go); usage: mbb merge --out DIR SHARD_DIR...');
+      const { mergeShards } = await import('./merge.js');
+      const res = mergeShards(values.out, positionals, { allowMissing: values['allow-missing'] });
+      process.stderr.write(
+        `[merge] ${res.copied} record(s) copied, ${res.duplicates} identical duplicate(s) skipped, ${res.superseded} failed record(s) superseded` +
+          `${res.missing.length ? `, ${res.missing.length} missing (allowed)` : ''}\n`,
+      );
+      const { writeReport } = await import('../reports/write.js');
+      for (const p of writeReport(resolve(values.out), res.experiment ?? 'report')) process.stderr.write(`[report] wrote ${p}\n`);
+      return;
+    }
+    case 'estimate': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          profile: { type: 'string' },
+          config: { type: 'string' },
+          set: { type: 'string', multiple: true },
+          workers: { type: 'string' },
+          from: { type: 'string', multiple: true },
+        },
+      });
+      const exp = resolveExperiment(values);
+      const workers = values.workers === undefined ? undefined : Number(values.workers);
+      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
+      const { existsSync, readdirSync } = await import('node:fs');
+      const { availableParallelism } = await import('node:os');
+      const from = values.from ?? (existsSync('reports/out') ? readdirSync('reports/out').map((d) => `reports/out/${d}`).filter((d) => existsSync(`${d}/runs`)) : []);
+      if (from.length === 0) throw new UserError('estimate: no run records to measure; pass --from DIR (an --out of mbb run) or run mbb run --profile default first');
+      const { readRecords } = await import('../reports/write.js');
+      const { estimateGrid, formatEstimate } = await import('./estimate.js');
+      const { defenseStage } = await import('./runner.js');
+      const records = from.flatMap((d) => readRecords(resolve(d)));
+      const n = workers ?? exp.workers ?? availableParallelism();
+      const header = `mbb estimate: ${values.profile ?? 'default'} profile${values.config ? ` + ${values.config}` : ''}, measured from ${records.length} record(s) in ${from.join(', ')}`;
+      process.stdout.write(formatEstimate(estimateGrid(exp, records, n, defenseStage), header));
       return;
     }
     case 'score': {
@@ -111,6 +191,20 @@ async function main(argv: string[]): Promise<void> {
       else if (kind === 'vqa') result = score.scoreVqaFiles(need('questions'), need('annotations'), need('preds'));
       else throw new UserError(`score: expected "captions" or "vqa", got ${JSON.stringify(kind ?? '')}`);
       process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    case 'predict': {
+      const { values } = parseArgs({
+        args: rest,
+        options: { checkpoint: { type: 'string' }, image: { type: 'string' }, question: { type: 'string' }, backend: { type: 'string' } },
+      });
+      if (!values.checkpoint || !values.image) throw new UserError('predict: --checkpoint DIR and --image FILE.png are required');
+      if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
+        throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
+      }
+      const { predictMain } = await import('./predict.js');
+      const backend = values.backend as import('./engine.js').BackendName | undefined;
+      await predictMain({ checkpoint: values.checkpoint, image: values.image, question: values.question, backend });
       return;
     }
     case 'worker': {

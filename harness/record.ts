@@ -48,6 +48,20 @@ export interface RunRecord {
   timings: Record<string, number>;
   trainLog: Record<string, EpochLog[]>;
   examples: Generation[];
-  provenance: { backend: string; engineFixes: string[]; tfjs: string; node: string; codeVersion: string; configHash: string; date: string };
+  provenance: {
+    backend: string;
+    engineFixes: string[];
+    tfjs: string;
+    node: string;
+    codeVersion: string;
+    configHash: string;
+    date: string;
+    /** `git rev-parse HEAD` of the code, `-dirty` when it had uncommitted changes; absent outside git. */
+    gitCommit?: string;
+    /** Hash of the whole experiment (all runs): records that `mbb merge` may combine share it. */
+    experimentHash?: string;
+    /** This run's seed and the experiment's seeds (over which tables give mean ± std). */
+    seeds?: { run: number; experiment: number[] };
+  };
   config: unknown;
 }

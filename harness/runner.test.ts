@@ -41,7 +41,8 @@ describe('runner (smoke profile, end to end)', () => {
     expect(none.keys.sft).not.toBe(rec.keys.sft);
     expect(rec.cached.pretrain || none.cached.pretrain).toBe(true); // trained once, reused once
     const written = writeReport(out, 'smoke');
-    expect(written.map((p) => p.split('/').pop())).toEqual(['table-caption.csv', 'table-vqa.csv', 'results-long.csv', 'report.html']);
+    // The report's own file list is reports/' business; the runner's records must feed its core.
+    expect(written.map((p) => p.split('/').pop())).toEqual(expect.arrayContaining(['table-caption.csv', 'table-vqa.csv', 'results-long.csv', 'report.html']));
     const again = await runGrid(exp, { outDir: out, cacheDir: cache, workers: 2, backend: 'wasm', log: () => {} });
     expect(again).toEqual({ done: 0, failed: 0, skipped: 4 });
     // A changed SFT config re-runs SFT and evaluation but reuses the cached pre-training.
@@ -108,5 +109,34 @@ describe('mbb command line', () => {
     expect(r.stderr).toContain(bad);
     const u = mbb('run', '--profile', 'nope');
     expect(u.stderr).toMatch(/--profile nope: unknown profile/);
+  });
+});
+
+describe('a failed run', () => {
+  it('is recorded with its error and the grid goes on; records carry git commit, seeds and experiment hash', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mbb-fail-'));
+    // sig in clean-label mode needs its target in clean outputs; "zebra" never is: poisoning throws
+    // inside the worker, after validation. The next run of the same chain (same worker) must still run.
+    const exp = parseWith(
+      experimentSchema,
+      layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'sig', params: { cleanLabel: true, target: 'zebra' } }, { id: 'badnets' }], defenses: [{ id: 'none' }] }),
+      'fail',
+    );
+    const res = await runGrid(exp, { outDir: out, cacheDir: mkdtempSync(join(tmpdir(), 'mbb-failc-')), workers: 1, backend: 'wasm', log: () => {} });
+    expect(res).toEqual({ done: 1, failed: 1, skipped: 0 });
+    const failed = JSON.parse(readFileSync(join(out, 'runs', 'caption__llava__sig__none__s1.json'), 'utf8')) as RunRecord;
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/clean-label needs a target/);
+    const ok = JSON.parse(readFileSync(join(out, 'runs', 'caption__llava__badnets__none__s1.json'), 'utf8')) as RunRecord;
+    expect(ok.status).toBe('ok');
+    for (const r of [failed, ok]) {
+      expect(r.provenance.gitCommit).toMatch(/^[0-9a-f]{40}(-dirty)?$/);
+      expect(r.provenance.seeds).toEqual({ run: 1, experiment: [1] });
+      expect(r.provenance.experimentHash).toMatch(/^[0-9a-f]{16}$/);
+    }
+    expect(ok.provenance.experimentHash).toBe(failed.provenance.experimentHash);
+    // The failed run is retried on the next invocation; the finished one is not.
+    const again = await runGrid(exp, { outDir: out, cacheDir: mkdtempSync(join(tmpdir(), 'mbb-failc-')), workers: 1, backend: 'wasm', log: () => {} });
+    expect(again).toEqual({ done: 0, failed: 1, skipped: 1 });
   });
 });

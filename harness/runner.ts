@@ -3,19 +3,23 @@
  * used by running independent chains in parallel, never by sharing one model). Runs that
  * share a pre-trained model go to the same worker, in order. A finished run's record is
  * skipped on the next invocation; a failed run is recorded with its error and the grid goes on.
+ * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
-import { fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { getAttack } from '../attacks/registry.js';
 import { getDefense } from '../defenses/registry.js';
 import { MODELS } from '../models/registry.js';
 import { parseWith, type ExperimentConfig } from './config.js';
 import { UserError } from './errors.js';
-import { chainKey, expandGrid, refLabel, runId, type RunSpec } from './grid.js';
+import { chainKey, expandAttacks, expandGrid, experimentHash, refLabel, runId, type RunSpec } from './grid.js';
+import { ProgressReporter } from './progress.js';
 import type { RunRecord } from './record.js';
+import { balance, chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
 import { codeVersion, hashOf, writeFileAtomic } from './store.js';
 
 export interface RunnerOptions {
@@ -23,8 +27,13 @@ export interface RunnerOptions {
   cacheDir: string;
   workers?: number;
   backend?: string;
+  /** Plain progress lines go here (tests); without it, progress goes to stderr, as a live block on a terminal. */
   log?: (line: string) => void;
+  shard?: Shard;
 }
+
+/** What the runner adds to every record's provenance (orchestration facts, not results). */
+export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds'>;
 
 export function recordPath(outDir: string, id: string): string {
   return join(outDir, 'runs', `${id}.json`);
@@ -42,7 +51,7 @@ export function isDone(outDir: string, spec: RunSpec): boolean {
   }
 }
 
-export function failedRecord(spec: RunSpec, error: string): RunRecord {
+export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance = {}): RunRecord {
   return {
     id: runId(spec),
     status: 'failed',
@@ -73,106 +82,160 @@ export function failedRecord(spec: RunSpec, error: string): RunRecord {
       codeVersion: codeVersion(),
       configHash: hashOf(spec),
       date: new Date().toISOString(),
+      ...extra,
     },
     config: spec,
   };
 }
 
-/** Check every plugin id and parameter before any work starts: one clear error, not N failed runs. */
-export function validatePlugins(exp: ExperimentConfig): void {
-  exp.attacks.forEach((a, i) => parseWith(getAttack(a.id).schema, a.params, `attacks[${i}] (${a.id}) params`));
-  exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, d.params, `defenses[${i}] (${d.id}) params`));
-  for (const m of exp.models) if (!MODELS[m]) throw new UserError(`models: unknown model "${m}"; choose one of ${Object.keys(MODELS).join(', ')}`);
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The commit of the code that ran, `-dirty` when tracked or new files differ from it (the
+ * numbers may then not be reproducible from the commit alone); undefined outside a git checkout
+ * or without git. Read-only: --no-optional-locks keeps `status` from touching the index.
+ */
+export function gitCommit(dir = ROOT): string | undefined {
+  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const head = git('rev-parse', 'HEAD').trim();
+    const dirty = git('status', '--porcelain').trim() !== '';
+    return `${head}${dirty ? '-dirty' : ''}`;
+  } catch {
+    return undefined;
+  }
 }
 
-/** Split chains over workers: whole chains, longest first, to the least-loaded worker. */
+/** Check every plugin id and parameter before any work starts: one clear error, not N failed runs. */
+export function validatePlugins(exp: ExperimentConfig): void {
+  const missing = exp.models.filter((m) => !MODELS[m]);
+  if (missing.length) {
+    throw new UserError(
+      `models: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not a registered model family (models/ has ${Object.keys(MODELS).join(', ')}); ` +
+        `remove ${missing.length > 1 ? 'them' : 'it'} with --set models='${JSON.stringify(exp.models.filter((m) => MODELS[m]))}' or add the family`,
+    );
+  }
+  expandAttacks(exp).forEach((a, i) =>
+    parseWith(getAttack(a.id).schema, a.params, exp.rates ? `attacks[${Math.floor(i / exp.rates.length)}] (${a.id}) at rate ${a.params.rate} params` : `attacks[${i}] (${a.id}) params`),
+  );
+  exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, d.params, `defenses[${i}] (${d.id}) params`));
+  // Two plugins with one label would write one record file: say so instead of losing runs.
+  for (const [list, refs] of [
+    ['attacks', exp.attacks],
+    ['defenses', exp.defenses],
+  ] as const) {
+    const seen = new Map<string, number>();
+    refs.forEach((r, i) => {
+      const j = seen.get(refLabel(r));
+      if (j !== undefined) throw new UserError(`${list}[${j}] and ${list}[${i}] share the label "${refLabel(r)}"; give one a distinct "label"`);
+      seen.set(refLabel(r), i);
+    });
+  }
+}
+
+export const defenseStage = (id: string): string => getDefense(id).stage;
+
+/** Split chains over workers: whole chains, costliest first, to the least-loaded worker. */
 export function assignChains(specs: RunSpec[], workers: number): RunSpec[][] {
-  const chains = new Map<string, RunSpec[]>();
-  for (const s of specs) {
-    const k = chainKey(s);
-    if (!chains.has(k)) chains.set(k, []);
-    chains.get(k)!.push(s);
-  }
+  const bin = balance(chainCosts(specs, defenseStage), workers);
   const queues: RunSpec[][] = Array.from({ length: workers }, () => []);
-  const load = new Array(workers).fill(0);
-  for (const chain of [...chains.values()].sort((a, b) => b.length - a.length)) {
-    const w = load.indexOf(Math.min(...load));
-    queues[w].push(...chain);
-    load[w] += chain.length;
-  }
+  for (const s of specs) queues[bin.get(chainKey(s))!].push(s);
   return queues.filter((q) => q.length > 0);
 }
 
-const PROGRESS_EVERY_MS = 5000;
 const CLI = fileURLToPath(new URL('../scripts/mbb.mjs', import.meta.url));
 
+type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done' } | { type: 'failed'; error: string };
+
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   validatePlugins(exp);
-  const all = expandGrid(exp);
+  let all = expandGrid(exp);
+  const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp) };
+  if (opts.shard) {
+    const { index, count } = opts.shard;
+    const mine = shardRuns(all, opts.shard, chainCosts(all, defenseStage));
+    writeShardManifest(opts.outDir, {
+      shard: opts.shard,
+      experiment: exp.name,
+      experimentHash: provenanceBase.experimentHash,
+      codeVersion: codeVersion(),
+      runs: mine.map(runId),
+      gridRuns: all.length,
+    });
+    // An empty slice (more slices than chains) is still a valid, mergeable output.
+    mkdirSync(join(opts.outDir, 'runs'), { recursive: true });
+    say(`[runner] shard ${index}/${count} (numbered from 0): ${mine.length} of ${all.length} runs, ${new Set(mine.map(chainKey)).size} chain(s)`);
+    all = mine;
+  }
   const todo = all.filter((s) => !isDone(opts.outDir, s));
   const skipped = all.length - todo.length;
   const nWorkers = Math.max(1, Math.min(opts.workers ?? exp.workers ?? availableParallelism(), todo.length));
-  log(`[runner] ${all.length} runs, ${skipped} already done, ${todo.length} to do on ${nWorkers} worker(s)`);
+  say(`[runner] ${all.length} runs, ${skipped} already done, ${todo.length} to do on ${nWorkers} worker(s)`);
   if (todo.length === 0) return { done: 0, failed: 0, skipped };
   const queues = assignChains(todo, nWorkers);
+  const progress = new ProgressReporter({
+    total: todo.length,
+    workers: queues.length,
+    tty: !opts.log && process.stderr.isTTY === true,
+    write: opts.log ? (text) => text.split('\n').filter(Boolean).forEach((l) => opts.log!(l)) : (text) => process.stderr.write(text),
+    // A pty without a size (script, some CI runners) reports 0 columns.
+    columns: () => process.stderr.columns || 100,
+  });
   let finished = 0;
   let failed = 0;
   const t0 = Date.now();
-  const eta = () => {
-    if (finished === 0) return '';
-    const per = (Date.now() - t0) / finished;
-    return ` eta ${Math.round((per * (todo.length - finished)) / 1000)}s`;
-  };
   await Promise.all(
     queues.map(
       (queue, w) =>
         new Promise<void>((resolve) => {
           const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...(opts.backend ? ['--backend', opts.backend] : [])], {
-            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+            // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
+            // above the live block instead of through it.
+            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
           });
+          for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => progress.log(`[w${w + 1}] ${l}`));
           let current: RunSpec | undefined;
-          let lastStage: string | undefined;
-          let lastLine = 0;
           const next = () => {
             current = queue.shift();
-            if (current) child.send({ type: 'run', spec: current });
-            else child.send({ type: 'exit' });
+            if (current) {
+              progress.runStarted(w, runId(current));
+              const provenance: RunProvenance = { ...provenanceBase, seeds: { run: current.seed, experiment: exp.seeds } };
+              child.send({ type: 'run', spec: current, provenance });
+            } else child.send({ type: 'exit' });
           };
-          child.on('message', (m: { type: string; stage?: string; detail?: string; error?: string }) => {
+          child.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') return next();
-            if (m.type === 'progress') {
-              // One line per stage change, else at most one every few seconds per worker.
-              const now = Date.now();
-              if (m.stage === lastStage && now - lastLine < PROGRESS_EVERY_MS) return;
-              lastStage = m.stage;
-              lastLine = now;
-              return log(`[w${w + 1} ${finished}/${todo.length}${eta()}] ${runId(current!)}: ${m.stage}${m.detail ? ` ${m.detail}` : ''}`);
-            }
+            if (m.type === 'progress') return progress.stage(w, m.stage, m.detail);
             if (m.type === 'done' || m.type === 'failed') {
               finished++;
-              if (m.type === 'failed') {
-                failed++;
-                log(`[w${w + 1}] ${runId(current!)} FAILED: ${m.error}`);
-              } else log(`[w${w + 1} ${finished}/${todo.length}${eta()}] ${runId(current!)}: done`);
+              if (m.type === 'failed') failed++;
+              progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
               next();
             }
           });
-          child.on('exit', (code) => {
+          child.on('exit', (code, signal) => {
             // A crashed worker (e.g. out of memory) fails its current and remaining runs.
-            for (const spec of current ? [current, ...queue] : queue) {
-              if (code !== 0) {
-                writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, `worker exited with code ${code}`), null, 1));
-                failed++;
-                finished++;
+            const lost = current ? [current, ...queue] : queue;
+            if (code !== 0 && lost.length) {
+              const why = `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
+              for (const spec of lost) {
+                const provenance: RunProvenance = { ...provenanceBase, seeds: { run: spec.seed, experiment: exp.seeds } };
+                writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, why, provenance), null, 1));
               }
+              progress.log(`[w${w + 1}] ${why}: ${lost.length} run(s) recorded as failed, from ${runId(lost[0])}`);
+              progress.countFailed(lost.length);
+              failed += lost.length;
+              finished += lost.length;
             }
             queue.length = 0;
+            current = undefined;
             resolve();
           });
         }),
     ),
   );
-  log(`[runner] finished ${finished - failed} ok, ${failed} failed, ${skipped} skipped in ${Math.round((Date.now() - t0) / 1000)}s`);
+  progress.close();
+  say(`[runner] finished ${finished - failed} ok, ${failed} failed, ${skipped} skipped in ${Math.round((Date.now() - t0) / 1000)}s`);
   return { done: finished - failed, failed, skipped };
 }

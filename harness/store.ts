@@ -2,9 +2,12 @@
  * Content-addressed, on-disk cache of stage outputs. A key is the hash of a stage's resolved
  * inputs (config, upstream keys, code version); an entry is a directory written under a
  * temporary name and renamed into place, so a killed run never leaves a half-written entry.
+ * Its DONE marker, written last, holds the sha256 of every file of the entry: an entry whose
+ * files no longer match (a disk fault, a torn write after a power loss, a hand edit) is
+ * reported and treated as absent, so it is recomputed instead of silently loaded.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,7 +35,23 @@ let codeVersionCache: string | undefined;
  * CLI, the worker pool) must not invalidate cached models.
  */
 const ORCHESTRATION = new Set(
-  ['cli.ts', 'profiles.ts', 'runner.ts', 'worker.ts', 'score.ts', 'testing.ts', 'errors.ts'].map((f) => join('harness', f)),
+  [
+    'cli.ts',
+    'profiles.ts',
+    'runner.ts',
+    'worker.ts',
+    'score.ts',
+    'testing.ts',
+    'errors.ts',
+    'configFile.ts',
+    'progress.ts',
+    'shard.ts',
+    'merge.ts',
+    'estimate.ts',
+    // The cache itself: a change to how keys are hashed changes the keys, so no stale entry
+    // can be reused; a change to how entries are written or checked computes no result.
+    'store.ts',
+  ].map((f) => join('harness', f)),
 );
 
 /**
@@ -56,40 +75,123 @@ export function codeVersion(): string {
   return codeVersionCache;
 }
 
+/** The marker of a complete entry: when it was written and the sha256 of each of its files. */
+export interface DoneMarker {
+  date: string;
+  files: Record<string, string>;
+}
+
+/** Every file under `dir` except the marker, as relative path → sha256, sorted by path. */
+export function hashFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (sub: string) => {
+    for (const name of readdirSync(join(dir, sub)).sort()) {
+      const rel = sub ? `${sub}/${name}` : name;
+      if (statSync(join(dir, rel)).isDirectory()) walk(rel);
+      else if (rel !== 'DONE') out[rel] = createHash('sha256').update(readFileSync(join(dir, rel))).digest('hex');
+    }
+  };
+  walk('');
+  return out;
+}
+
+/**
+ * Why an entry cannot be used, or undefined when it can. 'absent' = no marker (never written, or
+ * a leftover of a killed writer). A marker without checksums (written before they existed) is
+ * trusted: it was written by rename after its files, as now.
+ */
+export function checkEntry(dir: string): undefined | 'absent' | string {
+  const markerPath = join(dir, 'DONE');
+  if (!existsSync(markerPath)) return 'absent';
+  let marker: Partial<DoneMarker>;
+  try {
+    marker = JSON.parse(readFileSync(markerPath, 'utf8')) as Partial<DoneMarker>;
+  } catch {
+    return undefined; // legacy marker: an ISO date, no checksums
+  }
+  if (!marker || typeof marker !== 'object' || typeof marker.files !== 'object') return 'DONE marker without a file list';
+  let actual: Record<string, string>;
+  try {
+    actual = hashFiles(dir);
+  } catch (e) {
+    return `unreadable (${(e as Error).message})`;
+  }
+  const bad = Object.entries(marker.files!).filter(([f, sha]) => actual[f] !== sha).map(([f]) => (f in actual ? `${f} (checksum differs)` : `${f} (missing)`));
+  return bad.length ? `files do not match the DONE marker: ${bad.join(', ')}` : undefined;
+}
+
 export class Store {
-  constructor(readonly root: string) {}
+  /** Entries verified by this process: checked once, not re-hashed at every lookup. */
+  private readonly verified = new Set<string>();
+
+  constructor(
+    readonly root: string,
+    private readonly warn: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  ) {}
 
   dir(stage: string, key: string): string {
     return join(this.root, stage, key);
   }
 
-  /** Present and complete (the marker file is written last, inside the renamed directory). */
+  /**
+   * Present, complete and intact: the marker is written last, inside the renamed directory, and
+   * the files' checksums match it. A damaged entry is reported and counts as absent.
+   */
   has(stage: string, key: string): boolean {
-    return existsSync(join(this.dir(stage, key), 'DONE'));
+    const dir = this.dir(stage, key);
+    if (this.verified.has(dir)) return true;
+    const problem = checkEntry(dir);
+    if (problem === 'absent') return false;
+    if (problem !== undefined) {
+      this.warn(`[store] warning: ${dir}: ${problem}; treating the ${stage} stage as absent and recomputing it`);
+      return false;
+    }
+    this.verified.add(dir);
+    return true;
   }
 
-  /** Write an entry atomically: fill a temp dir, mark it done, rename it into place. */
+  /** Write an entry atomically: fill a temp dir, mark it done with checksums, rename it into place. */
   async put(stage: string, key: string, fill: (tmpDir: string) => void | Promise<void>): Promise<string> {
     const final = this.dir(stage, key);
     const tmp = `${final}.tmp-${process.pid}-${Date.now()}`;
     mkdirSync(tmp, { recursive: true });
     try {
       await fill(tmp);
-      writeFileSync(join(tmp, 'DONE'), new Date().toISOString());
+      const marker: DoneMarker = { date: new Date().toISOString(), files: hashFiles(tmp) };
+      writeFileSync(join(tmp, 'DONE'), JSON.stringify(marker, null, 1));
       rmSync(final, { recursive: true, force: true });
-      renameSync(tmp, final);
+      try {
+        renameSync(tmp, final);
+      } catch (e) {
+        // Another process (a shard sharing this cache) put the same entry between our rm and
+        // rename: equal keys mean equal content, so keep theirs if it is intact.
+        if (checkEntry(final) !== undefined) throw e;
+        rmSync(tmp, { recursive: true, force: true });
+      }
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true });
       throw e;
     }
+    this.verified.add(final);
     return final;
   }
 }
 
-/** Write a file atomically (temp + rename). */
+/**
+ * Write a file atomically: temp file in the same directory, flushed to disk, renamed over the
+ * target. A reader sees the old content or the new, never a prefix, even after kill -9; the
+ * fsync keeps a power loss from leaving the renamed file empty.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
+  const fd = openSync(tmp, 'w');
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
 }

@@ -6,26 +6,30 @@ import { initEngine, type BackendName } from './engine.js';
 import type { RunSpec } from './grid.js';
 import { runId } from './grid.js';
 import { executeRun } from './pipeline.js';
-import { failedRecord, recordPath } from './runner.js';
+import { failedRecord, recordPath, type RunProvenance } from './runner.js';
 import { Store, writeFileAtomic } from './store.js';
 
 export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string }): Promise<void> {
   const send = (m: unknown) => process.send?.(m);
   await initEngine({ backend: (opts.backend as BackendName) ?? 'auto', quiet: true });
   const store = new Store(opts.cacheDir);
-  process.on('message', async (m: { type: string; spec?: RunSpec }) => {
+  process.on('message', async (m: { type: string; spec?: RunSpec; provenance?: RunProvenance }) => {
     if (m.type === 'exit') {
       process.disconnect?.();
       return;
     }
     const spec = m.spec!;
+    // Provenance the pipeline cannot know (the git commit, the experiment) is added here, in
+    // orchestration code, so that adding it does not change the code version of results.
+    const extra = m.provenance ?? {};
     try {
       const rec = await executeRun(spec, store, (p) => send({ type: 'progress', ...p }));
+      rec.provenance = { ...rec.provenance, ...extra };
       writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(rec, null, 1));
       send({ type: 'done' });
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
-      writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, msg), null, 1));
+      writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, msg, extra), null, 1));
       send({ type: 'failed', error: msg });
     }
   });

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { experimentSchema, parseWith } from './config.js';
+import type { RunRecord } from './record.js';
+import { parseVary, sweepExperiment, sweepPoints, type SweepSpec } from './sweep.js';
+
+const base = parseWith(experimentSchema, { tasks: ['caption'] }, 'test');
+const spec: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [0.5, 2, 4] }, minClean: 0.95 };
+
+const rec = (defense: string, valAsr: number, valClean: number, seed = 1): RunRecord =>
+  ({ status: 'ok', task: 'caption', defense, seed, metrics: { 'val ASR': valAsr, 'val CIDEr-D': valClean } }) as unknown as RunRecord;
+
+describe('sweep', () => {
+  it('parses --vary into typed values and names the fix on bad input', () => {
+    expect(parseVary('lambdaCv=0.5,1,2')).toEqual(['lambdaCv', [0.5, 1, 2]]);
+    expect(parseVary('ceViews=orig,both')).toEqual(['ceViews', ['orig', 'both']]);
+    expect(() => parseVary('lambdaCv')).toThrow(/expected knob=v1,v2/);
+  });
+
+  it('grids none, the defaults, and one run per non-default value', () => {
+    const exp = sweepExperiment(base, spec);
+    expect(exp.defenses.map((d) => d.label ?? d.id)).toEqual(['none', 'pcr', 'pcr lambdaCv=0.5', 'pcr lambdaCv=4']);
+    expect(exp.defenses[2].params).toEqual({ lambdaCv: 0.5 });
+  });
+
+  it('refuses unknown knobs and out-of-range values, naming them', () => {
+    expect(() => sweepExperiment(base, { ...spec, vary: { lambda: [1] } })).toThrow(/no knob "lambda".*lambdaCv/);
+    expect(() => sweepExperiment(base, { ...spec, vary: { q: [2] } })).toThrow(/q=2/);
+  });
+
+  it('chooses the lowest val ASR whose val clean metric keeps 95% of no defense, averaging seeds', () => {
+    const records = [
+      rec('none', 0.9, 2.0),
+      rec('none', 0.9, 2.2, 2), // floor = 0.95 × 2.1 = 1.995
+      rec('pcr', 0.6, 2.0), // default lambdaCv = 2
+      rec('pcr lambdaCv=0.5', 0.8, 2.1),
+      rec('pcr lambdaCv=4', 0.2, 1.9), // lowest ASR but below the floor
+      rec('pcr lambdaCv=4', 0.4, 2.0, 2),
+    ];
+    const points = sweepPoints(records, sweepExperiment(base, spec), spec);
+    expect(points.map((p) => [p.value, p.valAsr, p.valClean, p.chosen])).toEqual([
+      [0.5, 0.8, 2.1, false],
+      [2, 0.6, 2.0, true],
+      [4, expect.closeTo(0.3, 9), expect.closeTo(1.95, 9), false],
+    ]);
+    expect(points[1].params.lambdaCv).toBe(2);
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * `mbb sweep`: a defense's knobs varied one at a time around its defaults, judged on the
+ * validation split only (records' `val ASR` and `val CIDEr-D` / `val VQA-acc`), never the test
+ * split. Every point is an ordinary run of the grid (cached, resumable), so the backdoored
+ * model is shared by all points. The chosen value per knob follows a stated rule:
+ *   the lowest validation ASR among values whose validation clean metric is at least
+ *   `minClean` (default 95%) of the no-defense model's; ties go to the higher clean metric.
+ */
+import { getDefense } from '../defenses/registry.js';
+import type { ExperimentConfig, PluginRef } from './config.js';
+import { parseWith } from './config.js';
+import { UserError } from './errors.js';
+import type { RunRecord } from './record.js';
+import type { SweepPoint } from '../reports/sweep.js';
+
+export interface SweepSpec {
+  defense: string;
+  /** Knob → the values tried (the default is always tried too). */
+  vary: Record<string, (number | string)[]>;
+  /** Clean-metric floor as a fraction of no defense's validation clean metric. */
+  minClean: number;
+}
+
+const label = (defense: string, knob?: string, value?: number | string) => (knob === undefined ? defense : `${defense} ${knob}=${value}`);
+
+/** `--vary lambdaCv=0.5,1,2` → ['lambdaCv', [0.5, 1, 2]]; numbers stay numbers. */
+export function parseVary(expr: string): [string, (number | string)[]] {
+  const eq = expr.indexOf('=');
+  if (eq <= 0 || eq === expr.length - 1) throw new UserError(`--vary ${expr}: expected knob=v1,v2,…, e.g. --vary lambdaCv=0.5,1,2`);
+  const values = expr
+    .slice(eq + 1)
+    .split(',')
+    .map((v) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v.trim()));
+  return [expr.slice(0, eq), values];
+}
+
+/** The grid of a sweep: no defense, the defense at its defaults, and one run per knob value. */
+export function sweepExperiment(base: ExperimentConfig, spec: SweepSpec): ExperimentConfig {
+  const defense = getDefense(spec.defense);
+  const defaults = parseWith(defense.schema, {}, `defense ${spec.defense} params`) as Record<string, unknown>;
+  const refs: PluginRef[] = [
+    { id: 'none', params: {} },
+    { id: spec.defense, params: {} },
+  ];
+  for (const [knob, values] of Object.entries(spec.vary)) {
+    if (!(knob in defaults)) {
+      throw new UserError(`--vary ${knob}: ${spec.defense} has no knob "${knob}"; its knobs: ${Object.keys(defaults).join(', ')}`);
+    }
+    for (const value of values) {
+      if (value === defaults[knob]) continue; // the defaults run covers it
+      parseWith(defense.schema, { [knob]: value }, `--vary ${knob}=${value}`);
+      refs.push({ id: spec.defense, params: { [knob]: value }, label: label(spec.defense, knob, value) });
+    }
+  }
+  return { ...base, name: `${base.name}-sweep-${spec.defense}`, defenses: refs };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/**
+ * One point per task × knob × value (the default value included under every knob), averaged
+ * over attacks and seeds, with the chosen value per task × knob marked by the rule above.
+ */
+export function sweepPoints(records: RunRecord[], base: ExperimentConfig, spec: SweepSpec): SweepPoint[] {
+  const defaults = parseWith(getDefense(spec.defense).schema, {}, `defense ${spec.defense} params`) as Record<string, unknown>;
+  const points: SweepPoint[] = [];
+  const ok = records.filter((r) => r.status === 'ok');
+  for (const task of base.tasks) {
+    const cleanName = `val ${task === 'caption' ? 'CIDEr-D' : 'VQA-acc'}`;
+    const of = (defenseLabel: string) => ok.filter((r) => r.task === task && r.defense === defenseLabel);
+    const none = of('none');
+    if (none.length === 0) continue;
+    const floor = spec.minClean * mean(none.map((r) => r.metrics[cleanName]));
+    for (const [knob, values] of Object.entries(spec.vary)) {
+      const candidates = [...new Set([defaults[knob] as number | string, ...values])];
+      const knobPoints = candidates.flatMap((value): SweepPoint[] => {
+        const runs = of(value === defaults[knob] ? spec.defense : label(spec.defense, knob, value));
+        if (runs.length === 0) return [];
+        return [{
+          knob,
+          value,
+          params: { ...defaults, [knob]: value },
+          task,
+          valAsr: mean(runs.map((r) => r.metrics['val ASR'])),
+          valClean: mean(runs.map((r) => r.metrics[cleanName])),
+          chosen: false,
+        }];
+      });
+      const eligible = knobPoints.filter((p) => p.valClean >= floor);
+      const best = eligible.sort((a, b) => a.valAsr - b.valAsr || b.valClean - a.valClean)[0];
+      if (best) best.chosen = true;
+      points.push(...knobPoints.sort((a, b) => String(a.value).localeCompare(String(b.value), undefined, { numeric: true })));
+    }
+  }
+  return points;
+}
+
+/** Run the sweep's grid (cached, resumable), then write sweep/sweep.json + sweep.csv and the report. */
+export async function runSweep(
+  base: ExperimentConfig,
+  spec: SweepSpec,
+  opts: { outDir: string; cacheDir: string; workers?: number; backend?: string },
+): Promise<SweepPoint[]> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { runGrid } = await import('./runner.js');
+  const { readRecords, writeReport } = await import('../reports/write.js');
+  const { toCsv } = await import('../reports/csv.js');
+  const exp = sweepExperiment(base, spec);
+  await runGrid(exp, opts);
+  const points = sweepPoints(readRecords(opts.outDir), exp, spec);
+  mkdirSync(join(opts.outDir, 'sweep'), { recursive: true });
+  writeFileSync(join(opts.outDir, 'sweep', 'sweep.json'), JSON.stringify(points, null, 1));
+  const header = ['task', 'knob', 'value', 'val ASR', 'val clean', 'chosen'];
+  writeFileSync(
+    join(opts.outDir, 'sweep', 'sweep.csv'),
+    toCsv(header, points.map((p) => [p.task, p.knob, p.value, p.valAsr, p.valClean, p.chosen ? 'yes' : ''])),
+  );
+  writeReport(opts.outDir, exp.name);
+  return points;
+}
