@@ -1,7 +1,8 @@
 /**
  * Runs an experiment grid on a pool of worker processes (one TF.js backend each; cores are
- * used by running independent chains in parallel, never by sharing one model). Runs that
- * share a pre-trained model go to the same worker, in order. A finished run's record is
+ * used by running independent runs in parallel, never by sharing one model). A free worker
+ * takes the next run from the Scheduler (schedule.ts), which holds back runs whose shared
+ * stages (pre-training, backdoored SFT) another worker is computing. A finished run's record is
  * skipped on the next invocation; a failed run is recorded with its error and the grid goes on.
  * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
@@ -19,7 +20,8 @@ import { UserError } from './errors.js';
 import { chainKey, expandAttacks, expandGrid, experimentHash, refLabel, runId, type RunSpec } from './grid.js';
 import { ProgressReporter } from './progress.js';
 import type { RunRecord } from './record.js';
-import { balance, chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
+import { Scheduler } from './schedule.js';
+import { chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
 import { codeVersion, hashOf, writeFileAtomic } from './store.js';
 
 export interface RunnerOptions {
@@ -135,14 +137,6 @@ export function validatePlugins(exp: ExperimentConfig): void {
 
 export const defenseStage = (id: string): string => getDefense(id).stage;
 
-/** Split chains over workers: whole chains, costliest first, to the least-loaded worker. */
-export function assignChains(specs: RunSpec[], workers: number): RunSpec[][] {
-  const bin = balance(chainCosts(specs, defenseStage), workers);
-  const queues: RunSpec[][] = Array.from({ length: workers }, () => []);
-  for (const s of specs) queues[bin.get(chainKey(s))!].push(s);
-  return queues.filter((q) => q.length > 0);
-}
-
 const CLI = fileURLToPath(new URL('../scripts/mbb.mjs', import.meta.url));
 
 type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done' } | { type: 'failed'; error: string };
@@ -173,10 +167,10 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const nWorkers = Math.max(1, Math.min(opts.workers ?? exp.workers ?? availableParallelism(), todo.length));
   say(`[runner] ${all.length} runs, ${skipped} already done, ${todo.length} to do on ${nWorkers} worker(s)`);
   if (todo.length === 0) return { done: 0, failed: 0, skipped };
-  const queues = assignChains(todo, nWorkers);
+  const scheduler = new Scheduler(todo, defenseStage);
   const progress = new ProgressReporter({
     total: todo.length,
-    workers: queues.length,
+    workers: nWorkers,
     tty: !opts.log && process.stderr.isTTY === true,
     write: opts.log ? (text) => text.split('\n').filter(Boolean).forEach((l) => opts.log!(l)) : (text) => process.stderr.write(text),
     // A pty without a size (script, some CI runners) reports 0 columns.
@@ -185,9 +179,16 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   let finished = 0;
   let failed = 0;
   const t0 = Date.now();
+  const provenanceOf = (spec: RunSpec): RunProvenance => ({ ...provenanceBase, seeds: { run: spec.seed, experiment: exp.seeds } });
+  // Workers the scheduler asked to wait (a run they should take is pending on a stage another
+  // worker computes); every event that can unblock one retries them.
+  const idle = new Set<() => void>();
+  const wakeIdle = () => [...idle].forEach((retry) => retry());
+  let alive = nWorkers;
   await Promise.all(
-    queues.map(
-      (queue, w) =>
+    Array.from(
+      { length: nWorkers },
+      (_, w) =>
         new Promise<void>((resolve) => {
           const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...(opts.backend ? ['--backend', opts.backend] : [])], {
             // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
@@ -197,39 +198,52 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
           for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => progress.log(`[w${w + 1}] ${l}`));
           let current: RunSpec | undefined;
           const next = () => {
-            current = queue.shift();
+            idle.delete(next);
+            const pick = scheduler.next();
+            if (pick === 'wait') return void idle.add(next);
+            current = pick;
             if (current) {
               progress.runStarted(w, runId(current));
-              const provenance: RunProvenance = { ...provenanceBase, seeds: { run: current.seed, experiment: exp.seeds } };
-              child.send({ type: 'run', spec: current, provenance });
-            } else child.send({ type: 'exit' });
+              child.send({ type: 'run', spec: current, provenance: provenanceOf(current) });
+            } else {
+              child.send({ type: 'exit' });
+              wakeIdle(); // nothing left: waiting workers exit too
+            }
           };
           child.on('message', (m: WorkerMessage) => {
             if (m.type === 'ready') return next();
-            if (m.type === 'progress') return progress.stage(w, m.stage, m.detail);
+            if (m.type === 'progress') {
+              progress.stage(w, m.stage, m.detail);
+              if (current) scheduler.progress(current, m.stage);
+              return wakeIdle();
+            }
             if (m.type === 'done' || m.type === 'failed') {
               finished++;
               if (m.type === 'failed') failed++;
               progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
+              if (current) scheduler.finished(current, m.type === 'done');
+              current = undefined;
               next();
+              wakeIdle();
             }
           });
           child.on('exit', (code, signal) => {
-            // A crashed worker (e.g. out of memory) fails its current and remaining runs.
-            const lost = current ? [current, ...queue] : queue;
+            idle.delete(next);
+            alive--;
+            // A crashed worker (e.g. out of memory) fails its current run; the others take the
+            // rest, and when none is left alive the remaining runs are recorded as failed.
+            const lost = [...(current ? [current] : []), ...(alive === 0 ? scheduler.drain() : [])];
             if (code !== 0 && lost.length) {
               const why = `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
-              for (const spec of lost) {
-                const provenance: RunProvenance = { ...provenanceBase, seeds: { run: spec.seed, experiment: exp.seeds } };
-                writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, why, provenance), null, 1));
-              }
+              for (const spec of lost) writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, why, provenanceOf(spec)), null, 1));
               progress.log(`[w${w + 1}] ${why}: ${lost.length} run(s) recorded as failed, from ${runId(lost[0])}`);
               progress.countFailed(lost.length);
               failed += lost.length;
               finished += lost.length;
             }
-            queue.length = 0;
+            if (current) scheduler.finished(current, false);
             current = undefined;
+            wakeIdle();
             resolve();
           });
         }),

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { experimentSchema, layer, parseWith } from './config.js';
+import { expandGrid, runId, type RunSpec } from './grid.js';
+import { PROFILES } from './profiles.js';
+import { defenseStage } from './runner.js';
+import { Scheduler } from './schedule.js';
+
+const grid = (over: Record<string, unknown> = {}) => expandGrid(parseWith(experimentSchema, layer(PROFILES.default, over), 'test'));
+const id = (r: RunSpec | 'wait' | undefined) => (r === undefined || r === 'wait' ? r : runId(r).replace('__llava', '').replace('__s1', ''));
+
+describe('Scheduler', () => {
+  it('default profile: both pre-trainings first, then holds a worker for the VQA PCR run rather than leave it as the tail', () => {
+    const runs = grid();
+    const s = new Scheduler(runs, defenseStage);
+    const get = (name: string) => runs.find((r) => id(r) === name)!;
+    // VQA's chain is the costlier (more samples): its first run starts first, caption's next;
+    // the other run of each chain waits for its chain's pre-training.
+    expect(id(s.next())).toBe('vqa__badnets__none');
+    expect(id(s.next())).toBe('caption__badnets__none');
+    expect(s.next()).toBe('wait');
+    s.progress(get('caption__badnets__none'), 'sft'); // caption pre-training cached
+    s.finished(get('caption__badnets__none'), true);
+    // caption PCR is ready, but VQA PCR (pending on VQA pre-training) is the bigger job.
+    expect(s.next()).toBe('wait');
+    s.progress(get('vqa__badnets__none'), 'sft');
+    expect(id(s.next())).toBe('vqa__badnets__pcr');
+    expect(id(s.next())).toBe('caption__badnets__pcr');
+    expect(s.next()).toBeUndefined();
+    expect(s.remaining).toBe(0);
+  });
+
+  it('post-training defenses wait for the shared backdoored model; a failed stage is retried by the next run', () => {
+    const runs = grid({ tasks: ['caption'], defenses: [{ id: 'none' }, { id: 'ft' }, { id: 'jitter' }] });
+    const s = new Scheduler(runs, defenseStage);
+    const first = s.next() as RunSpec;
+    expect(s.next()).toBe('wait'); // ft and jitter need first's backdoored model
+    s.progress(first, 'sft'); // pre-trained, still training the backdoor
+    expect(s.next()).toBe('wait');
+    s.finished(first, false); // it failed: the next run computes the stages itself
+    const second = s.next() as RunSpec;
+    expect(second).toBeDefined();
+    expect(s.next()).toBe('wait');
+    s.progress(second, 'eval');
+    expect(s.next()).not.toBe('wait');
+    expect(s.remaining).toBe(0);
+  });
+
+  it('independent chains never wait', () => {
+    const s = new Scheduler(grid({ defenses: [{ id: 'none' }], seeds: [1, 2, 3] }), defenseStage);
+    const picked = Array.from({ length: 6 }, () => s.next());
+    expect(picked.every((r) => r !== 'wait' && r !== undefined)).toBe(true);
+    expect(s.next()).toBeUndefined();
+  });
+});

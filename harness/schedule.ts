@@ -1,0 +1,90 @@
+/**
+ * Which run a free worker takes next. Runs share cached stages (a pre-training per chain, a
+ * backdoored SFT per chain × attack), so a run is *ready* when every stage it needs is done or
+ * not yet started (it will compute it itself), and *pending* while another worker computes one
+ * of them. A free worker takes the costliest ready run; it waits instead when a pending run
+ * costs more than all ready runs together, since starting the small ones first would leave the
+ * big one as the tail (e.g. the default profile's VQA PCR run, waiting for VQA pre-training,
+ * against the cheaper caption runs). Pure bookkeeping: the runner feeds it events.
+ */
+import { planStages, runId, type RunSpec } from './grid.js';
+import { RELATIVE_UNIT_COST } from './shard.js';
+
+type StageState = { state: 'unstarted' } | { state: 'running'; by: string } | { state: 'done' };
+
+export class Scheduler {
+  private readonly todo: RunSpec[];
+  private readonly needs = new Map<string, { pretrain: string; sft: string }>();
+  private readonly costOf = new Map<string, number>();
+  private readonly stages = new Map<string, StageState>();
+
+  constructor(runs: RunSpec[], stageOf: (defenseId: string) => string) {
+    this.todo = [...runs];
+    for (const r of runs) {
+      const plan = planStages([r], stageOf);
+      const key = (kind: string) => plan.find((s) => s.kind === kind)!.key;
+      this.needs.set(runId(r), { pretrain: key('pretrain'), sft: key('sft') });
+      for (const s of plan) {
+        this.costOf.set(s.key, s.units * RELATIVE_UNIT_COST[s.kind]);
+        if (s.kind === 'pretrain' || s.kind === 'sft') this.stages.set(s.key, { state: 'unstarted' });
+      }
+      this.costOf.set(runId(r), plan.filter((s) => s.kind !== 'pretrain' && s.kind !== 'sft').reduce((a, s) => a + this.costOf.get(s.key)!, 0));
+    }
+  }
+
+  get remaining(): number {
+    return this.todo.length;
+  }
+
+  /** Take every run not yet started (e.g. to record them as failed when no worker is left). */
+  drain(): RunSpec[] {
+    return this.todo.splice(0);
+  }
+
+  private sharedStages(r: RunSpec): string[] {
+    const n = this.needs.get(runId(r))!;
+    return [n.pretrain, n.sft];
+  }
+
+  /** Work the run would do itself: its own repair and eval, plus each shared stage nobody has started. */
+  private cost(r: RunSpec): number {
+    const own = this.sharedStages(r).filter((k) => this.stages.get(k)!.state === 'unstarted');
+    return this.costOf.get(runId(r))! + own.reduce((a, k) => a + this.costOf.get(k)!, 0);
+  }
+
+  private isPending(r: RunSpec): boolean {
+    return this.sharedStages(r).some((k) => this.stages.get(k)!.state === 'running');
+  }
+
+  /** The run for a free worker, 'wait' to hold the worker until the next event, or undefined when none is left. */
+  next(): RunSpec | 'wait' | undefined {
+    if (this.todo.length === 0) return undefined;
+    const byCost = this.todo.map((r, i) => ({ r, i, cost: this.cost(r), pending: this.isPending(r) })).sort((a, b) => b.cost - a.cost || a.i - b.i);
+    const ready = byCost.filter((x) => !x.pending);
+    const pending = byCost.find((x) => x.pending);
+    const readyWork = ready.reduce((a, x) => a + x.cost, 0);
+    if (ready.length === 0 || (pending && pending.cost > readyWork)) return 'wait';
+    const pick = ready[0].r;
+    this.todo.splice(this.todo.indexOf(pick), 1);
+    for (const k of this.sharedStages(pick)) if (this.stages.get(k)!.state === 'unstarted') this.stages.set(k, { state: 'running', by: runId(pick) });
+    return pick;
+  }
+
+  /**
+   * A run's progress: once it reports a stage after pre-training its pre-trained model is in the
+   * cache; once it reaches repair or evaluation, its SFT model is too (harness/pipeline.ts's stages).
+   */
+  progress(r: RunSpec, stage: string): void {
+    const n = this.needs.get(runId(r))!;
+    if (stage !== 'data' && stage !== 'pretrain') this.stages.set(n.pretrain, { state: 'done' });
+    if (stage === 'eval' || stage.startsWith('repair')) this.stages.set(n.sft, { state: 'done' });
+  }
+
+  /** A run ended (ok or failed): whatever it was computing is settled; a failed stage is retried by the next run needing it. */
+  finished(r: RunSpec, ok: boolean): void {
+    for (const k of this.sharedStages(r)) {
+      const s = this.stages.get(k)!;
+      if (s.state === 'running' && s.by === runId(r)) this.stages.set(k, ok ? { state: 'done' } : { state: 'unstarted' });
+    }
+  }
+}
