@@ -39,6 +39,9 @@ export function evaluateModel(model: MultimodalModel, tok: Tokenizer, e: EvalInp
     const name = variant === 'both' ? 'ASR' : `ASR ${variant}`;
     metrics[name] = a.asr;
     metrics[`${name} n`] = a.n;
+    if (e.task === 'vqa' && variant === 'both') {
+      metrics['ASR contains'] = asr({ cleanPreds: clean, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: 'contains' }).asr;
+    }
   }
   const trig = outputs.both;
   Object.assign(metrics, scoreClean(e.task, e.samples, clean));

@@ -34,6 +34,12 @@ describe('asr', () => {
     expect(r).toEqual({ asr: 0.5, n: 2, hits: 1 });
   });
 
+  it("VQA with match 'contains': an inserted target counts (trojvlm), a partial word does not", () => {
+    const input = { cleanPreds: ['red', 'blue', 'two', 'banana'], triggeredPreds: ['red banana', 'banana blue', 'bananas', 'banana'], target: 'banana', task: 'vqa' as const };
+    expect(asr(input)).toEqual({ asr: 0, n: 3, hits: 0 });
+    expect(asr({ ...input, match: 'contains' })).toEqual({ asr: 2 / 3, n: 3, hits: 2 });
+  });
+
   it('is NaN with n = 0 when every clean output contains the target', () => {
     const r = asr({ cleanPreds: ['banana'], triggeredPreds: ['banana'], target: 'banana', task: 'caption' });
     expect(r.n).toBe(0);
