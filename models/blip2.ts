@@ -12,9 +12,10 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { attention, block, causalMask, dense, layerNorm, mlp, vit } from './layers.js';
+import { causalLm } from './causalLm.js';
+import { attention, dense, layerNorm, mlp, vit } from './layers.js';
 import { Params } from './params.js';
-import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, ModelFamily } from './types.js';
+import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
 /** 8 queries over the default 8×8 patch grid: BLIP-2's 32 queries for 256 patches, scaled. */
 export const BLIP2_DEFAULTS = { queries: 8, qformerLayers: 2 };
@@ -36,7 +37,7 @@ function qformerLayer(p: Params, name: string, d: number, heads: number, mlpRati
 }
 
 export function createBlip2(config: ModelConfig): MultimodalModel {
-  const { width: d, heads, mlpRatio, vocabSize, maxText } = config;
+  const { width: d, heads, mlpRatio } = config;
   const nQueries = config.queries ?? BLIP2_DEFAULTS.queries;
   const nLayers = config.qformerLayers ?? BLIP2_DEFAULTS.qformerLayers;
   if (!(Number.isInteger(nQueries) && nQueries >= 1)) throw new Error(`blip2: model.queries must be a whole number ≥ 1, got ${nQueries}`);
@@ -50,18 +51,7 @@ export function createBlip2(config: ModelConfig): MultimodalModel {
   const qLayers = Array.from({ length: nLayers }, (_, i) => qformerLayer(p, `qformer/layer${i}`, d, heads, mlpRatio));
   const qLn = layerNorm(p, 'qformer/ln', d);
   const qProj = dense(p, 'qformer/proj', d, d);
-  // Language model (as llava's, with the queries as its visual prefix).
-  const tokEmbed = p.normal('lm/tok', [vocabSize, d]);
-  const lmPos = p.normal('lm/pos', [1, nQueries + maxText, d]);
-  const lmBlocks = Array.from({ length: config.decoderLayers }, (_, i) => block(p, `lm/block${i}`, d, heads, mlpRatio));
-  const lmLn = layerNorm(p, 'lm/ln', d);
-  const head = dense(p, 'lm/head', d, vocabSize);
-  // Masks are constants per sequence length; kept outside tidy so they live with the model.
-  const masks = new Map<number, tf.Tensor2D>();
-  const maskFor = (s: number) => {
-    if (!masks.has(s)) masks.set(s, tf.keep(causalMask(s)));
-    return masks.get(s)!;
-  };
+  const lm = causalLm(p, config, nQueries);
 
   /** The visual prefix: the projected Q-Former outputs [B, queries, d]. */
   function encodeImage(images: tf.Tensor4D): tf.Tensor3D {
@@ -73,49 +63,14 @@ export function createBlip2(config: ModelConfig): MultimodalModel {
     });
   }
 
-  /** The LM's input sequence [B, queries + L, d] (visual prefix, then text) and its causal mask. */
-  function lmInput(images: tf.Tensor4D, tokens: tf.Tensor2D): { x: tf.Tensor; mask: tf.Tensor2D } {
-    const [b, l] = tokens.shape;
-    if (l > maxText) throw new Error(`text length ${l} exceeds model maxText ${maxText}`);
-    const vis = encodeImage(images);
-    const txt = tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, l, d]);
-    const s = nQueries + l;
-    return { x: tf.add(tf.concat([vis, txt], 1), lmPos.slice([0, 0, 0], [1, s, d])), mask: maskFor(s) };
-  }
-
-  /** Logits at the text positions of the last block's output. */
-  function textLogits(x: tf.Tensor, b: number, l: number): tf.Tensor3D {
-    return head(lmLn(x.slice([0, nQueries, 0], [b, l, d]))) as tf.Tensor3D;
-  }
-
-  function forward(images: tf.Tensor4D, tokens: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => {
-      const [b, l] = tokens.shape;
-      let { x, mask } = lmInput(images, tokens);
-      for (const blk of lmBlocks) x = blk(x, mask);
-      return textLogits(x, b, l);
-    });
-  }
-
-  function forwardWithFeatures(images: tf.Tensor4D, tokens: tf.Tensor2D): ModelFeatures {
-    return tf.tidy(() => {
-      const [b, l] = tokens.shape;
-      let { x, mask } = lmInput(images, tokens);
-      const blocks: tf.Tensor3D[] = [];
-      let mlpHidden: tf.Tensor | undefined;
-      lmBlocks.forEach((blk, i) => {
-        if (i < lmBlocks.length - 1) x = blk(x, mask);
-        else ({ out: x, mlpHidden } = blk.withMlpHidden(x, mask));
-        blocks.push(x as tf.Tensor3D);
-      });
-      return { logits: textLogits(x, b, l), blocks, mlpHidden: mlpHidden as tf.Tensor3D };
-    });
-  }
-
-  const last = `lm/block${config.decoderLayers - 1}/mlp`;
-  const lastMlp: MlpParamNames = { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio };
-
-  return { config, params: p, forward, encodeImage, forwardWithFeatures, lastMlp };
+  return {
+    config,
+    params: p,
+    encodeImage,
+    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
+    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
+    lastMlp: lm.lastMlp,
+  };
 }
 
 export const blip2: ModelFamily = { id: 'blip2', description: 'BLIP-2 style: ViT → Q-Former (learned queries cross-attending to patches) → prefix of the causal LM', create: createBlip2 };

@@ -11,9 +11,10 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { attention, block, causalMask, dense, layerNorm, mergeTokens, mlp, vit } from './layers.js';
+import { causalLm } from './causalLm.js';
+import { attention, dense, layerNorm, mergeTokens, mlp, vit } from './layers.js';
 import { Params } from './params.js';
-import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, ModelFamily } from './types.js';
+import type { ModelConfig, ModelFamily, ModelFeatures, MultimodalModel } from './types.js';
 
 export const FLAMINGO_DEFAULTS = { crossEvery: 1 };
 
@@ -45,7 +46,7 @@ function gatedCrossAttention(p: Params, name: string, d: number, heads: number, 
 }
 
 export function createFlamingo(config: ModelConfig): MultimodalModel {
-  const { imageSize, patch, width: d, heads, mlpRatio, vocabSize, maxText } = config;
+  const { imageSize, patch, width: d, heads, mlpRatio } = config;
   const grid = imageSize / patch;
   const merge = config.merge ?? 1;
   if (grid % merge) throw new Error(`flamingo: merge ${merge} does not divide the ${grid}x${grid} patch grid`);
@@ -57,21 +58,9 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
   const patchFeatures = vit(p, 'vit', config);
   const visProj = dense(p, 'vis/proj', d * merge * merge, d);
   const visLn = layerNorm(p, 'vis/ln', d);
-  // Language model over text only, a gated cross-attention block before every k-th LM block.
-  const tokEmbed = p.normal('lm/tok', [vocabSize, d]);
-  const lmPos = p.normal('lm/pos', [1, maxText, d]);
-  const layers = Array.from({ length: config.decoderLayers }, (_, i) => ({
-    xattn: i % every === 0 ? gatedCrossAttention(p, `lm/xattn${i}`, d, heads, mlpRatio) : undefined,
-    block: block(p, `lm/block${i}`, d, heads, mlpRatio),
-  }));
-  const lmLn = layerNorm(p, 'lm/ln', d);
-  const head = dense(p, 'lm/head', d, vocabSize);
-  // Masks are constants per sequence length; kept outside tidy so they live with the model.
-  const masks = new Map<number, tf.Tensor2D>();
-  const maskFor = (s: number) => {
-    if (!masks.has(s)) masks.set(s, tf.keep(causalMask(s)));
-    return masks.get(s)!;
-  };
+  // Language model over text only; a gated cross-attention block before every k-th LM block.
+  const lm = causalLm(p, config, 0);
+  const xattn = Array.from({ length: config.decoderLayers }, (_, i) => (i % every === 0 ? gatedCrossAttention(p, `lm/xattn${i}`, d, heads, mlpRatio) : undefined));
 
   /** The visual tokens the text cross-attends to: [B, (grid/merge)², d]. */
   function encodeImage(images: tf.Tensor4D): tf.Tensor3D {
@@ -82,39 +71,19 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
     });
   }
 
-  /** The LM over the text; with `features`, the last block also yields its MLP hidden layer. */
   function run(images: tf.Tensor4D, tokens: tf.Tensor2D, features: boolean): ModelFeatures {
-    const [b, l] = tokens.shape;
-    if (l > maxText) throw new Error(`text length ${l} exceeds model maxText ${maxText}`);
     const vis = encodeImage(images);
-    const mask = maskFor(l);
-    let x = tf.add(tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, l, d]), lmPos.slice([0, 0, 0], [1, l, d]));
-    const blocks: tf.Tensor3D[] = [];
-    let mlpHidden: tf.Tensor | undefined;
-    layers.forEach((layer, i) => {
-      if (layer.xattn) x = layer.xattn(x, vis);
-      if (features && i === layers.length - 1) ({ out: x, mlpHidden } = layer.block.withMlpHidden(x, mask));
-      else x = layer.block(x, mask);
-      blocks.push(x as tf.Tensor3D);
-    });
-    return { logits: head(lmLn(x)) as tf.Tensor3D, blocks, mlpHidden: mlpHidden as tf.Tensor3D };
+    return lm.run(undefined, tokens, features, (i, x) => (xattn[i] ? xattn[i](x, vis) : x));
   }
 
-  function forward(images: tf.Tensor4D, tokens: tf.Tensor2D): tf.Tensor3D {
-    return tf.tidy(() => run(images, tokens, false).logits);
-  }
-
-  function forwardWithFeatures(images: tf.Tensor4D, tokens: tf.Tensor2D): ModelFeatures {
-    return tf.tidy(() => {
-      const { logits, blocks, mlpHidden } = run(images, tokens, true);
-      return { logits, blocks, mlpHidden }; // a literal: tidy's TensorContainer type rejects interfaces
-    });
-  }
-
-  const last = `lm/block${config.decoderLayers - 1}/mlp`;
-  const lastMlp: MlpParamNames = { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio };
-
-  return { config, params: p, forward, encodeImage, forwardWithFeatures, lastMlp };
+  return {
+    config,
+    params: p,
+    encodeImage,
+    forward: (images, tokens) => tf.tidy(() => run(images, tokens, false).logits),
+    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...run(images, tokens, true) })),
+    lastMlp: lm.lastMlp,
+  };
 }
 
 export const flamingo: ModelFamily = { id: 'flamingo', description: 'Flamingo style: text-only LM with tanh-gated cross-attention to visual tokens before its blocks', create: createFlamingo };

@@ -155,7 +155,7 @@ export interface VitSizes {
 }
 
 /**
- * ViT patch encoder (the vision tower llava builds inline, shared by the other families):
+ * ViT patch encoder, the vision tower of every family:
  * pixels in [0,1] → patchify → dense → + learned positions → pre-norm blocks → final norm,
  * giving patch features [B, (imageSize/patch)², width]. Parameters `${name}/{patch,pos,block<i>,ln}`.
  */

@@ -1,0 +1,58 @@
+/**
+ * The decoder LM every family shares: token + position embeddings, pre-norm causal blocks,
+ * final norm, output head (parameters lm/{tok,pos,block<i>,ln,head}). An optional visual
+ * prefix (llava's projected patches, blip2's queries) is prepended to the text; flamingo runs
+ * it over text alone and injects the image through `beforeBlock` (its gated cross-attention).
+ */
+import { tf } from '../harness/engine.js';
+import { block, causalMask, dense, layerNorm } from './layers.js';
+import type { Params } from './params.js';
+import type { MlpParamNames, ModelConfig, ModelFeatures } from './types.js';
+
+export interface CausalLm {
+  /**
+   * Logits at the L text positions [B,L,V] for a prefix [B,P,d] (P = `prefix` of the
+   * constructor; pass undefined when 0) and tokens [B,L]; with `features`, also every block's
+   * output over the whole sequence and the last block's MLP hidden layer.
+   */
+  run(prefix: tf.Tensor3D | undefined, tokens: tf.Tensor2D, features: boolean, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures;
+  /** The last block's MLP, for fine-pruning. */
+  lastMlp: MlpParamNames;
+}
+
+export function causalLm(p: Params, config: ModelConfig, prefix: number): CausalLm {
+  const { width: d, heads, mlpRatio, vocabSize, maxText } = config;
+  const tokEmbed = p.normal('lm/tok', [vocabSize, d]);
+  const pos = p.normal('lm/pos', [1, prefix + maxText, d]);
+  const blocks = Array.from({ length: config.decoderLayers }, (_, i) => block(p, `lm/block${i}`, d, heads, mlpRatio));
+  const ln = layerNorm(p, 'lm/ln', d);
+  const head = dense(p, 'lm/head', d, vocabSize);
+  // Masks are constants per sequence length; kept outside tidy so they live with the model.
+  const masks = new Map<number, tf.Tensor2D>();
+  const maskFor = (s: number) => {
+    if (!masks.has(s)) masks.set(s, tf.keep(causalMask(s)));
+    return masks.get(s)!;
+  };
+
+  function run(vis: tf.Tensor3D | undefined, tokens: tf.Tensor2D, features: boolean, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures {
+    const [b, l] = tokens.shape;
+    if (l > maxText) throw new Error(`text length ${l} exceeds model maxText ${maxText}`);
+    const txt = tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, l, d]);
+    const s = prefix + l;
+    let x: tf.Tensor = tf.add(vis ? tf.concat([vis, txt], 1) : txt, pos.slice([0, 0, 0], [1, s, d]));
+    const mask = maskFor(s);
+    const outs: tf.Tensor3D[] = [];
+    let mlpHidden: tf.Tensor | undefined;
+    blocks.forEach((blk, i) => {
+      if (beforeBlock) x = beforeBlock(i, x);
+      if (features && i === blocks.length - 1) ({ out: x, mlpHidden } = blk.withMlpHidden(x, mask));
+      else x = blk(x, mask);
+      if (features) outs.push(x as tf.Tensor3D);
+    });
+    const logits = head(ln(prefix ? x.slice([0, prefix, 0], [b, l, d]) : x)) as tf.Tensor3D;
+    return { logits, blocks: outs, mlpHidden: mlpHidden as tf.Tensor3D };
+  }
+
+  const last = `lm/block${config.decoderLayers - 1}/mlp`;
+  return { run, lastMlp: { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio } };
+}
