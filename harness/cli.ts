@@ -55,6 +55,29 @@ function resolveExperiment(values: { profile?: string; config?: string; set?: st
   return parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${name}`);
 }
 
+/** The options of every command that runs a grid (run, sweep). */
+const GRID_OPTIONS = {
+  profile: { type: 'string' },
+  config: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  cache: { type: 'string' },
+  workers: { type: 'string' },
+  backend: { type: 'string' },
+} as const;
+
+/** Where and how a grid runs on this machine: cache, workers, backend, validated. */
+function machineOptions(values: { cache?: string; workers?: string; backend?: string }) {
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+    throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
+  }
+  if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
+    throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
+  }
+  return { cacheDir: resolve(values.cache ?? '.cache'), workers, backend: values.backend };
+}
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -65,33 +88,14 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(HELP);
       return;
     case 'run': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          profile: { type: 'string' },
-          config: { type: 'string' },
-          set: { type: 'string', multiple: true },
-          out: { type: 'string' },
-          cache: { type: 'string' },
-          workers: { type: 'string' },
-          backend: { type: 'string' },
-          shard: { type: 'string' },
-        },
-      });
+      const { values } = parseArgs({ args: rest, options: { ...GRID_OPTIONS, shard: { type: 'string' } } });
       const exp = resolveExperiment(values);
       const { parseShard } = await import('./shard.js');
       const shard = values.shard === undefined ? undefined : parseShard(values.shard);
-      const workers = values.workers === undefined ? undefined : Number(values.workers);
-      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
-        throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
-      }
-      if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
-        throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
-      }
       // A slice gets its own folder by default, so slices on one file system never mix.
       const outDir = resolve(values.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
       const { runGrid } = await import('./runner.js');
-      const res = await runGrid(exp, { outDir, cacheDir: resolve(values.cache ?? '.cache'), workers, backend: values.backend, shard });
+      const res = await runGrid(exp, { ...machineOptions(values), outDir, shard });
       const { writeReport } = await import('../reports/write.js');
       for (const p of writeReport(outDir, exp.name)) process.stderr.write(`[report] wrote ${p}\n`);
       if (res.failed > 0) process.exitCode = 1;
@@ -100,18 +104,7 @@ async function main(argv: string[]): Promise<void> {
     case 'sweep': {
       const { values } = parseArgs({
         args: rest,
-        options: {
-          profile: { type: 'string' },
-          config: { type: 'string' },
-          set: { type: 'string', multiple: true },
-          out: { type: 'string' },
-          cache: { type: 'string' },
-          workers: { type: 'string' },
-          backend: { type: 'string' },
-          defense: { type: 'string' },
-          vary: { type: 'string', multiple: true },
-          'min-clean': { type: 'string' },
-        },
+        options: { ...GRID_OPTIONS, defense: { type: 'string' }, vary: { type: 'string', multiple: true }, 'min-clean': { type: 'string' } },
       });
       const { parseVary, runSweep } = await import('./sweep.js');
       const defense = values.defense ?? 'pcr';
@@ -120,10 +113,8 @@ async function main(argv: string[]): Promise<void> {
       if (!(minClean >= 0 && minClean <= 1)) throw new UserError(`--min-clean ${values['min-clean']}: expected a fraction in [0, 1]`);
       const exp = resolveExperiment(values);
       const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), minClean }, {
+        ...machineOptions(values),
         outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
-        cacheDir: resolve(values.cache ?? '.cache'),
-        workers: values.workers === undefined ? undefined : Number(values.workers),
-        backend: values.backend,
       });
       for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)})\n`);
       return;
