@@ -5,14 +5,14 @@
  * evaluation per generated token (PlannedStage.units), per task × model family × variant (the
  * training-time defense for SFT, the defense for a repair). The grid's distinct stages
  * (planStages: one pre-training per chain, one SFT per attack × training-time defense, …) are
- * costed with those rates and scheduled as the runner does: whole chains, costliest first, to
- * the least-loaded of the workers. Whatever was not measured is costed by a stated assumption.
+ * costed with those rates and scheduled as the runner does (schedule.ts, simulated). Whatever
+ * was not measured is costed by a stated assumption.
  */
 import type { ExperimentConfig } from './config.js';
 import { evalUnits, expandGrid, planStages, splitSizes, type PlannedStage, type StageKind } from './grid.js';
 import { formatDuration } from './progress.js';
 import type { RunRecord } from './record.js';
-import { balance } from './shard.js';
+import { simulateWall } from './schedule.js';
 import { stableStringify } from './store.js';
 import { UserError } from './errors.js';
 import type { Task } from './data/types.js';
@@ -146,7 +146,7 @@ export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], worker
   const stages = planStages(runs, stageOf);
   const notes = new Set<string>();
   const rows = new Map<string, EstimateRow>();
-  const chainSeconds = new Map<string, number>();
+  const stageSeconds = new Map<string, number>();
   for (const s of stages) {
     const seconds = s.units * rateFor(rates, s, (a) => notes.add(a));
     const k = [s.kind, s.task, s.model, s.variant].join('|');
@@ -155,7 +155,7 @@ export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], worker
     row.seconds += seconds;
     row.secondsEach = row.seconds / row.count;
     rows.set(k, row);
-    chainSeconds.set(s.chain, (chainSeconds.get(s.chain) ?? 0) + seconds);
+    stageSeconds.set(s.key, seconds);
   }
   // Measurements of another model size are used as they are: say so.
   const dims = new Set(records.filter((r) => r.status === 'ok').map((r) => stableStringify((r.config as RecordConfig).exp?.model)));
@@ -163,12 +163,10 @@ export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], worker
     const d = stableStringify(r.exp.model);
     if (dims.size && !dims.has(d)) notes.add(`model dims ${d} were not measured; rates of ${[...dims].join(' / ')} used unscaled`);
   }
-  const nWorkers = Math.max(1, Math.min(workers, chainSeconds.size));
-  const bins = balance(chainSeconds, nWorkers);
-  const load = new Array<number>(nWorkers).fill(0);
-  for (const [chain, sec] of chainSeconds) load[bins.get(chain)!] += sec;
+  const nWorkers = Math.max(1, Math.min(workers, runs.length));
   const totalSeconds = [...rows.values()].reduce((a, r) => a + r.seconds, 0);
-  return { runs: runs.length, stages: stages.length, rows: [...rows.values()], totalSeconds, workers: nWorkers, wallSeconds: Math.max(...load), assumptions: [...notes] };
+  const wallSeconds = simulateWall(runs, stageOf, (key) => stageSeconds.get(key) ?? 0, nWorkers);
+  return { runs: runs.length, stages: stages.length, rows: [...rows.values()], totalSeconds, workers: nWorkers, wallSeconds, assumptions: [...notes] };
 }
 
 /** The estimate as a text table, the total, and the assumptions. */
@@ -183,7 +181,7 @@ export function formatEstimate(e: Estimate, header: string): string {
     '',
     ...lines,
     '',
-    `total: ${formatDuration(e.totalSeconds)} of compute; wall time on ${e.workers} worker(s): ${formatDuration(e.wallSeconds)} (whole chains per worker; total/${e.workers} = ${formatDuration(e.totalSeconds / e.workers)})`,
+    `total: ${formatDuration(e.totalSeconds)} of compute; wall time on ${e.workers} worker(s): ${formatDuration(e.wallSeconds)} (the runner's scheduling, simulated; total/${e.workers} = ${formatDuration(e.totalSeconds / e.workers)})`,
     ...(e.assumptions.length ? ['', 'assumptions:', ...e.assumptions.map((a) => `  - ${a}`)] : []),
     '',
   ].join('\n');

@@ -3,7 +3,7 @@ import { experimentSchema, layer, parseWith } from './config.js';
 import { expandGrid, runId, type RunSpec } from './grid.js';
 import { PROFILES } from './profiles.js';
 import { defenseStage } from './runner.js';
-import { Scheduler } from './schedule.js';
+import { Scheduler, simulateWall } from './schedule.js';
 
 const grid = (over: Record<string, unknown> = {}) => expandGrid(parseWith(experimentSchema, layer(PROFILES.default, over), 'test'));
 const id = (r: RunSpec | 'wait' | undefined) => (r === undefined || r === 'wait' ? r : runId(r).replace('__llava', '').replace('__s1', ''));
@@ -50,5 +50,22 @@ describe('Scheduler', () => {
     const picked = Array.from({ length: 6 }, () => s.next());
     expect(picked.every((r) => r !== 'wait' && r !== undefined)).toBe(true);
     expect(s.next()).toBeUndefined();
+  });
+
+  it('simulated on the default profile with session-1 stage times: 2 workers beat 1 by more than 1.9×', () => {
+    // Seconds measured in session 1 (pre-training, SFT, PCR SFT, evaluation per task).
+    const secs: Record<string, number> = { 'pretrain|caption': 314, 'pretrain|vqa': 457, 'sft|caption|none': 89, 'sft|caption|pcr': 187, 'sft|vqa|none': 184, 'sft|vqa|pcr': 368 };
+    const secondsOf = (key: string) => {
+      const [kind, chain] = key.split('|');
+      const task = chain?.split('/')[0];
+      if (kind === 'eval') return 11;
+      if (kind === 'pretrain') return secs[`pretrain|${task}`];
+      return secs[`sft|${task}|${key.includes('pcr:') ? 'pcr' : 'none'}`];
+    };
+    const runs = grid();
+    const one = simulateWall(runs, defenseStage, secondsOf, 1);
+    const two = simulateWall(runs, defenseStage, secondsOf, 2);
+    expect(one).toBe(314 + 457 + 89 + 187 + 184 + 368 + 4 * 11);
+    expect(one / two).toBeGreaterThan(1.9);
   });
 });

@@ -52,6 +52,16 @@ export class Scheduler {
     return this.costOf.get(runId(r))! + own.reduce((a, k) => a + this.costOf.get(k)!, 0);
   }
 
+  /** Whether `r` itself computes its pre-training and its SFT (it started them), as opposed to loading them. */
+  computes(r: RunSpec): { pretrain: boolean; sft: boolean } {
+    const n = this.needs.get(runId(r))!;
+    const mine = (k: string) => {
+      const st = this.stages.get(k)!;
+      return st.state === 'running' && st.by === runId(r);
+    };
+    return { pretrain: mine(n.pretrain), sft: mine(n.sft) };
+  }
+
   private isPending(r: RunSpec): boolean {
     return this.sharedStages(r).some((k) => this.stages.get(k)!.state === 'running');
   }
@@ -87,4 +97,40 @@ export class Scheduler {
       if (s.state === 'running' && s.by === runId(r)) this.stages.set(k, ok ? { state: 'done' } : { state: 'unstarted' });
     }
   }
+}
+
+/**
+ * The wall time of running `runs` on `workers` workers under this scheduler, given each planned
+ * stage's seconds (by PlannedStage key): an event simulation of what the runner does.
+ */
+export function simulateWall(runs: RunSpec[], stageOf: (defenseId: string) => string, secondsOf: (stageKey: string) => number, workers: number): number {
+  const s = new Scheduler(runs, stageOf);
+  type Event = { t: number; apply: () => void };
+  const events: Event[] = [];
+  const idle: number[] = Array.from({ length: workers }, (_, w) => w);
+  let now = 0;
+  const dispatch = () => {
+    for (let i = 0; i < idle.length; ) {
+      const pick = s.next();
+      if (pick === 'wait' || pick === undefined) return;
+      const w = idle.splice(i, 1)[0];
+      const plan = planStages([pick], stageOf);
+      const sec = (kind: string) => plan.filter((p) => p.kind === kind).reduce((a, p) => a + secondsOf(p.key), 0);
+      const own = s.computes(pick);
+      const tPre = now + (own.pretrain ? sec('pretrain') : 0);
+      const tSft = tPre + (own.sft ? sec('sft') : 0);
+      events.push({ t: tPre, apply: () => s.progress(pick, 'sft') });
+      events.push({ t: tSft, apply: () => s.progress(pick, 'eval') });
+      events.push({ t: tSft + sec('repair') + sec('eval'), apply: () => (s.finished(pick, true), idle.push(w)) });
+    }
+  };
+  dispatch();
+  while (events.length) {
+    events.sort((a, b) => a.t - b.t);
+    const e = events.shift()!;
+    now = e.t;
+    e.apply();
+    dispatch();
+  }
+  return now;
 }
