@@ -58,6 +58,23 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
   });
 
+  it('Sum over leading axes (native path) and over other axes, with and without keepDims', async () => {
+    const info = await initEngine({ backend: 'wasm', quiet: true });
+    if (loadNativeKernels()) expect(info.fixes).toContain('native-sum');
+    const f = () => {
+      const x = tf.tensor3d(rand(5 * 7 * 19, 13), [5, 7, 19]);
+      return tf.concat([
+        tf.sum(x, 0).reshape([-1]),
+        tf.sum(x, [0, 1]).reshape([-1]),
+        tf.sum(x, [1, 0], true).reshape([-1]),
+        tf.sum(x, -1).reshape([-1]),
+        tf.sum(x, 1).reshape([-1]),
+        tf.sum(x).reshape([-1]),
+      ]);
+    };
+    expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('BatchMatMul broadcasts a batch of one (native path)', async () => {
     const f = () => {
       const a = tf.tensor3d(rand(5 * 7, 7), [1, 5, 7]);

@@ -5,9 +5,10 @@
  *   build; every dense layer's gradient uses both flags, so we transpose explicitly first.
  * - UnsortedSegmentSum (the gradient of gather, i.e. of an embedding lookup) has no wasm
  *   kernel; we add one that computes on the wasm heap in place.
- * - Batched and transposed products (attention, dense-layer gradients) go to an optional
- *   native addon (harness/native, built at install when a C++ toolchain is there) that reads
- *   and writes the wasm heap in place; without it the two fixes above still apply.
+ * - Every product (attention, dense layers and their gradients) and every sum over leading
+ *   axes (bias gradients) go to an optional native addon (harness/native, built at install
+ *   when a C++ toolchain is there) that reads and writes the wasm heap in place; without it
+ *   the two fixes above still apply.
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
@@ -109,6 +110,8 @@ function registerUnsortedSegmentSum(): boolean {
 
 interface NativeKernels {
   bmm(heap: Float32Array, aOff: number, bOff: number, cOff: number, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  /** Absent from an addon built before it was added: the fix then does not apply. */
+  sumRows?(heap: Float32Array, inOff: number, outOff: number, rows: number, cols: number): void;
 }
 
 /** The native addon if it was built and loads here, else undefined. */
@@ -155,10 +158,35 @@ function registerNativeMatMul(): boolean {
   });
 }
 
+/**
+ * Sum over leading axes (x [..., n] → [n], e.g. every bias gradient) through the addon: the
+ * wasm build transposes the reduced axes to the end first. Other reductions keep the stock kernel.
+ */
+function registerNativeSum(): boolean {
+  const native = loadNativeKernels();
+  if (!native?.sumRows) return false;
+  return wrapKernel('Sum', (args, previous) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (x.dtype !== 'float32' || !leading) return previous(args);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const kept = x.shape.slice(axes.length);
+    const be = args.backend as unknown as WasmBackendLike;
+    const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
+    // Offsets are read after makeOutput: allocation may grow (and replace) the heap.
+    const off = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset / 4;
+    native.sumRows(be.wasm.HEAPF32, off(x), off(out), rows, tf.util.sizeFromShape(kept));
+    return out;
+  });
+}
+
 export const WASM_FIXES = {
   'unsorted-segment-sum': registerUnsortedSegmentSum,
   'explicit-transpose-matmul': registerExplicitTransposeMatMul,
   'native-matmul': registerNativeMatMul,
+  'native-sum': registerNativeSum,
 } as const;
 export type WasmFix = keyof typeof WASM_FIXES;
 

@@ -118,10 +118,48 @@ napi_value Bmm(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// out[j] = Σ_i in[i·cols + j]: a sum over the leading axes (every bias gradient), which the wasm
+// build runs as a transpose and then a reduction over the last axis.
+void sumRows(const float* in, float* out, int64_t rows, int64_t cols) {
+  for (int64_t j = 0; j < cols; j++) out[j] = 0;
+  for (int64_t i = 0; i < rows; i++) {
+    const float* __restrict r = in + i * cols;
+    float* __restrict o = out;
+    for (int64_t j = 0; j < cols; j++) o[j] += r[j];
+  }
+}
+
+// sumRows(heap: Float32Array, inOff, outOff, rows, cols), offsets in floats.
+napi_value SumRows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 5) return Throw(env, "sumRows: expected 5 arguments");
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value arraybuffer;
+  size_t byteOffset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &byteOffset) != napi_ok ||
+      type != napi_float32_array) {
+    return Throw(env, "sumRows: heap must be a Float32Array");
+  }
+  int64_t v[4];
+  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[1 + i], &v[i]);
+  const int64_t inOff = v[0], outOff = v[1], rows = v[2], cols = v[3];
+  const int64_t len = static_cast<int64_t>(length);
+  if (inOff < 0 || outOff < 0 || inOff + rows * cols > len || outOff + cols > len) return Throw(env, "sumRows: operand outside the heap");
+  float* heap = static_cast<float*>(data);
+  sumRows(heap + inOff, heap + outOff, rows, cols);
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "bmm", NAPI_AUTO_LENGTH, Bmm, nullptr, &fn);
   napi_set_named_property(env, exports, "bmm", fn);
+  napi_create_function(env, "sumRows", NAPI_AUTO_LENGTH, SumRows, nullptr, &fn);
+  napi_set_named_property(env, exports, "sumRows", fn);
   return exports;
 }
 
