@@ -163,8 +163,8 @@ function registerNativeMatMul(): boolean {
  * wasm build transposes the reduced axes to the end first. Other reductions keep the stock kernel.
  */
 function registerNativeSum(): boolean {
-  const native = loadNativeKernels();
-  if (!native?.sumRows) return false;
+  const sumRows = loadNativeKernels()?.sumRows;
+  if (!sumRows) return false;
   return wrapKernel('Sum', (args, previous) => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean };
@@ -177,7 +177,7 @@ function registerNativeSum(): boolean {
     const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
     // Offsets are read after makeOutput: allocation may grow (and replace) the heap.
     const off = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset / 4;
-    native.sumRows(be.wasm.HEAPF32, off(x), off(out), rows, tf.util.sizeFromShape(kept));
+    sumRows(be.wasm.HEAPF32, off(x), off(out), rows, tf.util.sizeFromShape(kept));
     return out;
   });
 }
