@@ -23,8 +23,8 @@ const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
   'wasm-stock': { fixes: ['unsorted-segment-sum'], note: 'stock kernels plus the missing UnsortedSegmentSum (training cannot run without it)' },
   'wasm-transpose': { fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul'], note: 'transposed matmuls routed through an explicit transpose' },
   'wasm-native': {
-    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul'],
-    note: 'all engine fixes: batched matmul on the native addon (when built)',
+    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum'],
+    note: 'all engine fixes: products and leading-axis sums on the native addon (when built)',
   },
 };
 const TASKS = ['caption', 'vqa'] as const;
