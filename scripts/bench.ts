@@ -66,7 +66,7 @@ async function kernelsSuite(variant: string) {
   const leaked = tf.memory().numTensors - before;
   dispose();
   const batch = exp.sft.batchSize;
-  return { variant, note: v.note, fixesActive: engineInfo().fixes, params: w.model.params.count, batch, stepMs, samplesPerSec: (batch * 1000) / stepMs, tensorsLeaked: leaked };
+  return { variant, note: v.note, fixesActive: engineInfo().fixes, params: w.model.params.count, vocab: w.tok.size, batch, stepMs, samplesPerSec: (batch * 1000) / stepMs, tensorsLeaked: leaked };
 }
 
 async function modelSuite(family: string, task: (typeof TASKS)[number]) {
@@ -117,6 +117,24 @@ const run = (args: string[]) => {
 };
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
+/** scripts/bench/torch_step.py's result, or undefined without a python3 that imports torch. */
+function torchStep(batch: number, text: number, vocab: number): { torch: string; stepMs: number; samplesPerSec: number; params: number } | undefined {
+  const script = fileURLToPath(new URL('./bench/torch_step.py', import.meta.url));
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    try {
+      process.stderr.write(`[bench] pytorch (${python}) …\n`);
+      const args = [script, '--batch', String(batch), '--text', String(text), '--vocab', String(vocab)];
+      // One BLAS thread, as torch's own: the comparison is per core.
+      const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
+      return JSON.parse(execFileSync(python, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
+    } catch {
+      // no such python, or no torch in it: try the next
+    }
+  }
+  process.stderr.write('[bench] pytorch: not installed (apt-get install python3-torch libopenblas0-pthread to compare)\n');
+  return undefined;
+}
+
 const child = process.argv.indexOf('--child');
 if (child >= 0) {
   const [suite, a, b] = process.argv.slice(child + 1);
@@ -130,6 +148,10 @@ if (child >= 0) {
     const rows = Object.keys(VARIANTS).map((v) => (process.stderr.write(`[bench] kernels ${v} …\n`), run(['kernels', v])));
     report.kernels = rows;
     console.log('Reference SFT step (llava, batch 32, 64 visual + 12 text tokens, d = 64, 4 layers):');
+    // PyTorch + OpenBLAS on the same step, when Debian's python3-torch is installed (a
+    // comparison only: never a dependency of the project).
+    const torch = torchStep(rows[0].batch, 12, rows[0].vocab);
+    if (torch) rows.push({ variant: `pytorch ${torch.torch} (1 thread)`, stepMs: torch.stepMs, samplesPerSec: torch.samplesPerSec, params: torch.params, tensorsLeaked: '-' });
     console.table(rows.map((r) => ({ variant: r.variant, 'step ms': fmt(r.stepMs), 'samples/s': fmt(r.samplesPerSec), speedup: fmt(r.samplesPerSec / rows[0].samplesPerSec, 2), leaked: r.tensorsLeaked })));
   }
   if (want('models')) {
