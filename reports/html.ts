@@ -12,9 +12,11 @@ import { rateCharts } from './charts/rate.js';
 import { sweepCharts } from './charts/sweep.js';
 import { tradeoffChart } from './charts/tradeoff.js';
 import { stagesOf, trainingChart } from './charts/training.js';
+import { detectionRows } from './detection.js';
 import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
+import { fmtStat } from './format.js';
 import { tableView } from './tableView.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
@@ -41,6 +43,22 @@ export interface ReportInput {
 }
 
 const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
+
+/** The poison-detection table: one row per task × model × attack × defense × score, AUROC per epoch. */
+function detectionView(records: RunRecord[]) {
+  const rows = detectionRows(records);
+  const epochs = Math.max(0, ...rows.map((r) => r.byEpoch.length));
+  return {
+    epochs: Array.from({ length: epochs }, (_, e) => e + 1),
+    rows: rows.map((r) => ({
+      ...r,
+      cells: Array.from({ length: epochs }, (_, e) => {
+        const s = r.byEpoch[e];
+        return { text: s ? fmtStat(s, 'AUROC') : '', mean: s?.mean ?? '', cls: s && s.mean < 0.5 ? 'low' : '' };
+      }),
+    })),
+  };
+}
 
 export function renderReport(input: ReportInput): string {
   const { records } = input;
@@ -83,6 +101,7 @@ export function renderReport(input: ReportInput): string {
       const recs = records.filter((r) => r.task === task);
       return { task, charts: stagesOf(recs).map((stage) => ({ stage, svg: trainingChart(task, stage, recs) })) };
     }),
+    detection: detectionView(records),
     gallery: input.gallery ?? [],
     examples: exampleGroups(records),
     runs: records.map((r) => ({

@@ -1,5 +1,6 @@
 /** Long format: one row per run × metric, the source of truth for any other table. */
 import type { RunRecord } from '../harness/record.js';
+import { lastEpochAuroc } from './detection.js';
 import { attackId, poisonRate } from './recordFields.js';
 
 export type LongRow = Record<string, string | number>;
@@ -22,7 +23,7 @@ export function longRows(records: RunRecord[]): LongRow[] {
     };
     if (r.status !== 'ok') rows.push({ ...base, metric: 'error', value: r.error ?? '' });
     // A metric that was NaN is null after JSON: an empty cell, not the string "null".
-    for (const [metric, value] of Object.entries(r.metrics)) rows.push({ ...base, metric, value: typeof value === 'number' ? value : '' });
+    for (const [metric, value] of Object.entries({ ...r.metrics, ...lastEpochAuroc(r) })) rows.push({ ...base, metric, value: typeof value === 'number' ? value : '' });
   }
   return rows;
 }

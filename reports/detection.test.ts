@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { detectionRows, lastEpochAuroc } from './detection.js';
+import { renderReport } from './html.js';
+import { longRows } from './longFormat.js';
+import { record } from './records.testutil.js';
+
+const auroc = (values: number[]) => values.map((a, epoch) => ({ epoch, n: 100, positives: 5, auroc: a }));
+
+const runs = [
+  record({ id: 'a', defense: 'pcr', seed: 1, suspicion: { 'pcr.invariance': auroc([0.6, 0.2]) } }),
+  record({ id: 'b', defense: 'pcr', seed: 2, suspicion: { 'pcr.invariance': auroc([0.4, 0.3]) } }),
+  record({ id: 'c', defense: 'abl', seed: 1, suspicion: { '<b>abl.loss</b>': auroc([0.9]) } }),
+  record({ id: 'd', defense: 'none', seed: 1 }),
+];
+
+describe('poison detection', () => {
+  it('averages each score’s AUROC per epoch over seeds, one row per attack × defense × score', () => {
+    const rows = detectionRows(runs);
+    expect(rows.map((r) => [r.defense, r.score])).toEqual([
+      ['pcr', 'pcr.invariance'],
+      ['abl', '<b>abl.loss</b>'],
+    ]);
+    expect(rows[0].byEpoch.map((s) => s && [s.mean, s.n])).toEqual([
+      [0.5, 2],
+      [0.25, 2],
+    ]);
+    expect(rows[0].byEpoch[0]!.std).toBeCloseTo(Math.sqrt(0.02), 12);
+  });
+
+  it('puts the last epoch’s AUROC in the long-format CSV rows', () => {
+    expect(lastEpochAuroc(runs[0])).toEqual({ 'AUROC pcr.invariance': 0.2 });
+    const rows = longRows(runs).filter((r) => String(r.metric).startsWith('AUROC'));
+    expect(rows.map((r) => [r.run, r.metric, r.value])).toEqual([
+      ['a', 'AUROC pcr.invariance', 0.2],
+      ['b', 'AUROC pcr.invariance', 0.3],
+      ['c', 'AUROC <b>abl.loss</b>', 0.9],
+    ]);
+  });
+
+  it('renders the table with escaped score names, and leaves it out when no defense scores examples', () => {
+    const html = renderReport({ title: 't', records: runs, generated: '2026-01-01' });
+    expect(html).toContain('data-table="detection"');
+    expect(html).toContain('&lt;b&gt;abl.loss&lt;/b&gt;');
+    expect(html).not.toContain('<b>abl.loss</b>');
+    expect(html).toMatch(/data-mean="0.25">0.250 ± 0.071</);
+    expect(renderReport({ title: 't', records: [runs[3]], generated: '2026-01-01' })).not.toContain('data-table="detection"');
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * Poison detection: how well each defense's per-example suspicion score (PCR's invariance,
+ * ABL's isolation loss; RunRecord.suspicion) ranks the poisoned training examples first, as
+ * an AUROC per training epoch (0.5 = chance, 1 = every poisoned example above every clean one,
+ * below 0.5 = the score points the wrong way). Mean ± std over seeds.
+ */
+import type { RunRecord } from '../harness/record.js';
+import { stat, uniq, type Stat } from './aggregate.js';
+
+export interface DetectionRow {
+  task: string;
+  model: string;
+  attack: string;
+  defense: string;
+  score: string;
+  /** AUROC per epoch (index = epoch), over seeds. */
+  byEpoch: (Stat | undefined)[];
+}
+
+export function detectionRows(records: RunRecord[]): DetectionRow[] {
+  const ok = records.filter((r) => r.status === 'ok' && r.suspicion && Object.keys(r.suspicion).length > 0);
+  const rows: DetectionRow[] = [];
+  const key = (r: RunRecord) => [r.task, r.model, r.attack, r.defense].join('\u0000');
+  for (const k of uniq(ok.map(key))) {
+    const group = ok.filter((r) => key(r) === k);
+    const { task, model, attack, defense } = group[0];
+    for (const score of uniq(group.flatMap((r) => Object.keys(r.suspicion)))) {
+      const epochs = Math.max(...group.map((r) => (r.suspicion[score] ?? []).length));
+      const byEpoch = Array.from({ length: epochs }, (_, e) =>
+        stat(group.map((r) => r.suspicion[score]?.find((x) => x.epoch === e)?.auroc ?? NaN)),
+      );
+      rows.push({ task, model, attack, defense, score, byEpoch });
+    }
+  }
+  return rows;
+}
+
+/** The last epoch's AUROC of each score of a record, for the long-format CSV. */
+export function lastEpochAuroc(r: RunRecord): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [score, epochs] of Object.entries(r.suspicion ?? {})) {
+    const last = epochs[epochs.length - 1];
+    if (last) out[`AUROC ${score}`] = last.auroc;
+  }
+  return out;
+}
