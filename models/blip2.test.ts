@@ -76,34 +76,6 @@ describe('blip2 model', () => {
     for (const m of [m1, m2, m3]) m.params.dispose();
   });
 
-  it('forwardWithFeatures: the same logits as forward, every LM block over prefix + text, the last MLP hidden layer', () => {
-    const m = createModel(cfg({ decoderLayers: 2 }));
-    const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');
-    const img = images();
-    const plain = m.forward(img, tok);
-    m.forwardWithFeatures!(img, tok); // first call builds the cached mask for this length
-    const before = tf.memory().numTensors;
-    const f = m.forwardWithFeatures!(img, tok);
-    expect(Array.from(f.logits.dataSync())).toEqual(Array.from(plain.dataSync()));
-    expect(f.blocks.map((b) => b.shape)).toEqual([[2, 3 + 4, 16], [2, 3 + 4, 16]]);
-    expect(f.mlpHidden.shape).toEqual([2, 3 + 4, 32]);
-    // Only the returned tensors survive: logits, 2 blocks, mlpHidden.
-    expect(tf.memory().numTensors - before).toBe(4);
-    const names = m.lastMlp!;
-    expect(names).toEqual({ fcW: 'lm/block1/mlp/fc/w', fcB: 'lm/block1/mlp/fc/b', projW: 'lm/block1/mlp/proj/w', hidden: 32 });
-    expect(m.params.get(names.fcW).shape).toEqual([16, 32]);
-    expect(m.params.get(names.projW).shape).toEqual([32, 16]);
-    // mlpHidden is that MLP's activation: zeroing neuron 5's fc column and bias zeroes it (GELU(0) = 0).
-    const keep = tf.tensor1d(Array.from({ length: 32 }, (_, j) => (j === 5 ? 0 : 1)));
-    m.params.get(names.fcW).assign(tf.mul(m.params.get(names.fcW), keep.reshape([1, -1])));
-    m.params.get(names.fcB).assign(tf.mul(m.params.get(names.fcB), keep));
-    const g = m.forwardWithFeatures!(img, tok);
-    expect(maxAbsDiff(g.mlpHidden.slice([0, 0, 5], [2, 7, 1]), tf.zeros([2, 7, 1]))).toBe(0);
-    expect(maxAbsDiff(g.mlpHidden.slice([0, 0, 4], [2, 7, 1]), tf.zeros([2, 7, 1]))).toBeGreaterThan(0);
-    tf.dispose([plain, f.logits, ...f.blocks, f.mlpHidden, g.logits, ...g.blocks, g.mlpHidden, tok, img, keep]);
-    m.params.dispose();
-  });
-
   it('learns an image-dependent caption in a few steps (loss falls, greedy decoding reads the colour)', () => {
     const { tok, ex } = colourTask();
     const m = createModel(cfg({ vocabSize: tok.size, maxText: 8 }));
@@ -116,18 +88,4 @@ describe('blip2 model', () => {
     m.params.dispose();
   });
 
-  it('keeps tf.memory() flat across epochs', () => {
-    const tok = Tokenizer.fromTexts(['describe the image', 'red square']);
-    const m = createModel(cfg({ vocabSize: tok.size, maxText: 10 }));
-    const ex = Array.from({ length: 6 }, (_, i) => ({
-      id: `${i}`,
-      image: solidImage(16, [i * 40, 0, 0]),
-      prompt: 'describe the image',
-      responses: ['red square'],
-      poisoned: false,
-    }));
-    const logs = train(m, tok, ex, { epochs: 4, batchSize: 4, lr: 1e-3, seed: 2, maxText: 10 });
-    expect(new Set(logs.slice(1).map((l) => l.numTensors)).size).toBe(1);
-    m.params.dispose();
-  });
 });

@@ -50,36 +50,6 @@ describe('llava model', () => {
     m2.params.dispose();
   });
 
-  it('forwardWithFeatures: the same logits as forward, every LM block and the last MLP hidden layer', () => {
-    const cfg = tinyModelConfig({ decoderLayers: 2 });
-    const m = createModel(cfg);
-    const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');
-    const img = images();
-    const plain = m.forward(img, tok);
-    const f = m.forwardWithFeatures!(img, tok);
-    expect(Array.from(f.logits.dataSync())).toEqual(Array.from(plain.dataSync()));
-    const nVisual = (16 / 4 / 2) ** 2;
-    expect(f.blocks.map((b) => b.shape)).toEqual([[2, nVisual + 4, 16], [2, nVisual + 4, 16]]);
-    expect(f.mlpHidden.shape).toEqual([2, nVisual + 4, 32]);
-    const names = m.lastMlp!;
-    expect(names.hidden).toBe(32);
-    expect(m.params.get(names.fcW).shape).toEqual([16, 32]);
-    expect(m.params.get(names.fcB).shape).toEqual([32]);
-    expect(m.params.get(names.projW).shape).toEqual([32, 16]);
-    expect(names.fcW).toBe('lm/block1/mlp/fc/w');
-    // Zeroing one hidden neuron's fc column and bias zeroes its activation (GELU(0) = 0).
-    const fcW = m.params.get(names.fcW);
-    const fcB = m.params.get(names.fcB);
-    const keep = tf.tensor1d(Array.from({ length: 32 }, (_, j) => (j === 5 ? 0 : 1)));
-    fcW.assign(tf.mul(fcW, keep.reshape([1, -1])));
-    fcB.assign(tf.mul(fcB, keep));
-    const g = m.forwardWithFeatures!(img, tok);
-    const col = g.mlpHidden.slice([0, 0, 5], [2, nVisual + 4, 1]);
-    expect(tf.max(tf.abs(col)).dataSync()[0]).toBe(0);
-    tf.dispose([plain, f.logits, ...f.blocks, f.mlpHidden, g.logits, ...g.blocks, g.mlpHidden, tok, img, keep, col]);
-    m.params.dispose();
-  });
-
   it('checkpoint save → load gives identical greedy outputs', async () => {
     const tok = Tokenizer.fromTexts(['describe the image', 'red blue green square']);
     const cfg = tinyModelConfig({ vocabSize: tok.size, maxText: 10 });
@@ -101,18 +71,4 @@ describe('llava model', () => {
     loaded.model.params.dispose();
   });
 
-  it('keeps tf.memory() flat across epochs', () => {
-    const tok = Tokenizer.fromTexts(['describe the image', 'red square']);
-    const m = createModel(tinyModelConfig({ vocabSize: tok.size, maxText: 10 }));
-    const ex = Array.from({ length: 6 }, (_, i) => ({
-      id: `${i}`,
-      image: solidImage(16, [i * 40, 0, 0]),
-      prompt: 'describe the image',
-      responses: ['red square'],
-      poisoned: false,
-    }));
-    const logs = train(m, tok, ex, { epochs: 4, batchSize: 4, lr: 1e-3, seed: 2, maxText: 10 });
-    expect(new Set(logs.slice(1).map((l) => l.numTensors)).size).toBe(1);
-    m.params.dispose();
-  });
 });

@@ -1,0 +1,64 @@
+/**
+ * What every model family promises the harness and the defenses (models/types.ts), checked for
+ * each registered family: forwardWithFeatures gives forward's logits plus every LM block's
+ * output and the last block's MLP activation, leaks nothing, and `lastMlp` names that MLP's
+ * parameters (fine-pruning zeroes a neuron through them). tf.memory() across training epochs
+ * is checked per family in harness/checkpointProcess.test.ts.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, tf } from '../harness/engine.js';
+import { tinyModelConfig } from '../harness/testing.js';
+import { createModel, MODELS } from './registry.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', quiet: true });
+});
+
+const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
+const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
+
+describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) => {
+  it('forwardWithFeatures: the same logits as forward, every LM block over its whole sequence (text last), the last MLP activation', () => {
+    const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
+    const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');
+    const img = images();
+    const plain = m.forward(img, tok);
+    m.forwardWithFeatures!(img, tok); // the first call builds the cached mask for this length
+    const before = tf.memory().numTensors;
+    const f = m.forwardWithFeatures!(img, tok);
+    // Only the returned tensors survive: logits, 2 blocks, mlpHidden.
+    expect(tf.memory().numTensors - before).toBe(4);
+    expect(Array.from(f.logits.dataSync())).toEqual(Array.from(plain.dataSync()));
+    const s = f.blocks[0].shape[1];
+    expect(s).toBeGreaterThanOrEqual(4);
+    expect(f.blocks.map((b) => b.shape)).toEqual([
+      [2, s, 16],
+      [2, s, 16],
+    ]);
+    expect(f.mlpHidden.shape).toEqual([2, s, 32]);
+
+    const names = m.lastMlp!;
+    expect(names).toEqual({ fcW: 'lm/block1/mlp/fc/w', fcB: 'lm/block1/mlp/fc/b', projW: 'lm/block1/mlp/proj/w', hidden: 32 });
+    expect(m.params.get(names.fcW).shape).toEqual([16, 32]);
+    expect(m.params.get(names.fcB).shape).toEqual([32]);
+    expect(m.params.get(names.projW).shape).toEqual([32, 16]);
+    // mlpHidden is that MLP's activation: zeroing neuron 5's fc column and bias zeroes it (GELU(0) = 0).
+    const keep = tf.tensor1d(Array.from({ length: 32 }, (_, j) => (j === 5 ? 0 : 1)));
+    m.params.get(names.fcW).assign(tf.mul(m.params.get(names.fcW), keep.reshape([1, -1])));
+    m.params.get(names.fcB).assign(tf.mul(m.params.get(names.fcB), keep));
+    const g = m.forwardWithFeatures!(img, tok);
+    expect(maxAbs(g.mlpHidden.slice([0, 0, 5], [2, s, 1]))).toBe(0);
+    expect(maxAbs(g.mlpHidden.slice([0, 0, 4], [2, s, 1]))).toBeGreaterThan(0);
+    tf.dispose([plain, f.logits, ...f.blocks, f.mlpHidden, g.logits, ...g.blocks, g.mlpHidden, tok, img, keep]);
+    m.params.dispose();
+  });
+
+  it('refuses text longer than maxText, naming both lengths', () => {
+    const m = createModel(tinyModelConfig({ family, maxText: 4 }));
+    const tok = tf.zeros([1, 5], 'int32') as tf.Tensor2D;
+    const img = tf.zeros([1, 16, 16, 3]) as tf.Tensor4D;
+    expect(() => m.forward(img, tok)).toThrow(/text length 5 exceeds model maxText 4/);
+    tf.dispose([tok, img]);
+    m.params.dispose();
+  });
+});
