@@ -48,6 +48,9 @@ const ORCHESTRATION = new Set(
     'shard.ts',
     'merge.ts',
     'estimate.ts',
+    'schedule.ts',
+    'sweep.ts',
+    'predict.ts',
     // The cache itself: a change to how keys are hashed changes the keys, so no stale entry
     // can be reused; a change to how entries are written or checked computes no result.
     'store.ts',
