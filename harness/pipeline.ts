@@ -25,6 +25,7 @@ import { refLabel, runId, type RunSpec } from './grid.js';
 import { auroc, captionMetrics } from './metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerVariants } from './poison.js';
 import { Rng } from './rng.js';
+import { codeHash } from './codeHash.js';
 import { codeVersion, hashOf, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
@@ -32,6 +33,18 @@ import { perSampleLoss, train, type TrainingHook } from './training.js';
 import type { TrainExample } from './batch.js';
 
 export type Progress = (msg: { stage: string; detail?: string }) => void;
+
+/**
+ * The code each cached stage depends on (harness/codeHash.ts): the import closure of these
+ * modules plus this file's own stage glue. Pre-training reaches no attack or defense, so
+ * editing one keeps every cached pre-trained model.
+ */
+export const STAGE_CODE = {
+  pretrain: ['harness/training.ts', 'harness/poison.ts', 'harness/data/load.ts', 'harness/tokenizer.ts', 'harness/checkpoint.ts', 'models/registry.ts'],
+  sft: ['harness/training.ts', 'harness/poison.ts', 'harness/checkpoint.ts', 'attacks/registry.ts', 'defenses/registry.ts', 'models/registry.ts'],
+  repair: ['harness/training.ts', 'harness/evaluate.ts', 'harness/checkpoint.ts', 'defenses/registry.ts', 'models/registry.ts'],
+};
+const stageCode = (stage: keyof typeof STAGE_CODE) => codeHash(STAGE_CODE[stage], ['harness/pipeline.ts']);
 
 
 export function loadDataset(r: RunSpec): DatasetSplits {
@@ -156,7 +169,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
   const defenseParams = parseWith(defense.schema, r.defense.params, `defense ${r.defense.id} params`);
 
   // Stage: clean pre-training, shared by every attack and defense of this model × task × seed.
-  const pretrainKey = hashOf({ code, task: r.task, data: r.exp.data, model: mcfg, pretrain: r.exp.pretrain, vocab: tok.words, maxText });
+  const pretrainKey = hashOf({ code: stageCode('pretrain'), task: r.task, data: r.exp.data, model: mcfg, pretrain: r.exp.pretrain, vocab: tok.words, maxText });
   t0 = performance.now();
   const pre = await cachedModel(
     store,
@@ -186,6 +199,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
   const scores = scoreCollector();
   const hook = atTraining && defense.trainingHook ? defense.trainingHook(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink }) : undefined;
   const sftKey = hashOf({
+    code: stageCode('sft'),
     pretrainKey,
     attack: { id: attack.id, params: attackParams },
     sft: r.exp.sft,
@@ -237,7 +251,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
   // Stage: post-training repair of the backdoored model with the defender's clean data.
   if (defense.stage === 'post') {
     t0 = performance.now();
-    const repairKey = hashOf({ sftKey, defense: { id: defense.id, params: defenseParams } });
+    const repairKey = hashOf({ code: stageCode('repair'), sftKey, defense: { id: defense.id, params: defenseParams } });
     const backdoored = sft.model;
     sft = await cachedModel(
       store,

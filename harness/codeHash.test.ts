@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { codeHash, importClosure } from './codeHash.js';
+import { STAGE_CODE } from './pipeline.js';
+
+describe('importClosure', () => {
+  it('follows relative imports, registries to their whole directory, and the kernel fixes to the C++ addon', () => {
+    const training = importClosure(['harness/training.ts']);
+    expect(training).toEqual(expect.arrayContaining(['harness/training.ts', 'harness/batch.ts', 'harness/losses.ts', 'harness/engine.ts', 'harness/wasmKernels.ts', 'harness/native/kernels.cc', 'models/types.ts']));
+    // Training reaches no plugin: editing an attack or a defense leaves it alone.
+    expect(training.filter((f) => f.startsWith('attacks/') || f.startsWith('defenses/'))).toEqual([]);
+    const models = importClosure(['models/registry.ts']);
+    expect(models).toEqual(expect.arrayContaining(['models/llava.ts', 'models/blip2.ts', 'models/flamingo.ts', 'models/causalLm.ts', 'harness/plugins.ts']));
+    expect(models.some((f) => f.endsWith('.test.ts'))).toBe(false);
+    expect(importClosure(['defenses/registry.ts'])).toEqual(expect.arrayContaining(['defenses/pcr.ts', 'defenses/patchAug.ts', 'defenses/abl.ts']));
+  });
+
+  it('hashes stably, and differently for different closures; a missing entry is an error', () => {
+    expect(codeHash(['harness/training.ts'])).toMatch(/^[0-9a-f]{12}$/);
+    expect(codeHash(['harness/training.ts'])).toBe(codeHash(['harness/training.ts']));
+    expect(codeHash(['harness/training.ts'])).not.toBe(codeHash(['harness/training.ts', 'defenses/registry.ts']));
+    expect(() => importClosure(['harness/nope.ts'])).toThrow(/nope.ts does not exist/);
+  });
+
+  it("pipeline stages: pre-training's code reaches no attack or defense; SFT's reaches every one", () => {
+    const plugin = (f: string) => f.startsWith('attacks/') && f !== 'attacks/types.ts' || f.startsWith('defenses/');
+    expect(importClosure(STAGE_CODE.pretrain).filter(plugin)).toEqual([]);
+    const sft = importClosure(STAGE_CODE.sft);
+    expect(sft).toEqual(expect.arrayContaining(['attacks/badnets.ts', 'attacks/wanet.ts', 'defenses/pcr.ts', 'defenses/aug.ts', 'harness/training.ts']));
+  });
+});
