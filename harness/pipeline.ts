@@ -23,10 +23,10 @@ import { engineInfo, tf } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
 import { refLabel, runId, type RunSpec } from './grid.js';
 import { auroc, captionMetrics } from './metrics/index.js';
-import { cleanExamples, poisonSplit, resolveTarget, triggerVariants } from './poison.js';
+import { cleanExamples, poisonSplit, resolveTarget, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
 import { codeHash } from './codeHash.js';
-import { codeVersion, hashOf, Store } from './store.js';
+import { codeVersion, hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
 import { perSampleLoss, train, type TrainingHook } from './training.js';
@@ -91,26 +91,49 @@ function stepLogger(progress: Progress, stage: string, epochs: number) {
   };
 }
 
-/** Load a cached model stage (with its training log and analysis data), or train and cache it. */
+/** What an SFT stage was trained on, saved with it: the poisoned indices and the trigger asset. */
+type SavedSplit = Pick<PoisonedSplit, 'indices' | 'negativeIndices' | 'trigger' | 'target'>;
+
+interface StageData {
+  log: EpochLog[];
+  analysis: StageAnalysis;
+  split?: SavedSplit;
+}
+
+/** Load a cached model stage (with its training log, analysis data and poisoned split), or train and cache it. */
 async function cachedModel(
   store: Store,
   stage: string,
   key: string,
-  make: () => { model: MultimodalModel; log: EpochLog[]; analysis?: StageAnalysis },
+  make: () => { model: MultimodalModel } & Partial<StageData> & { log: EpochLog[] },
   tok: Tokenizer,
-): Promise<{ model: MultimodalModel; log: EpochLog[]; analysis: StageAnalysis; cached: boolean }> {
+): Promise<{ model: MultimodalModel; cached: boolean } & StageData> {
   if (store.has(stage, key)) {
     const dir = store.dir(stage, key);
     const { model } = loadCheckpoint(dir);
-    const { log, analysis } = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8')) as { log: EpochLog[]; analysis: StageAnalysis };
-    return { model, log, analysis, cached: true };
+    const data = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8')) as StageData;
+    return { model, ...data, cached: true };
   }
-  const { model, log, analysis = {} } = make();
+  const { model, log, analysis = {}, split } = make();
   await store.put(stage, key, async (dir) => {
     await saveCheckpoint(dir, model, tok);
-    writeFileSync(join(dir, 'stage.json'), JSON.stringify({ log, analysis }));
+    writeFileSync(join(dir, 'stage.json'), JSON.stringify({ log, analysis, split }));
   });
-  return { model, log, analysis, cached: false };
+  return { model, log, analysis, split, cached: false };
+}
+
+/**
+ * The poisoned split a cached SFT stage was trained on must be the one this run recomputes
+ * (same indices, same trigger): test-time triggering uses it. A mismatch means the cache is
+ * stale in a way its key missed; it is an error, not a silent mix of two triggers.
+ */
+function checkSavedSplit(saved: SavedSplit | undefined, split: PoisonedSplit, where: string): void {
+  if (!saved) return; // an entry written before splits were saved
+  const fields = ['indices', 'negativeIndices', 'trigger', 'target'] as const;
+  const differs = fields.filter((f) => stableStringify(saved[f]) !== stableStringify(split[f]));
+  if (differs.length) {
+    throw new Error(`${where}: the cached model was trained on another poisoned split (${differs.join(', ')} differ); delete that cache entry to retrain it`);
+  }
 }
 
 /** Per-example suspicion scores a defense reported: name → epoch → id → score. */
@@ -238,11 +261,13 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
             reportScores: scores.sink,
           })
         : fineTune(model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
-      return { model, log, analysis: scores.analysis };
+      const { indices, negativeIndices, trigger, target } = poisoned;
+      return { model, log, analysis: scores.analysis, split: { indices, negativeIndices, trigger, target } };
     },
     tok,
   );
   dispose(pre.model);
+  checkSavedSplit(sft.split, poisoned, store.dir(atTraining ? 'defended' : 'backdoored', sftKey));
   trainLog.sft = sft.log;
   cached.sft = sft.cached;
   const suspicion = suspicionAuroc(sft.analysis, poisoned.examples);

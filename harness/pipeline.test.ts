@@ -1,0 +1,41 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { experimentSchema, layer, parseWith } from './config.js';
+import { initEngine } from './engine.js';
+import { expandGrid } from './grid.js';
+import { executeRun } from './pipeline.js';
+import { PROFILES } from './profiles.js';
+import { hashFiles, Store } from './store.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', quiet: true });
+});
+
+describe('pipeline: the poisoned split is saved with the SFT stage', () => {
+  it('stores the indices and trigger asset, and refuses a cached model trained on another split', async () => {
+    const exp = parseWith(
+      experimentSchema,
+      layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'blended', params: { rate: 0.1 } }], defenses: [{ id: 'none' }], data: { nTrain: 40, nVal: 4, nTest: 4 } }),
+      'test',
+    );
+    const [spec] = expandGrid(exp);
+    const store = new Store(mkdtempSync(join(tmpdir(), 'mbb-pipe-')));
+    const rec = await executeRun(spec, store, () => {});
+    const dir = store.dir('backdoored', rec.keys.sft);
+    const stage = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8'));
+    expect(stage.split.indices).toHaveLength(4); // round(0.1 × 40)
+    expect(stage.split.target).toBe('a photo of the banana');
+    expect(Object.keys(stage.split.trigger)).toContain('pattern'); // blended's seeded pattern image
+    expect(rec.poisonCount).toBe(4);
+
+    // A cached entry (files consistent with its DONE marker) whose split differs is refused.
+    stage.split.indices[0] = (stage.split.indices[0] + 1) % 40;
+    writeFileSync(join(dir, 'stage.json'), JSON.stringify(stage));
+    const marker = JSON.parse(readFileSync(join(dir, 'DONE'), 'utf8'));
+    writeFileSync(join(dir, 'DONE'), JSON.stringify({ ...marker, files: hashFiles(dir) }));
+    await expect(executeRun(spec, store, () => {})).rejects.toThrow(/trained on another poisoned split \(indices differ\); delete that cache entry/);
+    expect(readdirSync(join(store.root, 'backdoored'))).toEqual([rec.keys.sft]);
+  });
+});
