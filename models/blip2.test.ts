@@ -28,21 +28,6 @@ function colourTask() {
 }
 
 describe('blip2 model', () => {
-  it('gives next-token logits [B,L,V] and is causal over text', () => {
-    const m = createModel(cfg());
-    const tokA = tf.tensor2d([[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9]], [2, 6], 'int32');
-    const tokB = tf.tensor2d([[4, 5, 6, 7, 8, 10], [4, 5, 6, 7, 8, 10]], [2, 6], 'int32');
-    const img = images();
-    const a = m.forward(img, tokA);
-    const b = m.forward(img, tokB);
-    expect(a.shape).toEqual([2, 6, 20]);
-    // Changing the last token leaves every earlier position's logits unchanged.
-    expect(maxAbsDiff(a.slice([0, 0, 0], [2, 5, 20]), b.slice([0, 0, 0], [2, 5, 20]))).toBe(0);
-    expect(maxAbsDiff(a.slice([0, 5, 0], [2, 1, 20]), b.slice([0, 5, 0], [2, 1, 20]))).toBeGreaterThan(0);
-    tf.dispose([a, b, tokA, tokB, img]);
-    m.params.dispose();
-  });
-
   it('compresses the image to `queries` prefix tokens, whatever the patch grid', () => {
     const img = images();
     for (const patch of [2, 4]) {

@@ -12,7 +12,7 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { causalLm } from './causalLm.js';
+import { causalLm, prefixModel } from './causalLm.js';
 import { attention, dense, layerNorm, mlp, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
@@ -63,14 +63,7 @@ export function createBlip2(config: ModelConfig): MultimodalModel {
     });
   }
 
-  return {
-    config,
-    params: p,
-    encodeImage,
-    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
-    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
-    lastMlp: lm.lastMlp,
-  };
+  return prefixModel(config, p, encodeImage, lm);
 }
 
 export const blip2: ModelFamily = { id: 'blip2', description: 'BLIP-2 style: ViT → Q-Former (learned queries cross-attending to patches) → prefix of the causal LM', create: createBlip2 };

@@ -7,7 +7,7 @@
 import { tf } from '../harness/engine.js';
 import { block, causalMask, dense, layerNorm } from './layers.js';
 import type { Params } from './params.js';
-import type { MlpParamNames, ModelConfig, ModelFeatures } from './types.js';
+import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel } from './types.js';
 
 export interface CausalLm {
   /**
@@ -55,4 +55,17 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
 
   const last = `lm/block${config.decoderLayers - 1}/mlp`;
   return { run, lastMlp: { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio } };
+}
+
+/** A prefix model (llava, blip2): the image encoder's output is the LM's visual prefix. */
+export function prefixModel(config: ModelConfig, params: Params, encodeImage: (images: tf.Tensor4D) => tf.Tensor3D, lm: CausalLm): MultimodalModel {
+  return {
+    config,
+    params,
+    encodeImage,
+    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
+    // A literal copy: tidy's TensorContainer type rejects the ModelFeatures interface.
+    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
+    lastMlp: lm.lastMlp,
+  };
 }

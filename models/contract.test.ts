@@ -1,6 +1,6 @@
 /**
  * What every model family promises the harness and the defenses (models/types.ts), checked for
- * each registered family: forwardWithFeatures gives forward's logits plus every LM block's
+ * each registered family: causal next-token logits; forwardWithFeatures gives forward's logits plus every LM block's
  * output and the last block's MLP activation, leaks nothing, and `lastMlp` names that MLP's
  * parameters (fine-pruning zeroes a neuron through them). tf.memory() across training epochs
  * is checked per family in harness/checkpointProcess.test.ts.
@@ -18,6 +18,23 @@ const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) =>
 const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
 
 describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) => {
+  it('gives next-token logits [B,L,V], causal over the text', () => {
+    const m = createModel(tinyModelConfig({ family }));
+    // Open any gate (flamingo's start closed) so that every branch takes part in the output.
+    for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
+    const tokA = tf.tensor2d([[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9]], [2, 6], 'int32');
+    const tokB = tf.tensor2d([[4, 5, 6, 7, 8, 10], [4, 5, 6, 7, 8, 10]], [2, 6], 'int32');
+    const img = images();
+    const a = m.forward(img, tokA);
+    const b = m.forward(img, tokB);
+    expect(a.shape).toEqual([2, 6, 20]);
+    // Changing the last token leaves every earlier position's logits unchanged.
+    expect(maxAbs(tf.sub(a.slice([0, 0, 0], [2, 5, 20]), b.slice([0, 0, 0], [2, 5, 20])))).toBe(0);
+    expect(maxAbs(tf.sub(a.slice([0, 5, 0], [2, 1, 20]), b.slice([0, 5, 0], [2, 1, 20])))).toBeGreaterThan(0);
+    tf.dispose([a, b, tokA, tokB, img]);
+    m.params.dispose();
+  });
+
   it('forwardWithFeatures: the same logits as forward, every LM block over its whole sequence (text last), the last MLP activation', () => {
     const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
     const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');

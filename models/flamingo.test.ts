@@ -29,23 +29,6 @@ function colourTask() {
 }
 
 describe('flamingo model', () => {
-  it('gives next-token logits [B,L,V] and is causal over text, cross-attention included', () => {
-    const m = createModel(cfg());
-    // Open the gates so the cross-attention branches take part in the output.
-    for (const n of gateNames(m)) m.params.get(n).assign(tf.fill([1], 0.5));
-    const tokA = tf.tensor2d([[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9]], [2, 6], 'int32');
-    const tokB = tf.tensor2d([[4, 5, 6, 7, 8, 10], [4, 5, 6, 7, 8, 10]], [2, 6], 'int32');
-    const img = images();
-    const a = m.forward(img, tokA);
-    const b = m.forward(img, tokB);
-    expect(a.shape).toEqual([2, 6, 20]);
-    // Changing the last token leaves every earlier position's logits unchanged.
-    expect(maxAbsDiff(a.slice([0, 0, 0], [2, 5, 20]), b.slice([0, 0, 0], [2, 5, 20]))).toBe(0);
-    expect(maxAbsDiff(a.slice([0, 5, 0], [2, 1, 20]), b.slice([0, 5, 0], [2, 1, 20]))).toBeGreaterThan(0);
-    tf.dispose([a, b, tokA, tokB, img]);
-    m.params.dispose();
-  });
-
   it('puts a gated cross-attention block before every crossEvery-th LM block; the LM sees text only', () => {
     const every2 = createModel(cfg({ decoderLayers: 3, crossEvery: 2 }));
     expect(gateNames(every2)).toEqual(['lm/xattn0/attnGate', 'lm/xattn0/mlpGate', 'lm/xattn2/attnGate', 'lm/xattn2/mlpGate']);

@@ -17,23 +17,6 @@ beforeAll(async () => {
 const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
 
 describe('llava model', () => {
-  it('gives next-token logits [B,L,V] and is causal over text', () => {
-    const m = createModel(tinyModelConfig());
-    const tokA = tf.tensor2d([[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9]], [2, 6], 'int32');
-    const tokB = tf.tensor2d([[4, 5, 6, 7, 8, 10], [4, 5, 6, 7, 8, 10]], [2, 6], 'int32');
-    const img = images();
-    const a = m.forward(img, tokA);
-    const b = m.forward(img, tokB);
-    expect(a.shape).toEqual([2, 6, 20]);
-    // Changing the last token leaves every earlier position's logits unchanged.
-    const diffEarly = tf.max(tf.abs(tf.sub(a.slice([0, 0, 0], [2, 5, 20]), b.slice([0, 0, 0], [2, 5, 20])))).dataSync()[0];
-    const diffLast = tf.max(tf.abs(tf.sub(a.slice([0, 5, 0], [2, 1, 20]), b.slice([0, 5, 0], [2, 1, 20])))).dataSync()[0];
-    expect(diffEarly).toBe(0);
-    expect(diffLast).toBeGreaterThan(0);
-    tf.dispose([a, b, tokA, tokB, img]);
-    m.params.dispose();
-  });
-
   it('the same seed gives the same weights; the image changes the output', () => {
     const m1 = createModel(tinyModelConfig());
     const m2 = createModel(tinyModelConfig());

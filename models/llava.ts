@@ -4,7 +4,7 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { causalLm } from './causalLm.js';
+import { causalLm, prefixModel } from './causalLm.js';
 import { dense, gelu, mergeTokens, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
@@ -29,14 +29,7 @@ export function createLlava(config: ModelConfig): MultimodalModel {
     });
   }
 
-  return {
-    config,
-    params: p,
-    encodeImage,
-    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
-    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
-    lastMlp: lm.lastMlp,
-  };
+  return prefixModel(config, p, encodeImage, lm);
 }
 
 export const llava: ModelFamily = { id: 'llava', description: 'LLaVA-1.5 style: ViT → MLP projector → visual tokens as a prefix of the causal LM', create: createLlava };

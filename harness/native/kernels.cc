@@ -6,6 +6,7 @@
 // to the wasm kernels when this addon is not built.
 #include <node_api.h>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace {
@@ -85,35 +86,49 @@ napi_value Throw(napi_env env, const char* msg) {
   return nullptr;
 }
 
-// bmm(heap: Float32Array, aOff, bOff, cOff, batchA, batchB, m, k, n, transA, transB)
-// Offsets are in floats from the start of `heap`.
-napi_value Bmm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
+// Reads a call's arguments: a Float32Array (the wasm heap) followed by `n` integers. Returns
+// the heap and its length in floats, or nullptr after throwing a JS error naming `fn`.
+float* heapArgs(napi_env env, napi_callback_info info, const char* fn, size_t n, int64_t* ints, napi_value* rest,
+                size_t nRest, int64_t* length) {
+  napi_value argv[16];
+  size_t argc = 16;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 11) return Throw(env, "bmm: expected 11 arguments");
+  if (argc != 1 + n + nRest) {
+    napi_throw_error(env, nullptr, (std::string(fn) + ": wrong number of arguments").c_str());
+    return nullptr;
+  }
   napi_typedarray_type type;
-  size_t length;
+  size_t len;
   void* data;
   napi_value arraybuffer;
   size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &byteOffset) != napi_ok ||
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &arraybuffer, &byteOffset) != napi_ok ||
       type != napi_float32_array) {
-    return Throw(env, "bmm: heap must be a Float32Array");
+    napi_throw_error(env, nullptr, (std::string(fn) + ": heap must be a Float32Array").c_str());
+    return nullptr;
   }
-  int64_t v[8];
-  for (int i = 0; i < 8; i++) napi_get_value_int64(env, argv[1 + i], &v[i]);
+  for (size_t i = 0; i < n; i++) napi_get_value_int64(env, argv[1 + i], &ints[i]);
+  for (size_t i = 0; i < nRest; i++) rest[i] = argv[1 + n + i];
+  *length = static_cast<int64_t>(len);
+  return static_cast<float*>(data);
+}
+
+// bmm(heap: Float32Array, aOff, bOff, cOff, batchA, batchB, m, k, n, transA, transB)
+// Offsets are in floats from the start of `heap`.
+napi_value Bmm(napi_env env, napi_callback_info info) {
+  int64_t v[8], len;
+  napi_value flags[2];
+  float* heap = heapArgs(env, info, "bmm", 8, v, flags, 2, &len);
+  if (!heap) return nullptr;
   bool transA, transB;
-  napi_get_value_bool(env, argv[9], &transA);
-  napi_get_value_bool(env, argv[10], &transB);
+  napi_get_value_bool(env, flags[0], &transA);
+  napi_get_value_bool(env, flags[1], &transB);
   const int64_t aOff = v[0], bOff = v[1], cOff = v[2], batchA = v[3], batchB = v[4], m = v[5], k = v[6], n = v[7];
   const int64_t batch = batchA > batchB ? batchA : batchB;
-  const int64_t len = static_cast<int64_t>(length);
   if (aOff < 0 || bOff < 0 || cOff < 0 || aOff + batchA * m * k > len || bOff + batchB * k * n > len ||
       cOff + batch * m * n > len) {
     return Throw(env, "bmm: operand outside the heap");
   }
-  float* heap = static_cast<float*>(data);
   batchMatMul(heap + aOff, heap + bOff, heap + cOff, batchA, batchB, m, k, n, transA, transB);
   return nullptr;
 }
@@ -131,25 +146,11 @@ void sumRows(const float* in, float* out, int64_t rows, int64_t cols) {
 
 // sumRows(heap: Float32Array, inOff, outOff, rows, cols), offsets in floats.
 napi_value SumRows(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 5) return Throw(env, "sumRows: expected 5 arguments");
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value arraybuffer;
-  size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &arraybuffer, &byteOffset) != napi_ok ||
-      type != napi_float32_array) {
-    return Throw(env, "sumRows: heap must be a Float32Array");
-  }
-  int64_t v[4];
-  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[1 + i], &v[i]);
+  int64_t v[4], len;
+  float* heap = heapArgs(env, info, "sumRows", 4, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
   const int64_t inOff = v[0], outOff = v[1], rows = v[2], cols = v[3];
-  const int64_t len = static_cast<int64_t>(length);
   if (inOff < 0 || outOff < 0 || inOff + rows * cols > len || outOff + cols > len) return Throw(env, "sumRows: operand outside the heap");
-  float* heap = static_cast<float*>(data);
   sumRows(heap + inOff, heap + outOff, rows, cols);
   return nullptr;
 }
