@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrainExample } from '../harness/batch.js';
 import { generate } from '../harness/decode.js';
 import { initEngine, tf } from '../harness/engine.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
+import { colourTask, tinyModelConfig } from '../harness/testing.js';
 import { perSampleLoss, train } from '../harness/training.js';
 import { BLIP2_DEFAULTS } from './blip2.js';
 import { createModel } from './registry.js';
@@ -16,16 +14,6 @@ beforeAll(async () => {
 const cfg = (over: Partial<ModelConfig> = {}) => tinyModelConfig({ family: 'blip2', queries: 3, qformerLayers: 2, ...over });
 const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
-
-/** Two images whose captions differ only by colour: only a model that sees the image gets both. */
-function colourTask() {
-  const tok = Tokenizer.fromTexts(['describe the image', 'red blue square']);
-  const ex: TrainExample[] = [
-    { id: 'r', image: solidImage(16, [200, 0, 0]), prompt: 'describe the image', responses: ['red square'], poisoned: false },
-    { id: 'b', image: solidImage(16, [0, 0, 200]), prompt: 'describe the image', responses: ['blue square'], poisoned: false },
-  ];
-  return { tok, ex };
-}
 
 describe('blip2 model', () => {
   it('compresses the image to `queries` prefix tokens, whatever the patch grid', () => {

@@ -1,9 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TrainExample } from '../harness/batch.js';
 import { generate } from '../harness/decode.js';
 import { initEngine, tf } from '../harness/engine.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
+import { colourTask, tinyModelConfig } from '../harness/testing.js';
 import { perSampleLoss, train } from '../harness/training.js';
 import { GATE_INIT } from './flamingo.js';
 import { createModel } from './registry.js';
@@ -17,16 +15,6 @@ const cfg = (over: Partial<ModelConfig> = {}) => tinyModelConfig({ family: 'flam
 const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
 const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
 const gateNames = (m: { params: { vars: Map<string, unknown> } }) => [...m.params.vars.keys()].filter((n) => n.endsWith('Gate'));
-
-/** Two images whose captions differ only by colour: only a model that sees the image gets both. */
-function colourTask() {
-  const tok = Tokenizer.fromTexts(['describe the image', 'red blue square']);
-  const ex: TrainExample[] = [
-    { id: 'r', image: solidImage(16, [200, 0, 0]), prompt: 'describe the image', responses: ['red square'], poisoned: false },
-    { id: 'b', image: solidImage(16, [0, 0, 200]), prompt: 'describe the image', responses: ['blue square'], poisoned: false },
-  ];
-  return { tok, ex };
-}
 
 describe('flamingo model', () => {
   it('puts a gated cross-attention block before every crossEvery-th LM block; the LM sees text only', () => {
