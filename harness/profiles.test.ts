@@ -20,6 +20,8 @@ describe('profiles', () => {
     expect(paper.models).toEqual(['llava', 'blip2', 'flamingo']);
     expect(paper.tasks).toEqual(['caption', 'vqa']);
     expect(paper.attacks.map((a) => a.id)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey']);
+    // The rates each attack needs to implant here (issue 3): blended 10%, trojvlm 20%, else 5%.
+    expect(paper.attacks.map((a) => a.params.rate ?? 0.05)).toEqual([0.05, 0.1, 0.05, 0.05, 0.2, 0.05]);
     expect(paper.defenses.map((d) => d.id)).toEqual(['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter']);
     expect(paper.seeds).toEqual([1, 2, 3]);
     expect(expandGrid(paper)).toHaveLength(3 * 2 * 6 * 10 * 3);

@@ -12,6 +12,20 @@ import { DEFENSES } from '../defenses/registry.js';
 
 const every = (registry: Record<string, unknown>) => Object.keys(registry).map((id) => ({ id, params: {} }));
 
+/**
+ * Per-task overrides of the default and paper profiles: VQA needs finer visual tokens (no
+ * merge) and more distinct images than captioning to answer shape/position questions; its short
+ * answers make each sample cheaper. Chosen on the validation split ("val VQA-acc", session 1).
+ */
+const DEFAULT_PER_TASK = {
+  vqa: {
+    data: { nTrain: 6000, questionsPerImage: 1 },
+    model: { merge: 1 },
+    pretrain: { epochs: 10 },
+    sft: { epochs: 4 },
+  },
+};
+
 export const PROFILES: Record<string, Record<string, unknown>> = {
   smoke: {
     name: 'smoke',
@@ -25,34 +39,25 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   default: {
     name: 'default',
-    // VQA needs finer visual tokens (no merge) and more distinct images than captioning to
-    // answer shape/position questions; its short answers make each sample cheaper. Chosen on
-    // the validation split (record field "val VQA-acc"), see the issue notes.
-    perTask: {
-      vqa: {
-        data: { nTrain: 6000, questionsPerImage: 1 },
-        model: { merge: 1 },
-        pretrain: { epochs: 10 },
-        sft: { epochs: 4 },
-      },
-    },
+    perTask: DEFAULT_PER_TASK,
   },
   paper: {
     name: 'paper',
     // Listed, not taken from the registries: the paper's table is a fixed set, and a family
     // that is not registered yet fails validation by name instead of silently shrinking it.
     models: ['llava', 'blip2', 'flamingo'],
-    attacks: ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'].map((id) => ({ id, params: {} })),
+    // DESIGN.md's 5%, except where an attack needs more to implant at this scale (measured,
+    // issue 3 notes): blended 10%, trojvlm 20%. WaNet implants at no rate tried; it stays at 5%.
+    attacks: [
+      { id: 'badnets', params: {} },
+      { id: 'blended', params: { rate: 0.1 }, label: 'blended@0.1' },
+      { id: 'sig', params: {} },
+      { id: 'wanet', params: {} },
+      { id: 'trojvlm', params: { rate: 0.2 }, label: 'trojvlm@0.2' },
+      { id: 'dualkey', params: {} },
+    ],
     defenses: ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'].map((id) => ({ id, params: {} })),
     seeds: [1, 2, 3],
-    // The default profile's per-task sizes (see there for why VQA differs).
-    perTask: {
-      vqa: {
-        data: { nTrain: 6000, questionsPerImage: 1 },
-        model: { merge: 1 },
-        pretrain: { epochs: 10 },
-        sft: { epochs: 4 },
-      },
-    },
+    perTask: DEFAULT_PER_TASK,
   },
 };
