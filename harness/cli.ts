@@ -28,6 +28,7 @@ Commands:
            writes sweep/sweep.json + sweep.csv (chosen value per knob) and the report
              --defense ID     the defense to sweep (default: pcr)
              --vary k=v1,v2   values of one knob (repeatable), e.g. --vary lambdaCv=0.5,1,2,4
+             --cross          every combination of the --vary values instead of one knob at a time
              --min-clean F    keep ≥ F × no defense's val clean metric (default: 0.95)
              and run's --profile, --config, --set, --out, --cache, --workers, --backend
   report   rebuild the HTML/CSV report from the run records in --out DIR, no training
@@ -104,7 +105,7 @@ async function main(argv: string[]): Promise<void> {
     case 'sweep': {
       const { values } = parseArgs({
         args: rest,
-        options: { ...GRID_OPTIONS, defense: { type: 'string' }, vary: { type: 'string', multiple: true }, 'min-clean': { type: 'string' } },
+        options: { ...GRID_OPTIONS, defense: { type: 'string' }, vary: { type: 'string', multiple: true }, cross: { type: 'boolean' }, 'min-clean': { type: 'string' } },
       });
       const { parseVary, runSweep } = await import('./sweep.js');
       const defense = values.defense ?? 'pcr';
@@ -112,7 +113,7 @@ async function main(argv: string[]): Promise<void> {
       const minClean = Number(values['min-clean'] ?? 0.95);
       if (!(minClean >= 0 && minClean <= 1)) throw new UserError(`--min-clean ${values['min-clean']}: expected a fraction in [0, 1]`);
       const exp = resolveExperiment(values);
-      const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), minClean }, {
+      const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), cross: values.cross ?? false, minClean }, {
         ...machineOptions(values),
         outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
       });

@@ -44,4 +44,26 @@ describe('sweep', () => {
     ]);
     expect(points[1].params.lambdaCv).toBe(2);
   });
+
+  it('cross: every combination of the listed values in one group, labelled by what differs from the defaults', () => {
+    const cross: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [2, 4], viewFraction: [0.5, 1] }, cross: true, minClean: 0.9 };
+    const exp = sweepExperiment(base, cross);
+    expect(exp.defenses.map((d) => d.label ?? d.id)).toEqual(['none', 'pcr', 'pcr viewFraction=0.5', 'pcr lambdaCv=4 viewFraction=0.5', 'pcr lambdaCv=4']);
+    expect(exp.defenses[3].params).toEqual({ lambdaCv: 4, viewFraction: 0.5 });
+    const records = [
+      rec('none', 0.9, 2.0),
+      rec('pcr', 0.7, 1.9),
+      rec('pcr viewFraction=0.5', 0.6, 1.95),
+      rec('pcr lambdaCv=4', 0.3, 1.7), // below the floor of 1.8
+      rec('pcr lambdaCv=4 viewFraction=0.5', 0.4, 1.85),
+    ];
+    const points = sweepPoints(records, exp, cross);
+    expect(points.map((p) => [p.knob, p.value, p.chosen])).toEqual([
+      ['lambdaCv×viewFraction', '2×0.5', false],
+      ['lambdaCv×viewFraction', '2×1', false],
+      ['lambdaCv×viewFraction', '4×0.5', true],
+      ['lambdaCv×viewFraction', '4×1', false],
+    ]);
+    expect(points[2].params).toMatchObject({ lambdaCv: 4, viewFraction: 0.5, q: 1 });
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * `mbb sweep`: a defense's knobs varied one at a time around its defaults, judged on the
- * validation split only (records' `val ASR` and `val CIDEr-D` / `val VQA-acc`), never the test
+ * `mbb sweep`: a defense's knobs varied one at a time around its defaults (or, with `cross`,
+ * in every combination), judged on the validation split only (records' `val ASR` and `val CIDEr-D` / `val VQA-acc`), never the test
  * split. Every point is an ordinary run of the grid (cached, resumable), so the backdoored
  * model is shared by all points. The chosen value per knob follows a stated rule:
  *   the lowest validation ASR among values whose validation clean metric is at least
@@ -15,13 +15,16 @@ import type { SweepPoint } from '../reports/sweep.js';
 
 export interface SweepSpec {
   defense: string;
-  /** Knob → the values tried (the default is always tried too). */
+  /** Knob → the values tried. */
   vary: Record<string, (number | string)[]>;
+  /**
+   * false: one knob at a time around the defaults (each knob's default is tried too);
+   * true: every combination of the listed values (a full factorial, one group `k1×k2`).
+   */
+  cross?: boolean;
   /** Clean-metric floor as a fraction of no defense's validation clean metric. */
   minClean: number;
 }
-
-const label = (defense: string, knob?: string, value?: number | string) => (knob === undefined ? defense : `${defense} ${knob}=${value}`);
 
 /** `--vary lambdaCv=0.5,1,2` → ['lambdaCv', [0.5, 1, 2]]; numbers stay numbers. */
 export function parseVary(expr: string): [string, (number | string)[]] {
@@ -34,22 +37,54 @@ export function parseVary(expr: string): [string, (number | string)[]] {
   return [expr.slice(0, eq), values];
 }
 
-/** The grid of a sweep: no defense, the defense at its defaults, and one run per knob value. */
-export function sweepExperiment(base: ExperimentConfig, spec: SweepSpec): ExperimentConfig {
+/** One setting of the defense: its overrides of the defaults, and the run label they give. */
+interface Setting {
+  value: number | string;
+  overrides: Record<string, unknown>;
+  label: string;
+}
+
+/** The settings a sweep compares, grouped by what the chosen-value rule ranks together. */
+function sweepGroups(spec: SweepSpec): { knob: string; settings: Setting[] }[] {
   const defense = getDefense(spec.defense);
   const defaults = parseWith(defense.schema, {}, `defense ${spec.defense} params`) as Record<string, unknown>;
-  const refs: PluginRef[] = [
-    { id: 'none', params: {} },
-    { id: spec.defense, params: {} },
-  ];
   for (const [knob, values] of Object.entries(spec.vary)) {
     if (!(knob in defaults)) {
       throw new UserError(`--vary ${knob}: ${spec.defense} has no knob "${knob}"; its knobs: ${Object.keys(defaults).join(', ')}`);
     }
-    for (const value of values) {
-      if (value === defaults[knob]) continue; // the defaults run covers it
-      parseWith(defense.schema, { [knob]: value }, `--vary ${knob}=${value}`);
-      refs.push({ id: spec.defense, params: { [knob]: value }, label: label(spec.defense, knob, value) });
+    for (const value of values) parseWith(defense.schema, { [knob]: value }, `--vary ${knob}=${value}`);
+  }
+  // Only values that differ from the defaults go into params and the label, so a setting equal
+  // to the defaults is the defaults run (`pcr`), and one-knob labels read `pcr lambdaCv=4`.
+  const setting = (value: number | string, chosen: Record<string, number | string>): Setting => {
+    const overrides = Object.fromEntries(Object.entries(chosen).filter(([k, v]) => v !== defaults[k]));
+    const label = [spec.defense, ...Object.entries(overrides).map(([k, v]) => `${k}=${v}`)].join(' ');
+    return { value, overrides, label };
+  };
+  const knobs = Object.entries(spec.vary);
+  if (!spec.cross) {
+    return knobs.map(([knob, values]) => ({
+      knob,
+      settings: [...new Set([defaults[knob] as number | string, ...values])].map((v) => setting(v, { [knob]: v })),
+    }));
+  }
+  let combos: Record<string, number | string>[] = [{}];
+  for (const [knob, values] of knobs) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [knob]: v })));
+  return [{ knob: knobs.map(([k]) => k).join('×'), settings: combos.map((c) => setting(Object.values(c).join('×'), c)) }];
+}
+
+/** The grid of a sweep: no defense, the defense at its defaults, and one run per other setting. */
+export function sweepExperiment(base: ExperimentConfig, spec: SweepSpec): ExperimentConfig {
+  const refs: PluginRef[] = [
+    { id: 'none', params: {} },
+    { id: spec.defense, params: {} },
+  ];
+  const seen = new Set(refs.map((r) => r.label ?? r.id));
+  for (const { settings } of sweepGroups(spec)) {
+    for (const s of settings) {
+      if (seen.has(s.label)) continue;
+      seen.add(s.label);
+      refs.push({ id: spec.defense, params: s.overrides, label: s.label });
     }
   }
   return { ...base, name: `${base.name}-sweep-${spec.defense}`, defenses: refs };
@@ -58,8 +93,9 @@ export function sweepExperiment(base: ExperimentConfig, spec: SweepSpec): Experi
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
- * One point per task × knob × value (the default value included under every knob), averaged
- * over attacks and seeds, with the chosen value per task × knob marked by the rule above.
+ * One point per task × group × setting (one-at-a-time: the default value included under every
+ * knob), averaged over attacks and seeds, with the chosen setting per task × group marked by
+ * the rule above.
  */
 export function sweepPoints(records: RunRecord[], base: ExperimentConfig, spec: SweepSpec): SweepPoint[] {
   const defaults = parseWith(getDefense(spec.defense).schema, {}, `defense ${spec.defense} params`) as Record<string, unknown>;
@@ -71,25 +107,24 @@ export function sweepPoints(records: RunRecord[], base: ExperimentConfig, spec: 
     const none = of('none');
     if (none.length === 0) continue;
     const floor = spec.minClean * mean(none.map((r) => r.metrics[cleanName]));
-    for (const [knob, values] of Object.entries(spec.vary)) {
-      const candidates = [...new Set([defaults[knob] as number | string, ...values])];
-      const knobPoints = candidates.flatMap((value): SweepPoint[] => {
-        const runs = of(value === defaults[knob] ? spec.defense : label(spec.defense, knob, value));
+    for (const { knob, settings } of sweepGroups(spec)) {
+      const group = settings.flatMap((s): SweepPoint[] => {
+        const runs = of(s.label);
         if (runs.length === 0) return [];
         return [{
           knob,
-          value,
-          params: { ...defaults, [knob]: value },
+          value: s.value,
+          params: { ...defaults, ...s.overrides },
           task,
           valAsr: mean(runs.map((r) => r.metrics['val ASR'])),
           valClean: mean(runs.map((r) => r.metrics[cleanName])),
           chosen: false,
         }];
       });
-      const eligible = knobPoints.filter((p) => p.valClean >= floor);
+      const eligible = group.filter((p) => p.valClean >= floor);
       const best = eligible.sort((a, b) => a.valAsr - b.valAsr || b.valClean - a.valClean)[0];
       if (best) best.chosen = true;
-      points.push(...knobPoints.sort((a, b) => String(a.value).localeCompare(String(b.value), undefined, { numeric: true })));
+      points.push(...group.sort((a, b) => String(a.value).localeCompare(String(b.value), undefined, { numeric: true })));
     }
   }
   return points;
