@@ -7,33 +7,17 @@ import { mergeShards } from './merge.js';
 import type { RunRecord } from './record.js';
 import { writeShardManifest } from './shard.js';
 import { writeFileAtomic } from './store.js';
+import { record as baseRecord } from '../reports/records.testutil.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'mbb-merge-'));
 
+/** A record as a shard writes it: the shared report-test record with the fields merge checks. */
 function record(id: string, over: { status?: 'ok' | 'failed'; code?: string; exp?: string; asr?: number } = {}): RunRecord {
+  const base = baseRecord({ id, status: over.status ?? 'ok', config: { exp: { name: 'paper' } } });
   return {
-    id,
-    status: over.status ?? 'ok',
-    task: 'caption',
-    model: 'llava',
-    attack: 'badnets',
-    defense: 'none',
-    defenseStage: 'none',
-    seed: 1,
+    ...base,
     metrics: over.status === 'failed' ? {} : { ASR: over.asr ?? 0.9, 'CIDEr-D': 1.5 },
-    attackParams: {},
-    defenseParams: {},
-    target: 'a photo of the banana',
-    poisonCount: 5,
-    trainSize: 100,
-    keys: {},
-    cached: {},
-    suspicion: {},
-    timings: {},
-    trainLog: {},
-    examples: [],
-    provenance: { backend: 'wasm', engineFixes: [], tfjs: '4.22.0', node: 'v20', codeVersion: over.code ?? 'c0de', configHash: `h-${id}`, date: '2026-01-01', experimentHash: over.exp ?? 'e1' },
-    config: { exp: { name: 'paper' } },
+    provenance: { ...base.provenance, codeVersion: over.code ?? 'c0de', configHash: `h-${id}`, date: '2026-01-01', experimentHash: over.exp ?? 'e1' },
   };
 }
 
