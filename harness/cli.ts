@@ -29,7 +29,8 @@ Commands:
              --defense ID     the defense to sweep (default: pcr)
              --vary k=v1,v2   values of one knob (repeatable), e.g. --vary lambdaCv=0.5,1,2,4
              --cross          every combination of the --vary values instead of one knob at a time
-             --min-clean F    keep ≥ F × no defense's val clean metric (default: 0.95)
+             --min-clean F,…  clean-metric floors × no defense's val clean metric, tried in order;
+                              the first that admits a value decides (default: 0.95,0.9,0.85)
              and run's --profile, --config, --set, --out, --cache, --workers, --backend
   report   rebuild the HTML/CSV report from the run records in --out DIR, no training
   merge    merge shards' run records into one output and write its report
@@ -107,17 +108,19 @@ async function main(argv: string[]): Promise<void> {
         args: rest,
         options: { ...GRID_OPTIONS, defense: { type: 'string' }, vary: { type: 'string', multiple: true }, cross: { type: 'boolean' }, 'min-clean': { type: 'string' } },
       });
-      const { parseVary, runSweep } = await import('./sweep.js');
+      const { DEFAULT_FLOORS, parseVary, runSweep } = await import('./sweep.js');
       const defense = values.defense ?? 'pcr';
       if (!values.vary?.length) throw new UserError('sweep: give at least one --vary knob=v1,v2,…');
-      const minClean = Number(values['min-clean'] ?? 0.95);
-      if (!(minClean >= 0 && minClean <= 1)) throw new UserError(`--min-clean ${values['min-clean']}: expected a fraction in [0, 1]`);
+      const minClean = values['min-clean'] === undefined ? DEFAULT_FLOORS : values['min-clean'].split(',').map(Number);
+      if (!minClean.every((f) => f >= 0 && f <= 1)) {
+        throw new UserError(`--min-clean ${values['min-clean']}: expected fractions in [0, 1], tried in order, e.g. --min-clean 0.95,0.9`);
+      }
       const exp = resolveExperiment(values);
       const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), cross: values.cross ?? false, minClean }, {
         ...machineOptions(values),
         outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
       });
-      for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)})\n`);
+      for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)}, floor ${p.floor})\n`);
       return;
     }
     case 'report': {

@@ -4,7 +4,7 @@ import type { RunRecord } from './record.js';
 import { parseVary, sweepExperiment, sweepPoints, type SweepSpec } from './sweep.js';
 
 const base = parseWith(experimentSchema, { tasks: ['caption'] }, 'test');
-const spec: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [0.5, 2, 4] }, minClean: 0.95 };
+const spec: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [0.5, 2, 4] }, minClean: [0.95] };
 
 const rec = (defense: string, valAsr: number, valClean: number, seed = 1): RunRecord =>
   ({ status: 'ok', task: 'caption', defense, seed, metrics: { 'val ASR': valAsr, 'val CIDEr-D': valClean } }) as unknown as RunRecord;
@@ -43,10 +43,26 @@ describe('sweep', () => {
       [4, expect.closeTo(0.3, 9), expect.closeTo(1.95, 9), false],
     ]);
     expect(points[1].params.lambdaCv).toBe(2);
+    expect(points[1].floor).toBe(0.95);
+  });
+
+  it('falls to the next floor only when no setting meets the previous one, and records the floor met', () => {
+    const records = [
+      rec('none', 0.9, 2.0),
+      rec('pcr', 0.6, 1.85), // 92.5% of none
+      rec('pcr lambdaCv=0.5', 0.8, 1.88), // 94%
+      rec('pcr lambdaCv=4', 0.2, 1.75), // 87.5%: lowest ASR, but a higher floor admits others
+    ];
+    const ladder = { ...spec, minClean: [0.95, 0.9, 0.85] };
+    const points = sweepPoints(records, sweepExperiment(base, ladder), ladder);
+    expect(points.filter((p) => p.chosen).map((p) => [p.value, p.floor])).toEqual([[2, 0.9]]);
+    // Nothing meets any floor: nothing is chosen.
+    const none = sweepPoints(records, sweepExperiment(base, ladder), { ...ladder, minClean: [0.99] });
+    expect(none.some((p) => p.chosen)).toBe(false);
   });
 
   it('cross: every combination of the listed values in one group, labelled by what differs from the defaults', () => {
-    const cross: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [2, 4], viewFraction: [0.5, 1] }, cross: true, minClean: 0.9 };
+    const cross: SweepSpec = { defense: 'pcr', vary: { lambdaCv: [2, 4], viewFraction: [0.5, 1] }, cross: true, minClean: [0.9] };
     const exp = sweepExperiment(base, cross);
     expect(exp.defenses.map((d) => d.label ?? d.id)).toEqual(['none', 'pcr', 'pcr viewFraction=0.5', 'pcr lambdaCv=4 viewFraction=0.5', 'pcr lambdaCv=4']);
     expect(exp.defenses[3].params).toEqual({ lambdaCv: 4, viewFraction: 0.5 });

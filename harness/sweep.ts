@@ -3,8 +3,11 @@
  * in every combination), judged on the validation split only (records' `val ASR` and `val CIDEr-D` / `val VQA-acc`), never the test
  * split. Every point is an ordinary run of the grid (cached, resumable), so the backdoored
  * model is shared by all points. The chosen value per knob follows a stated rule:
- *   the lowest validation ASR among values whose validation clean metric is at least
- *   `minClean` (default 95%) of the no-defense model's; ties go to the higher clean metric.
+ *   the lowest validation ASR among values whose validation clean metric is at least a floor
+ *   of the no-defense model's; ties go to the higher clean metric. The floors are tried in
+ *   order (default 95%, then 90%, then 85%) and the first that admits any value decides, so a
+ *   defense that cannot keep 95% still gets a stated choice, with the floor it met on record.
+ *   No value at any floor: nothing is chosen.
  */
 import { getDefense } from '../defenses/registry.js';
 import type { ExperimentConfig, PluginRef } from './config.js';
@@ -22,9 +25,15 @@ export interface SweepSpec {
    * true: every combination of the listed values (a full factorial, one group `k1×k2`).
    */
   cross?: boolean;
-  /** Clean-metric floor as a fraction of no defense's validation clean metric. */
-  minClean: number;
+  /**
+   * Clean-metric floors as fractions of no defense's validation clean metric, tried in order;
+   * the first that admits a setting decides.
+   */
+  minClean: number[];
 }
+
+/** The stated rule's floors: 95% of no defense's clean metric, else 90%, else 85%. */
+export const DEFAULT_FLOORS = [0.95, 0.9, 0.85];
 
 /** `--vary lambdaCv=0.5,1,2` → ['lambdaCv', [0.5, 1, 2]]; numbers stay numbers. */
 export function parseVary(expr: string): [string, (number | string)[]] {
@@ -106,7 +115,7 @@ export function sweepPoints(records: RunRecord[], base: ExperimentConfig, spec: 
     const of = (defenseLabel: string) => ok.filter((r) => r.task === task && r.defense === defenseLabel);
     const none = of('none');
     if (none.length === 0) continue;
-    const floor = spec.minClean * mean(none.map((r) => r.metrics[cleanName]));
+    const noneClean = mean(none.map((r) => r.metrics[cleanName]));
     for (const { knob, settings } of sweepGroups(spec)) {
       const group = settings.flatMap((s): SweepPoint[] => {
         const runs = of(s.label);
@@ -121,9 +130,14 @@ export function sweepPoints(records: RunRecord[], base: ExperimentConfig, spec: 
           chosen: false,
         }];
       });
-      const eligible = group.filter((p) => p.valClean >= floor);
-      const best = eligible.sort((a, b) => a.valAsr - b.valAsr || b.valClean - a.valClean)[0];
-      if (best) best.chosen = true;
+      for (const floor of spec.minClean) {
+        const eligible = group.filter((p) => p.valClean >= floor * noneClean);
+        const best = eligible.sort((a, b) => a.valAsr - b.valAsr || b.valClean - a.valClean)[0];
+        if (!best) continue;
+        best.chosen = true;
+        best.floor = floor;
+        break;
+      }
       points.push(...group.sort((a, b) => String(a.value).localeCompare(String(b.value), undefined, { numeric: true })));
     }
   }
@@ -146,10 +160,10 @@ export async function runSweep(
   const points = sweepPoints(readRecords(opts.outDir), exp, spec);
   mkdirSync(join(opts.outDir, 'sweep'), { recursive: true });
   writeFileSync(join(opts.outDir, 'sweep', 'sweep.json'), JSON.stringify(points, null, 1));
-  const header = ['task', 'knob', 'value', 'val ASR', 'val clean', 'chosen'];
+  const header = ['task', 'knob', 'value', 'val ASR', 'val clean', 'chosen', 'floor met'];
   writeFileSync(
     join(opts.outDir, 'sweep', 'sweep.csv'),
-    toCsv(header, points.map((p) => [p.task, p.knob, p.value, p.valAsr, p.valClean, p.chosen ? 'yes' : ''])),
+    toCsv(header, points.map((p) => [p.task, p.knob, p.value, p.valAsr, p.valClean, p.chosen ? 'yes' : '', p.floor ?? ''])),
   );
   writeReport(opts.outDir, exp.name);
   return points;

@@ -94,7 +94,7 @@ export function renderReport(input: ReportInput): string {
     sweep: sweep && {
       charts: sweep.map((s) => ({
         ...s,
-        chosenText: s.chosen ? `chosen: ${s.knob} = ${s.chosen.value}; parameters ${JSON.stringify(s.chosen.params)}` : 'no point marked as chosen',
+        chosenText: s.chosen ? `chosen: ${s.knob} = ${s.chosen.value}${s.chosen.floor === undefined ? '' : ` (clean floor met: ${Math.round(100 * s.chosen.floor)}% of no defense)`}; parameters ${JSON.stringify(s.chosen.params)}` : 'no point marked as chosen',
       })),
     },
     training: tasks.map((task) => {

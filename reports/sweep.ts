@@ -25,6 +25,8 @@ export interface SweepPoint {
   valClean: number;
   /** Whether this value was kept as the default. */
   chosen: boolean;
+  /** On the chosen point: the clean-metric floor (fraction of no defense's) it met. */
+  floor?: number;
 }
 
 const pointSchema = z
@@ -37,6 +39,7 @@ const pointSchema = z
     valAsr: z.number().min(0).max(1).nullable().transform((v) => v ?? NaN),
     valClean: z.number().nullable().transform((v) => v ?? NaN),
     chosen: z.boolean(),
+    floor: z.number().min(0).max(1).optional(),
   })
   .strict();
 
