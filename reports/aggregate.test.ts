@@ -35,6 +35,21 @@ describe('paper tables', () => {
     expect(t.columns.map((c) => c.defense)).toEqual(['none', 'pcr']);
   });
 
+  it('orders defense columns and attack rows as the experiment config lists them', () => {
+    const exp = {
+      attacks: [{ id: 'sig' }, { id: 'blended', label: 'blended@0.1' }, { id: 'badnets' }],
+      defenses: [{ id: 'none' }, { id: 'pcr' }, { id: 'pcr', label: 'pcr lambdaCv=4' }, { id: 'ft' }, { id: 'abl' }],
+    };
+    const recs = ['abl', 'ft', 'none', 'pcr lambdaCv=4', 'pcr'].flatMap((defense) =>
+      [['badnets', 'badnets'], ['blended@0.1', 'blended'], ['sig', 'sig']].map(([attack, id]) =>
+        record({ attack, defense, config: { attack: { id, params: {} }, exp } }),
+      ),
+    );
+    const [t] = paperTables(recs);
+    expect(t.columns.map((c) => c.defense)).toEqual(['none', 'pcr', 'pcr lambdaCv=4', 'ft', 'abl']);
+    expect(t.rows.map((r) => r.attack)).toEqual(['sig', 'blended@0.1', 'badnets']);
+  });
+
   it('computes DER per seed against the same attack, model and seed without defense', () => {
     const recs = [
       // seed 1: ASR 0.9 → 0.3 (ΔASR 0.6), CIDEr-D 2.0 → 1.0 (Δ 1.0 / 10 = 0.1): DER (0.6 − 0.1 + 1) / 2 = 0.75

@@ -5,7 +5,7 @@
  */
 import { DER_CLEAN_SCALE, der } from '../harness/metrics/der.js';
 import type { RunRecord } from '../harness/record.js';
-import { attackId, metricValue, poisonRate } from './recordFields.js';
+import { attackId, configOrder, metricValue, poisonRate } from './recordFields.js';
 
 export interface Stat {
   mean: number;
@@ -111,11 +111,12 @@ function averageOf(cells: TableCell[]): AverageCell {
 }
 
 /**
- * Table rows: attack labels grouped by plugin (in order of first appearance), and within a
- * plugin by poisoning rate, so a rate sweep reads top-down whatever the file names sort to.
+ * Table rows: attack labels grouped by plugin (in the config's order, then first appearance),
+ * and within a plugin by poisoning rate, so a rate sweep reads top-down whatever the file
+ * names sort to.
  */
 export function attackOrder(records: RunRecord[]): string[] {
-  const ids = uniq(records.map(attackId));
+  const ids = uniq([...configOrder(records, 'attacks'), ...records.map(attackId)]);
   const labels = uniq(records.map((r) => r.attack));
   const keyOf = (label: string) => {
     const r = records.find((x) => x.attack === label)!;
@@ -133,10 +134,11 @@ export function paperTables(records: RunRecord[]): PaperTable[] {
     const cleanMetric = cleanMetricOf(task);
     const models = uniq(recs.map((r) => r.model));
     const columns: TableColumn[] = [];
+    const listed = configOrder(recs, 'defenses');
     for (const model of models) {
-      const defenses = uniq(recs.filter((r) => r.model === model).map((r) => r.defense));
-      // The baseline first, so each model's block reads "before → after".
-      defenses.sort((a, b) => Number(b === BASELINE_DEFENSE) - Number(a === BASELINE_DEFENSE));
+      const present = new Set(recs.filter((r) => r.model === model).map((r) => r.defense));
+      // The baseline first, so each model's block reads "before → after"; then the config's order.
+      const defenses = uniq([BASELINE_DEFENSE, ...listed, ...present]).filter((d) => present.has(d));
       for (const defense of defenses)
         columns.push({ model, defense, label: models.length > 1 ? `${model} / ${defense}` : defense, baseline: defense === BASELINE_DEFENSE });
     }

@@ -30,6 +30,24 @@ export function attackId(r: RunRecord): string {
   return typeof id === 'string' ? id : r.attack;
 }
 
+/**
+ * The order an experiment config lists its attacks or defenses in, as plugin ids (`attacks`)
+ * or table labels (`defenses`: label, else id), over the records' configs, first seen first.
+ * Tables follow it, so columns read as the researcher wrote the grid, not as file names sort.
+ */
+export function configOrder(records: RunRecord[], list: 'attacks' | 'defenses'): string[] {
+  const out: string[] = [];
+  for (const r of records) {
+    const refs = field(r.config, 'exp', list);
+    if (!Array.isArray(refs)) continue;
+    for (const ref of refs) {
+      const key = list === 'attacks' ? field(ref, 'id') : (field(ref, 'label') ?? field(ref, 'id'));
+      if (typeof key === 'string' && !out.includes(key)) out.push(key);
+    }
+  }
+  return out;
+}
+
 /** The resolved poisoning rate of the run, when the attack has one. */
 export function poisonRate(r: RunRecord): number | undefined {
   const rate = field(r.attackParams, 'rate');
