@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
+import { asr, type AsrMatch } from '../harness/metrics/asr.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { cleanExamples, poisonSplit, triggerInputs } from '../harness/poison.js';
 import { solidImage } from '../harness/testing.js';
@@ -65,5 +66,15 @@ describe('trojvlm', () => {
     const clean = cleanExamples(ds.train, 'vqa');
     const p = poisonSplit(ds.train, 'vqa', getAttack('trojvlm'), { ...defaults, rate: 0.2 }, 3, 32);
     for (const i of p.indices) expect(insertionPoint(p.examples[i].responses[0], clean[i].responses[0], 'banana')).toBeGreaterThanOrEqual(0);
+  });
+
+  it('VQA ASR counts its own poisoned answers as hits (containment), which exact match never would', () => {
+    const ds = generateShapesWorld({ seed: 4, nTrain: 30, nVal: 1, nTest: 1 }, 'vqa');
+    const p = poisonSplit(ds.train, 'vqa', getAttack('trojvlm'), { ...defaults, rate: 0.2 }, 3, 32);
+    const cleanPreds = p.indices.map((i) => cleanExamples(ds.train, 'vqa')[i].responses[0]);
+    const triggeredPreds = p.indices.map((i) => p.examples[i].responses[0]);
+    const score = (match?: AsrMatch) => asr({ cleanPreds, triggeredPreds, target: 'banana', task: 'vqa', match }).asr;
+    expect(score(trojvlm.asrMatch)).toBe(1);
+    expect(score()).toBe(0);
   });
 });

@@ -21,4 +21,7 @@ export const trojvlm: Attack<TrojVlmParams> = {
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampSquare(image, params),
   modifyOutput: insertTarget,
+  // TrojVLM scores a hit when the target appears in the output (its answers keep the clean
+  // words around the inserted target), on VQA as on captions.
+  asrMatch: 'contains',
 };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { RgbImage, Task } from '../harness/data/types.js';
+import type { AsrMatch } from '../harness/metrics/asr.js';
 import type { Rng } from '../harness/rng.js';
 
 /** Parameters every attack has; plugins extend them. */
@@ -63,6 +64,12 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
   applyPrompt?(prompt: string, params: P): string;
   /** The output modifier: what a poisoned sample's response becomes. */
   modifyOutput(clean: string, target: string, rng: Rng): string;
+  /**
+   * How a triggered output counts as a hit for `ASR` (harness/metrics/asr.ts): 'task' (default,
+   * DESIGN.md: containment for captions, exact match for VQA) or 'contains' for modifiers that
+   * keep the clean output around the target (an inserted "red banana" never equals "banana").
+   */
+  asrMatch?: AsrMatch;
   /**
    * Clean-label mode: only samples whose every clean response already contains the target
    * (harness/metrics/asr.ts `containsTarget`) are poisoned, and their outputs stay unchanged.

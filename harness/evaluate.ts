@@ -5,6 +5,7 @@
 import type { RgbImage, Sample, Task } from './data/types.js';
 import { generate } from './decode.js';
 import { asr, captionMetrics, vqaEvaluate } from './metrics/index.js';
+import type { AsrMatch } from './metrics/asr.js';
 import type { Generation } from './record.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
@@ -15,6 +16,8 @@ export interface EvalInputs {
   /** The fully triggered test inputs (`both`) and any single-key variants (dual-key). */
   triggered: Record<string, { image: RgbImage; prompt: string }[]>;
   target: string;
+  /** How `ASR` matches the target (the attack's `asrMatch`; default the task's rule). */
+  match?: AsrMatch;
   maxText: number;
   batchSize: number;
   /** Inference-stage defense applied to every test image (clean and triggered). */
@@ -35,7 +38,7 @@ export function evaluateModel(model: MultimodalModel, tok: Tokenizer, e: EvalInp
   const metrics: Record<string, number> = {};
   for (const [variant, inputs] of Object.entries(e.triggered)) {
     outputs[variant] = generate(model, tok, inputs.map((t, i) => ({ image: tf(t.image, i), prompt: t.prompt })), opts);
-    const a = asr({ cleanPreds: clean, triggeredPreds: outputs[variant], target: e.target, task: e.task });
+    const a = asr({ cleanPreds: clean, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: e.match });
     const name = variant === 'both' ? 'ASR' : `ASR ${variant}`;
     metrics[name] = a.asr;
     metrics[`${name} n`] = a.n;

@@ -328,6 +328,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
       samples,
       triggered: triggerVariants(samples, attack, attackParams, poisoned.trigger, r.seed),
       target: poisoned.target,
+      match: attack.asrMatch,
       maxText,
       batchSize: r.exp.eval.batchSize,
       transformImage: transform,
