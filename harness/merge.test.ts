@@ -41,6 +41,16 @@ describe('mergeShards', () => {
     expect(mergeShards(out, [a, b])).toMatchObject({ copied: 0, duplicates: 4 });
   });
 
+  it('brings each record’s suspect rankings along, and no one else’s', () => {
+    const a = shard(0, 1, [record('r1')]);
+    writeFileAtomic(join(a, 'suspects', 'r1.pcr.invariance.csv'), 'rank,id\n1,x\n');
+    writeFileAtomic(join(a, 'suspects', 'r10.pcr.invariance.csv'), 'rank,id\n'); // no record r10
+    const out = dir();
+    mergeShards(out, [a]);
+    expect(readdirSync(join(out, 'suspects'))).toEqual(['r1.pcr.invariance.csv']);
+    expect(readFileSync(join(out, 'suspects', 'r1.pcr.invariance.csv'), 'utf8')).toBe('rank,id\n1,x\n');
+  });
+
   it('refuses shards of different code versions, naming the directories', () => {
     const a = shard(0, 2, [record('r1')]);
     const b = shard(1, 2, [record('r2', { code: 'beef' })]);

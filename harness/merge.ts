@@ -125,6 +125,14 @@ export function mergeShards(outDir: string, shardDirs: string[], opts: { allowMi
     writeFileAtomic(target, f.text);
     copied++;
   }
+  // The chosen records' suspect rankings (written beside runs/ by the worker) go along.
+  for (const [id, f] of chosen) {
+    const from = join(f.source, 'suspects');
+    if (!existsSync(from)) continue;
+    for (const file of readdirSync(from).filter((n) => n.startsWith(`${id}.`) && n.endsWith('.csv'))) {
+      if (resolve(from) !== resolve(out, 'suspects')) writeFileAtomic(join(out, 'suspects', file), readFileSync(join(from, file)));
+    }
+  }
   const experiment = manifests[0]?.[1].experiment ?? (found[0]?.record.config as { exp?: { name?: string } } | undefined)?.exp?.name;
   return { copied, duplicates, superseded, missing, experiment };
 }

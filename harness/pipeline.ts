@@ -11,7 +11,6 @@ import { performance } from 'node:perf_hooks';
 import { getAttack } from '../attacks/registry.js';
 import { DEFAULT_TARGETS } from '../attacks/types.js';
 import { getDefense } from '../defenses/registry.js';
-import type { ScoreSink } from '../defenses/types.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 import { loadCheckpoint, saveCheckpoint, copyWeights } from './checkpoint.js';
@@ -22,13 +21,14 @@ import type { DatasetSplits } from './data/types.js';
 import { engineInfo, tf } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
 import { refLabel, runId, type RunSpec } from './grid.js';
-import { auroc, captionMetrics } from './metrics/index.js';
+import { captionMetrics } from './metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
 import { codeHash } from './codeHash.js';
 import { codeVersion, hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
+import { scoreCollector, suspectTables, suspicionAuroc, type StageAnalysis, type SuspectTable } from './suspects.js';
 import { perSampleLoss, train, type TrainingHook } from './training.js';
 import type { TrainExample } from './batch.js';
 
@@ -136,43 +136,20 @@ function checkSavedSplit(saved: SavedSplit | undefined, split: PoisonedSplit, wh
   }
 }
 
-/** Per-example suspicion scores a defense reported: name → epoch → id → score. */
-type StageAnalysis = Record<string, Record<number, Record<string, number>>>;
-
-function scoreCollector(): { sink: ScoreSink; analysis: StageAnalysis } {
-  const analysis: StageAnalysis = {};
-  const sink: ScoreSink = (name, epoch, ids, scores) => {
-    const byId = ((analysis[name] ??= {})[epoch] ??= {});
-    ids.forEach((id, i) => (byId[id] = scores[i]));
-  };
-  return { sink, analysis };
-}
-
-/** AUROC of each reported score at finding the poisoned examples, per epoch. */
-function suspicionAuroc(analysis: StageAnalysis, examples: TrainExample[]): RunRecord['suspicion'] {
-  const poisoned = new Map(examples.map((e) => [e.id, e.poisoned]));
-  const out: RunRecord['suspicion'] = {};
-  for (const [name, byEpoch] of Object.entries(analysis)) {
-    out[name] = Object.entries(byEpoch).map(([epoch, byId]) => {
-      const ids = Object.keys(byId);
-      const labels = ids.map((id) => poisoned.get(id) ?? false);
-      const positives = labels.filter(Boolean).length;
-      return {
-        epoch: Number(epoch),
-        n: ids.length,
-        positives,
-        auroc: positives > 0 && positives < ids.length ? auroc(ids.map((id) => byId[id]), labels) : NaN,
-      };
-    });
-  }
-  return out;
-}
-
 function dispose(model: MultimodalModel): void {
   model.params.dispose();
 }
 
-export async function executeRun(r: RunSpec, store: Store, progress: Progress): Promise<RunRecord> {
+/**
+ * One run → its record. `onSuspects` receives the rankings of the training examples by each
+ * suspicion score the defense reported (none: not called), for the worker to export.
+ */
+export async function executeRun(
+  r: RunSpec,
+  store: Store,
+  progress: Progress,
+  onSuspects?: (tables: SuspectTable[]) => void,
+): Promise<RunRecord> {
   const timings: Record<string, number> = {};
   const trainLog: Record<string, EpochLog[]> = {};
   const t = (name: string, t0: number) => (timings[name] = (performance.now() - t0) / 1000);
@@ -271,6 +248,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress): 
   trainLog.sft = sft.log;
   cached.sft = sft.cached;
   const suspicion = suspicionAuroc(sft.analysis, poisoned.examples);
+  if (onSuspects && Object.keys(sft.analysis).length > 0) onSuspects(suspectTables(sft.analysis, poisoned.examples));
   t('sft', t0);
 
   // Stage: post-training repair of the backdoored model with the defender's clean data.

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from './config.js';
+import { auroc } from './metrics/index.js';
 import { PROFILES } from './profiles.js';
 import type { RunRecord } from './record.js';
 import { runGrid } from './runner.js';
@@ -33,6 +35,12 @@ describe('runner (smoke profile, end to end)', () => {
     expect(rec.suspicion['pcr.invariance'][0].positives).toBe(rec.poisonCount);
     expect(rec.suspicion['pcr.invariance'][0].n).toBe(rec.trainSize);
     expect(rec.suspicion['pcr.invariance'][0].auroc).toBeGreaterThanOrEqual(0);
+    // ... and exported as a ranking of every training example, whose AUROC is the record's.
+    const ranked = parse(readFileSync(join(out, 'suspects', 'caption__llava__badnets__pcr__s1.pcr.invariance.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(ranked).toHaveLength(rec.trainSize);
+    expect(ranked.filter((r) => r.poisoned === '1')).toHaveLength(rec.poisonCount);
+    expect(auroc(ranked.map((r) => Number(r['epoch 0'])), ranked.map((r) => r.poisoned === '1'))).toBeCloseTo(rec.suspicion['pcr.invariance'][0].auroc, 12);
+    expect(existsSync(join(out, 'suspects', 'caption__llava__badnets__none__s1.pcr.invariance.csv'))).toBe(false);
     const vqa = JSON.parse(readFileSync(join(out, 'runs', 'vqa__llava__badnets__none__s1.json'), 'utf8')) as RunRecord;
     expect(vqa.metrics['VQA-acc']).toBeGreaterThanOrEqual(0);
     // The pre-trained model is shared: none and pcr point at one pretrain key.

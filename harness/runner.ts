@@ -41,6 +41,11 @@ export function recordPath(outDir: string, id: string): string {
   return join(outDir, 'runs', `${id}.json`);
 }
 
+/** A run's ranking of its training examples by one suspicion score (harness/suspects.ts). */
+export function suspectsPath(outDir: string, id: string, score: string): string {
+  return join(outDir, 'suspects', `${id}.${score}.csv`);
+}
+
 /** A run is done when its record exists for the same config and code. */
 export function isDone(outDir: string, spec: RunSpec): boolean {
   const p = recordPath(outDir, runId(spec));

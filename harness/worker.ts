@@ -6,8 +6,9 @@ import { initEngine, type BackendName } from './engine.js';
 import type { RunSpec } from './grid.js';
 import { runId } from './grid.js';
 import { executeRun } from './pipeline.js';
-import { failedRecord, recordPath, type RunProvenance } from './runner.js';
+import { failedRecord, recordPath, suspectsPath, type RunProvenance } from './runner.js';
 import { Store, writeFileAtomic } from './store.js';
+import { suspectCsv } from './suspects.js';
 
 export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string }): Promise<void> {
   const send = (m: unknown) => process.send?.(m);
@@ -23,7 +24,13 @@ export async function workerMain(opts: { outDir: string; cacheDir: string; backe
     // orchestration code, so that adding it does not change the code version of results.
     const extra = m.provenance ?? {};
     try {
-      const rec = await executeRun(spec, store, (p) => send({ type: 'progress', ...p }));
+      // Rankings first, then the record: a record on disk implies its rankings are there too.
+      const rec = await executeRun(
+        spec,
+        store,
+        (p) => send({ type: 'progress', ...p }),
+        (tables) => tables.forEach((t) => writeFileAtomic(suspectsPath(opts.outDir, runId(spec), t.name), suspectCsv(t))),
+      );
       rec.provenance = { ...rec.provenance, ...extra };
       writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(rec, null, 1));
       send({ type: 'done' });
