@@ -24,6 +24,7 @@ import { refLabel, runId, type RunSpec } from './grid.js';
 import { captionMetrics } from './metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
+import { shuffledView } from './shuffledView.js';
 import { codeHash } from './codeHash.js';
 import { codeVersion, hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
@@ -300,17 +301,21 @@ export async function executeRun(
   const transform = defense.transformTestImage
     ? (img: Parameters<NonNullable<typeof defense.transformTestImage>>[0]) => defense.transformTestImage!(img, defenseParams, inferRng)
     : undefined;
-  const evaluateOn = (samples: DatasetSplits['test']) =>
-    evaluateModel(sft.model, tok, {
+  const evaluateOn = (samples: DatasetSplits['test']) => {
+    const triggered = triggerVariants(samples, attack, attackParams, poisoned.trigger, r.seed);
+    if ('shuffled' in triggered) throw new Error(`attack ${attack.id}: test variant "shuffled" clashes with the shuffled-view diagnostic`);
+    triggered.shuffled = shuffledView(triggered.both, mcfg.imageSize / mcfg.patch, r.seed);
+    return evaluateModel(sft.model, tok, {
       task: r.task,
       samples,
-      triggered: triggerVariants(samples, attack, attackParams, poisoned.trigger, r.seed),
+      triggered,
       target: poisoned.target,
       match: attack.asrMatch,
       maxText,
       batchSize: r.exp.eval.batchSize,
       transformImage: transform,
     });
+  };
   const ev = evaluateOn(ds.test);
   // The same evaluation on the validation split: what model, attack and knob choices may be
   // judged by (never the test split), e.g. `mbb sweep`.

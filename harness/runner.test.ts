@@ -27,6 +27,7 @@ describe('runner (smoke profile, end to end)', () => {
     expect(rec.status).toBe('ok');
     expect(rec.metrics.ASR).toBeGreaterThanOrEqual(0);
     expect(rec.metrics['CIDEr-D']).toBeGreaterThanOrEqual(0);
+    expect(rec.metrics['ASR shuffled n']).toBe(rec.metrics['ASR n']); // the same triggered inputs, patches shuffled
     expect(rec.oracle!['CIDEr-D']).toBeGreaterThan(1);
     expect(rec.poisonCount).toBe(Math.round(0.05 * rec.trainSize));
     expect(rec.provenance.backend).toBe('wasm');
