@@ -6,9 +6,14 @@
  *   L_cv  = −mean_{i∈S} min(D_i, m), S = the fraction q of the batch with the lowest D_i
  *           (abnormally invariant, likely poisoned)
  *   L_ent = mean over response tokens of max(0, H_min − H(p(·|x̃))) + max(0, H(p(·|x)) − H_max)
- * DESIGN.md fixes these definitions; the defaults below are the knobs of the PyTorch prototype
- * quoted there (shuffle view on the model's patch grid, q = 1, λ_cv = 2), pending the
- * validation sweep. The ablations of DESIGN.md are presets of this one defense with other
+ * DESIGN.md fixes these definitions. The defaults below start from the PyTorch prototype quoted
+ * there (shuffle view on the model's patch grid, q = 1); λ_cv and viewFraction come from the
+ * validation sweep (`mbb sweep --cross --vary lambdaCv=1,2,4,8 --vary viewFraction=0.5,1`,
+ * caption, llava, BadNets 5%, 3 seeds, default profile) by the rule stated before it ran
+ * (harness/sweep.ts): the lowest validation ASR whose validation CIDEr-D keeps ≥ 95% of no
+ * defense's. Only λ_cv = 1 with half the views kept 95% (val ASR 88.9% vs 97.7% undefended,
+ * val CIDEr-D 2.357 vs 2.471); stronger settings cut ASR further at a clean cost (λ_cv = 4:
+ * 53.6% at 92%). Other knobs were swept one at a time and changed nothing (q, λ_ent). The ablations of DESIGN.md are presets of this one defense with other
  * defaults (`pcrPreset`): `pcr-aug` (the patch view only: CE on both views, λ_cv = λ_ent = 0)
  * and `pcr-cv` (no entropy term: λ_ent = 0).
  */
@@ -43,14 +48,14 @@ export const PCR_DEFAULTS: PcrDefaults = {
   noiseFraction: 0,
   noiseSigma: 0.2,
   maskFraction: 0,
-  lambdaCv: 2,
+  lambdaCv: 1,
   lambdaEnt: 0.5,
   margin: 0.5,
   q: 1,
   hMin: 0.5,
   hMax: 2.5,
   ceViews: 'orig',
-  viewFraction: 1,
+  viewFraction: 0.5,
 };
 
 /** PCR's parameter schema with the given defaults (the ranges are the same for every preset). */
@@ -75,7 +80,7 @@ export function makePcrSchema(over: Partial<PcrDefaults> = {}) {
       ceViews: z.enum(['orig', 'both']).default(d.ceViews),
       /**
        * Fraction of each batch that gets a perturbed view (the first ⌈f·B⌉ of the shuffled batch,
-       * so each sample gets one with probability f per epoch). 1 = the paper; less cuts the
+       * so each sample gets one with probability f per epoch). 1 = the paper's reading; less cuts the
        * dual-view cost (~1 + f of an SFT step) and makes D_i, L_cv and L_ent estimates on a subset.
        */
       viewFraction: z.number().gt(0).max(1).default(d.viewFraction),
