@@ -18,7 +18,7 @@ describe('runner (smoke profile, end to end)', () => {
   it('runs the grid on 2 workers, records every run, resumes without recomputing', async () => {
     const out = mkdtempSync(join(tmpdir(), 'mbb-out-'));
     const cache = mkdtempSync(join(tmpdir(), 'mbb-cache-'));
-    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }, { id: 'pcr' }] }), 'smoke');
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }, { id: 'pcr', params: { viewFraction: 1 } }] }), 'smoke');
     const lines: string[] = [];
     const first = await runGrid(exp, { outDir: out, cacheDir: cache, workers: 2, backend: 'wasm', log: (l) => lines.push(l) });
     expect(first).toEqual({ done: 4, failed: 0, skipped: 0 });
@@ -31,7 +31,8 @@ describe('runner (smoke profile, end to end)', () => {
     expect(rec.oracle!['CIDEr-D']).toBeGreaterThan(1);
     expect(rec.poisonCount).toBe(Math.round(0.05 * rec.trainSize));
     expect(rec.provenance.backend).toBe('wasm');
-    // PCR's invariance score is evaluated against the poison ground truth, every SFT epoch.
+    // PCR's invariance score (every example given a view here) is evaluated against the poison
+    // ground truth, every SFT epoch.
     expect(rec.suspicion['pcr.invariance'].map((s) => s.epoch)).toEqual([0]);
     expect(rec.suspicion['pcr.invariance'][0].positives).toBe(rec.poisonCount);
     expect(rec.suspicion['pcr.invariance'][0].n).toBe(rec.trainSize);
