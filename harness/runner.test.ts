@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -94,6 +94,35 @@ describe('smoke profile', () => {
 });
 
 describe('mbb command line', () => {
+  it('a runner killed alone takes its workers with it', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'mbb-kill-'));
+    const cfg = join(d, 'long.json');
+    // Long enough (many pre-training epochs) that a worker left alone would train for minutes.
+    writeFileSync(cfg, JSON.stringify({ ...PROFILES.smoke, attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }], tasks: ['caption'], pretrain: { epochs: 500 } }));
+    const runner = spawn(process.execPath, [MBB, 'run', '--config', cfg, '--out', join(d, 'out'), '--cache', join(d, 'cache'), '--workers', '1', '--backend', 'wasm']);
+    let err = '';
+    await new Promise<void>((res, rej) => {
+      runner.stderr.on('data', (b) => {
+        err += b;
+        if (/pretrain epoch/.test(err)) res();
+      });
+      runner.on('exit', () => rej(new Error(`runner exited early: ${err}`)));
+    });
+    const workers = spawnSync('pgrep', ['-P', String(runner.pid), '-f', 'mbb.mjs worker'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+    expect(workers).toHaveLength(1);
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    runner.kill('SIGTERM');
+    for (let i = 0; i < 50 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(workers.filter(alive)).toEqual([]);
+  }, 60_000);
+
   it('lists its commands', () => {
     const r = mbb('--help');
     expect(r.status).toBe(0);

@@ -190,70 +190,86 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const idle = new Set<() => void>();
   const wakeIdle = () => [...idle].forEach((retry) => retry());
   let alive = nWorkers;
-  await Promise.all(
-    Array.from(
-      { length: nWorkers },
-      (_, w) =>
-        new Promise<void>((resolve) => {
-          const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...(opts.backend ? ['--backend', opts.backend] : [])], {
-            // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
-            // above the live block instead of through it.
-            stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-          });
-          for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => progress.log(`[w${w + 1}] ${l}`));
-          let current: RunSpec | undefined;
-          const next = () => {
-            idle.delete(next);
-            const pick = scheduler.next();
-            if (pick === 'wait') return void idle.add(next);
-            current = pick;
-            if (current) {
-              progress.runStarted(w, runId(current));
-              child.send({ type: 'run', spec: current, provenance: provenanceOf(current) });
-            } else {
-              child.send({ type: 'exit' });
-              wakeIdle(); // nothing left: waiting workers exit too
-            }
-          };
-          child.on('message', (m: WorkerMessage) => {
-            if (m.type === 'ready') return next();
-            if (m.type === 'progress') {
-              progress.stage(w, m.stage, m.detail);
-              if (current) scheduler.progress(current, m.stage);
-              return wakeIdle();
-            }
-            if (m.type === 'done' || m.type === 'failed') {
-              finished++;
-              if (m.type === 'failed') failed++;
-              progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
-              if (current) scheduler.finished(current, m.type === 'done');
+  // A signal to the runner alone (e.g. `kill PID`, not the terminal's Ctrl-C, which reaches the
+  // whole process group) must not leave workers training on: kill them, then exit as the
+  // signal would. Stages and records are atomic, so a re-run resumes cleanly.
+  const children = new Set<ReturnType<typeof fork>>();
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+  };
+  const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+  try {
+    await Promise.all(
+      Array.from(
+        { length: nWorkers },
+        (_, w) =>
+          new Promise<void>((resolve) => {
+            const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...(opts.backend ? ['--backend', opts.backend] : [])], {
+              // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
+              // above the live block instead of through it.
+              stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+            });
+            children.add(child);
+            for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => progress.log(`[w${w + 1}] ${l}`));
+            let current: RunSpec | undefined;
+            const next = () => {
+              idle.delete(next);
+              const pick = scheduler.next();
+              if (pick === 'wait') return void idle.add(next);
+              current = pick;
+              if (current) {
+                progress.runStarted(w, runId(current));
+                child.send({ type: 'run', spec: current, provenance: provenanceOf(current) });
+              } else {
+                child.send({ type: 'exit' });
+                wakeIdle(); // nothing left: waiting workers exit too
+              }
+            };
+            child.on('message', (m: WorkerMessage) => {
+              if (m.type === 'ready') return next();
+              if (m.type === 'progress') {
+                progress.stage(w, m.stage, m.detail);
+                if (current) scheduler.progress(current, m.stage);
+                return wakeIdle();
+              }
+              if (m.type === 'done' || m.type === 'failed') {
+                finished++;
+                if (m.type === 'failed') failed++;
+                progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
+                if (current) scheduler.finished(current, m.type === 'done');
+                current = undefined;
+                next();
+                wakeIdle();
+              }
+            });
+            child.on('exit', (code, signal) => {
+              children.delete(child);
+              idle.delete(next);
+              alive--;
+              // A crashed worker (e.g. out of memory) fails its current run; the others take the
+              // rest, and when none is left alive the remaining runs are recorded as failed.
+              const lost = [...(current ? [current] : []), ...(alive === 0 ? scheduler.drain() : [])];
+              if (code !== 0 && lost.length) {
+                const why = `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
+                for (const spec of lost) writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, why, provenanceOf(spec)), null, 1));
+                progress.log(`[w${w + 1}] ${why}: ${lost.length} run(s) recorded as failed, from ${runId(lost[0])}`);
+                progress.countFailed(lost.length);
+                failed += lost.length;
+                finished += lost.length;
+              }
+              if (current) scheduler.finished(current, false);
               current = undefined;
-              next();
               wakeIdle();
-            }
-          });
-          child.on('exit', (code, signal) => {
-            idle.delete(next);
-            alive--;
-            // A crashed worker (e.g. out of memory) fails its current run; the others take the
-            // rest, and when none is left alive the remaining runs are recorded as failed.
-            const lost = [...(current ? [current] : []), ...(alive === 0 ? scheduler.drain() : [])];
-            if (code !== 0 && lost.length) {
-              const why = `worker exited with ${signal ? `signal ${signal}` : `code ${code}`}`;
-              for (const spec of lost) writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, why, provenanceOf(spec)), null, 1));
-              progress.log(`[w${w + 1}] ${why}: ${lost.length} run(s) recorded as failed, from ${runId(lost[0])}`);
-              progress.countFailed(lost.length);
-              failed += lost.length;
-              finished += lost.length;
-            }
-            if (current) scheduler.finished(current, false);
-            current = undefined;
-            wakeIdle();
-            resolve();
-          });
-        }),
-    ),
-  );
+              resolve();
+            });
+          }),
+      ),
+    );
+  } finally {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+  }
   progress.close();
   say(`[runner] finished ${finished - failed} ok, ${failed} failed, ${skipped} skipped in ${Math.round((Date.now() - t0) / 1000)}s`);
   return { done: finished - failed, failed, skipped };

@@ -14,6 +14,9 @@ export async function workerMain(opts: { outDir: string; cacheDir: string; backe
   const send = (m: unknown) => process.send?.(m);
   await initEngine({ backend: (opts.backend as BackendName) ?? 'auto', quiet: true });
   const store = new Store(opts.cacheDir);
+  // The runner is gone (killed without the chance to kill us): stop at the next chance rather
+  // than train on for nobody. Training is synchronous within a stage, so that is a stage boundary.
+  process.on('disconnect', () => process.exit());
   process.on('message', async (m: { type: string; spec?: RunSpec; provenance?: RunProvenance }) => {
     if (m.type === 'exit') {
       process.disconnect?.();
