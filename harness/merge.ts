@@ -125,12 +125,16 @@ export function mergeShards(outDir: string, shardDirs: string[], opts: { allowMi
     writeFileAtomic(target, f.text);
     copied++;
   }
-  // The chosen records' suspect rankings (written beside runs/ by the worker) go along.
-  for (const [id, f] of chosen) {
-    const from = join(f.source, 'suspects');
-    if (!existsSync(from)) continue;
-    for (const file of readdirSync(from).filter((n) => n.startsWith(`${id}.`) && n.endsWith('.csv'))) {
-      if (resolve(from) !== resolve(out, 'suspects')) writeFileAtomic(join(out, 'suspects', file), readFileSync(join(from, file)));
+  // The chosen records' suspect rankings (written beside runs/ by the worker) go along: each
+  // source's suspects/ is listed once, and the output's own is left as it is.
+  const chosenFrom = new Map<string, Set<string>>();
+  for (const [id, f] of chosen) chosenFrom.set(f.source, (chosenFrom.get(f.source) ?? new Set()).add(id));
+  for (const [source, ids] of chosenFrom) {
+    const from = join(source, 'suspects');
+    if (!existsSync(from) || resolve(from) === resolve(out, 'suspects')) continue;
+    // `<run id>.<score>.csv`; run ids and score names may both contain dots (blended@0.1).
+    for (const file of readdirSync(from).filter((n) => n.endsWith('.csv') && [...ids].some((id) => n.startsWith(`${id}.`)))) {
+      writeFileAtomic(join(out, 'suspects', file), readFileSync(join(from, file)));
     }
   }
   const experiment = manifests[0]?.[1].experiment ?? (found[0]?.record.config as { exp?: { name?: string } } | undefined)?.exp?.name;

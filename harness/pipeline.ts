@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { getAttack } from '../attacks/registry.js';
-import { DEFAULT_TARGETS } from '../attacks/types.js';
+import { DEFAULT_TARGETS, type TriggerInput } from '../attacks/types.js';
 import { getDefense } from '../defenses/registry.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
@@ -22,7 +22,7 @@ import { engineInfo, tf } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
 import { refLabel, runId, type RunSpec } from './grid.js';
 import { captionMetrics } from './metrics/index.js';
-import { cleanExamples, poisonSplit, resolveTarget, triggerVariants, type PoisonedSplit } from './poison.js';
+import { cleanExamples, poisonSplit, resolveTarget, triggerInputs, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
 import { shuffledView } from './shuffledView.js';
 import { codeHash } from './codeHash.js';
@@ -248,8 +248,9 @@ export async function executeRun(
   checkSavedSplit(sft.split, poisoned, store.dir(atTraining ? 'defended' : 'backdoored', sftKey));
   trainLog.sft = sft.log;
   cached.sft = sft.cached;
-  const suspicion = suspicionAuroc(sft.analysis, poisoned.examples);
-  if (onSuspects && Object.keys(sft.analysis).length > 0) onSuspects(suspectTables(sft.analysis, poisoned.examples));
+  const suspects = suspectTables(sft.analysis, poisoned.examples);
+  const suspicion = suspicionAuroc(suspects);
+  if (onSuspects && suspects.length > 0) onSuspects(suspects);
   t('sft', t0);
 
   // Stage: post-training repair of the backdoored model with the defender's clean data.
@@ -301,11 +302,8 @@ export async function executeRun(
   const transform = defense.transformTestImage
     ? (img: Parameters<NonNullable<typeof defense.transformTestImage>>[0]) => defense.transformTestImage!(img, defenseParams, inferRng)
     : undefined;
-  const evaluateOn = (samples: DatasetSplits['test']) => {
-    const triggered = triggerVariants(samples, attack, attackParams, poisoned.trigger, r.seed);
-    if ('shuffled' in triggered) throw new Error(`attack ${attack.id}: test variant "shuffled" clashes with the shuffled-view diagnostic`);
-    triggered.shuffled = shuffledView(triggered.both, mcfg.imageSize / mcfg.patch, r.seed);
-    return evaluateModel(sft.model, tok, {
+  const evaluateOn = (samples: DatasetSplits['test'], triggered: Record<string, TriggerInput[]>) =>
+    evaluateModel(sft.model, tok, {
       task: r.task,
       samples,
       triggered,
@@ -315,11 +313,14 @@ export async function executeRun(
       batchSize: r.exp.eval.batchSize,
       transformImage: transform,
     });
-  };
-  const ev = evaluateOn(ds.test);
+  const testTriggered = triggerVariants(ds.test, attack, attackParams, poisoned.trigger, r.seed);
+  if ('shuffled' in testTriggered) throw new Error(`attack ${attack.id}: test variant "shuffled" clashes with the shuffled-view diagnostic`);
+  testTriggered.shuffled = shuffledView(testTriggered.both, mcfg.imageSize / mcfg.patch, r.seed);
+  const ev = evaluateOn(ds.test, testTriggered);
   // The same evaluation on the validation split: what model, attack and knob choices may be
-  // judged by (never the test split), e.g. `mbb sweep`.
-  const val = evaluateOn(ds.val).metrics;
+  // judged by (never the test split), e.g. `mbb sweep`. Only what is recorded from it is
+  // decoded: the clean outputs and the fully triggered ones, no diagnostic variants.
+  const val = evaluateOn(ds.val, { both: triggerInputs(ds.val, attack, attackParams, poisoned.trigger) }).metrics;
   const cleanName = r.task === 'caption' ? 'CIDEr-D' : 'VQA-acc';
   ev.metrics[`val ${cleanName}`] = val[cleanName];
   ev.metrics['val ASR'] = val.ASR;

@@ -8,7 +8,7 @@
  */
 import { execFileSync, fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -196,7 +196,7 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const children = new Set<ReturnType<typeof fork>>();
   const onSignal = (sig: NodeJS.Signals) => {
     for (const c of children) c.kill('SIGKILL');
-    process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGHUP' ? 1 : 15));
+    process.exit(128 + constants.signals[sig]);
   };
   const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   for (const sig of SIGNALS) process.on(sig, onSignal);

@@ -13,7 +13,7 @@ describe('suspicion scores', () => {
   sink('pcr.invariance', 1, ['c'], [0.2]); // another batch; d unscored (viewFraction < 1)
 
   it('scores each epoch by AUROC against the poisoned examples', () => {
-    expect(suspicionAuroc(analysis, examples)['pcr.invariance']).toEqual([
+    expect(suspicionAuroc(suspectTables(analysis, examples))['pcr.invariance']).toEqual([
       { epoch: 0, n: 4, positives: 2, auroc: 0.75 },
       { epoch: 1, n: 3, positives: 1, auroc: 1 },
     ]);

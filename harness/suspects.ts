@@ -22,26 +22,6 @@ export function scoreCollector(): { sink: ScoreSink; analysis: StageAnalysis } {
   return { sink, analysis };
 }
 
-/** AUROC of each reported score at finding the poisoned examples, per epoch. */
-export function suspicionAuroc(analysis: StageAnalysis, examples: TrainExample[]): RunRecord['suspicion'] {
-  const poisoned = new Map(examples.map((e) => [e.id, e.poisoned]));
-  const out: RunRecord['suspicion'] = {};
-  for (const [name, byEpoch] of Object.entries(analysis)) {
-    out[name] = Object.entries(byEpoch).map(([epoch, byId]) => {
-      const ids = Object.keys(byId);
-      const labels = ids.map((id) => poisoned.get(id) ?? false);
-      const positives = labels.filter(Boolean).length;
-      return {
-        epoch: Number(epoch),
-        n: ids.length,
-        positives,
-        auroc: positives > 0 && positives < ids.length ? auroc(ids.map((id) => byId[id]), labels) : NaN,
-      };
-    });
-  }
-  return out;
-}
-
 /** One score's ranking of the training examples. */
 export interface SuspectTable {
   /** The score's name, e.g. `pcr.invariance`. */
@@ -62,6 +42,26 @@ export function suspectTables(analysis: StageAnalysis, examples: TrainExample[])
     rows.sort((a, b) => (Number.isNaN(last(a)) ? 1 : 0) - (Number.isNaN(last(b)) ? 1 : 0) || last(b) - last(a) || (a.id < b.id ? -1 : 1));
     return { name, epochs, rows };
   });
+}
+
+/** AUROC of each score at finding the poisoned examples, per epoch, over the examples scored that epoch. */
+export function suspicionAuroc(tables: SuspectTable[]): RunRecord['suspicion'] {
+  return Object.fromEntries(
+    tables.map((t) => [
+      t.name,
+      t.epochs.map((epoch, e) => {
+        const scored = t.rows.filter((r) => !Number.isNaN(r.scores[e]));
+        const labels = scored.map((r) => r.poisoned);
+        const positives = labels.filter(Boolean).length;
+        return {
+          epoch,
+          n: scored.length,
+          positives,
+          auroc: positives > 0 && positives < scored.length ? auroc(scored.map((r) => r.scores[e]), labels) : NaN,
+        };
+      }),
+    ]),
+  );
 }
 
 /**
