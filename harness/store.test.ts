@@ -58,11 +58,23 @@ describe('Store', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('still trusts a marker from before checksums (a plain date)', () => {
+  it('treats a DONE marker that is not valid JSON as damaged: warns and recomputes', async () => {
     const root = fresh();
-    mkdirSync(join(root, 'sft', 'old'), { recursive: true });
-    writeFileSync(join(root, 'sft', 'old', 'DONE'), '2026-11-25T04:51:41.098Z');
-    expect(new Store(root).has('sft', 'old')).toBe(true);
+    const store = new Store(root);
+    await store.put('sft', 'k', (dir) => writeFileSync(join(dir, 'weights.bin'), 'good'));
+    // The marker torn and the weights overwritten with random bytes: nothing vouches for them.
+    writeFileSync(join(root, 'sft', 'k', 'DONE'), '{"date":"2026-11-25T04:51:41.098Z","fi');
+    writeFileSync(join(root, 'sft', 'k', 'weights.bin'), Buffer.from([0x8f, 0x01, 0xfe, 0x33]));
+    const warnings: string[] = [];
+    expect(new Store(root, (m) => warnings.push(m)).has('sft', 'k')).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/sft.k: DONE marker is not valid JSON .*recomputing it/);
+    // So is a pre-checksum marker (a plain date): it cannot vouch for the files either.
+    writeFileSync(join(root, 'sft', 'k', 'DONE'), '2026-11-25T04:51:41.098Z');
+    expect(new Store(root, () => {}).has('sft', 'k')).toBe(false);
+    // Recomputing replaces the damaged entry with an intact one.
+    await new Store(root).put('sft', 'k', (dir) => writeFileSync(join(dir, 'weights.bin'), 'good'));
+    expect(new Store(root, () => {}).has('sft', 'k')).toBe(true);
   });
 
   it('leaves no entry and no temp dir when filling fails', async () => {

@@ -100,8 +100,8 @@ export function hashFiles(dir: string): Record<string, string> {
 
 /**
  * Why an entry cannot be used, or undefined when it can. 'absent' = no marker (never written, or
- * a leftover of a killed writer). A marker without checksums (written before they existed) is
- * trusted: it was written by rename after its files, as now.
+ * a leftover of a killed writer). A marker that is not the JSON this store writes (damaged, or
+ * from a version before checksums) cannot vouch for the files: the entry is damaged.
  */
 export function checkEntry(dir: string): undefined | 'absent' | string {
   const markerPath = join(dir, 'DONE');
@@ -110,7 +110,7 @@ export function checkEntry(dir: string): undefined | 'absent' | string {
   try {
     marker = JSON.parse(readFileSync(markerPath, 'utf8')) as Partial<DoneMarker>;
   } catch {
-    return undefined; // legacy marker: an ISO date, no checksums
+    return 'DONE marker is not valid JSON (damaged, or written before markers held checksums)';
   }
   if (!marker || typeof marker !== 'object' || typeof marker.files !== 'object') return 'DONE marker without a file list';
   let actual: Record<string, string>;
