@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { codeHash, importClosure } from './codeHash.js';
-import { STAGE_CODE } from './pipeline.js';
+import { STAGE_CODE } from './runIdentity.js';
 
 describe('importClosure', () => {
   it('follows relative imports, registries to their whole directory, and the kernel fixes to the C++ addon', () => {
@@ -21,10 +21,15 @@ describe('importClosure', () => {
     expect(() => importClosure(['harness/nope.ts'])).toThrow(/nope.ts does not exist/);
   });
 
-  it("pipeline stages: pre-training's code reaches no attack or defense; SFT's reaches every one", () => {
-    const plugin = (f: string) => f.startsWith('attacks/') && f !== 'attacks/types.ts' || f.startsWith('defenses/');
+  it("pipeline stages: pre-training's code reaches no attack or defense; SFT's reaches every one unless told the run's plugins", () => {
+    const plugin = (f: string) => (f.startsWith('attacks/') && f !== 'attacks/types.ts') || (f.startsWith('defenses/') && f !== 'defenses/types.ts');
     expect(importClosure(STAGE_CODE.pretrain).filter(plugin)).toEqual([]);
     const sft = importClosure(STAGE_CODE.sft);
     expect(sft).toEqual(expect.arrayContaining(['attacks/badnets.ts', 'attacks/wanet.ts', 'defenses/pcr.ts', 'defenses/aug.ts', 'harness/training.ts']));
+    // Given the run's plugins, a registry reaches those and what they import, nothing else.
+    const own = importClosure(STAGE_CODE.sft, ['models/llava.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts']);
+    expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'attacks/outputModifiers.ts', 'attacks/registry.ts', 'defenses/patchAug.ts', 'defenses/pcr.ts', 'defenses/registry.ts']);
+    expect(own.filter((f) => f.startsWith('models/') && !['models/llava.ts', 'models/registry.ts', 'models/types.ts'].includes(f)).every((f) => !/(blip2|flamingo)/.test(f))).toBe(true);
+    expect(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/sig.ts'])).not.toBe(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/badnets.ts']));
   });
 });

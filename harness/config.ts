@@ -77,9 +77,14 @@ export const experimentSchema = z
       .object({
         captionMaxText: z.number().int().min(4).default(24),
         vqaMaxText: z.number().int().min(4).default(12),
+        /**
+         * Vocabulary slots held free for words the training data lacks (a run's target and
+         * trigger words), so that the vocabulary depends on the data alone (tokenizer.ts).
+         */
+        reservedWords: z.number().int().min(0).max(1000).default(16),
       })
       .strict()
-      .default({ captionMaxText: 24, vqaMaxText: 12 }),
+      .default({ captionMaxText: 24, vqaMaxText: 12, reservedWords: 16 }),
     eval: z
       .object({
         batchSize: z.number().int().min(1).default(100),

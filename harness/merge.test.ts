@@ -17,7 +17,7 @@ function record(id: string, over: { status?: 'ok' | 'failed'; code?: string; exp
   return {
     ...base,
     metrics: over.status === 'failed' ? {} : { ASR: over.asr ?? 0.9, 'CIDEr-D': 1.5 },
-    provenance: { ...base.provenance, codeVersion: over.code ?? 'c0de', configHash: `h-${id}`, date: '2026-01-01', experimentHash: over.exp ?? 'e1' },
+    provenance: { ...base.provenance, sourceVersion: over.code ?? 'c0de', codeVersion: `c-${id}`, configHash: `h-${id}`, date: '2026-01-01', experimentHash: over.exp ?? 'e1' },
   };
 }
 
@@ -51,10 +51,10 @@ describe('mergeShards', () => {
     expect(readFileSync(join(out, 'suspects', 'r1.pcr.invariance.csv'), 'utf8')).toBe('rank,id\n1,x\n');
   });
 
-  it('refuses shards of different code versions, naming the directories', () => {
+  it('refuses shards of different source versions, naming the directories', () => {
     const a = shard(0, 2, [record('r1')]);
     const b = shard(1, 2, [record('r2', { code: 'beef' })]);
-    expect(() => mergeShards(dir(), [a, b])).toThrow(new RegExp(`code version: c0de in ${a} \\(1 record\\); beef in ${b} \\(1 record\\)`));
+    expect(() => mergeShards(dir(), [a, b])).toThrow(new RegExp(`source version: c0de in ${a} \\(1 record\\); beef in ${b} \\(1 record\\)`));
   });
 
   it('refuses shards of different experiment configs', () => {

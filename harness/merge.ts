@@ -52,7 +52,7 @@ function readRunsDir(dir: string): Found[] {
 }
 
 /** Stop unless every record has one value of `field`; name each value's directories. */
-function requireAgreement(found: Found[], field: 'codeVersion' | 'experimentHash', what: string, fix: string): void {
+function requireAgreement(found: Found[], field: 'sourceVersion' | 'experimentHash', what: string, fix: string): void {
   const byValue = new Map<string, Map<string, number>>();
   for (const f of found) {
     const v = f.record.provenance?.[field] ?? '(none)';
@@ -75,7 +75,8 @@ export function mergeShards(outDir: string, shardDirs: string[], opts: { allowMi
   // Records already in the output take part too, so a repeated merge is idempotent and a
   // stale output from another experiment is refused rather than mixed in.
   if (existsSync(join(out, 'runs'))) found.push(...readRunsDir(out));
-  requireAgreement(found, 'codeVersion', 'code version', 're-run the shards from one commit (or merge only the directories of one version)');
+  // Each record's own codeVersion differs by the plugins it reaches; the tree's must agree.
+  requireAgreement(found, 'sourceVersion', 'source version', 're-run the shards from one commit (or merge only the directories of one version)');
   requireAgreement(found, 'experimentHash', 'experiment config (hash)', 'run every shard with the same profile, --config and --set options');
 
   const manifests = sources.map((d) => [d, readShardManifest(d)] as const).filter((m): m is readonly [string, ShardManifest] => m[1] !== undefined);

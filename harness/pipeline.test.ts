@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from './config.js';
 import { initEngine } from './engine.js';
-import { expandGrid } from './grid.js';
+import { expandGrid, runId } from './grid.js';
 import { executeRun } from './pipeline.js';
 import { PROFILES } from './profiles.js';
 import { hashFiles, Store } from './store.js';
@@ -37,5 +37,21 @@ describe('pipeline: the poisoned split is saved with the SFT stage', () => {
     writeFileSync(join(dir, 'DONE'), JSON.stringify({ ...marker, files: hashFiles(dir) }));
     await expect(executeRun(spec, store, () => {})).rejects.toThrow(/trained on another poisoned split \(indices differ\); delete that cache entry/);
     expect(readdirSync(join(store.root, 'backdoored'))).toEqual([rec.keys.sft]);
+  });
+});
+
+describe('pipeline: a run is a function of its own inputs, not of the grid around it', () => {
+  it('gives identical metrics run alone and inside a grid with two more attacks, two more defenses and a seed', async () => {
+    const smoke = (over: Record<string, unknown>) => parseWith(experimentSchema, layer(PROFILES.smoke, over), 'test');
+    const alone = expandGrid(smoke({ tasks: ['caption'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }] }))[0];
+    // dualkey declares a trigger word the data lacks: it once shifted every word id and so every initial weight.
+    const grid = smoke({ tasks: ['caption'], attacks: [{ id: 'dualkey' }, { id: 'badnets' }, { id: 'trojvlm' }], defenses: [{ id: 'pcr' }, { id: 'none' }, { id: 'ft' }], seeds: [2, 1] });
+    const inGrid = expandGrid(grid).find((r) => runId(r) === runId(alone))!;
+    const a = await executeRun(alone, new Store(mkdtempSync(join(tmpdir(), 'mbb-alone-'))), () => {});
+    const b = await executeRun(inGrid, new Store(mkdtempSync(join(tmpdir(), 'mbb-grid-'))), () => {});
+    expect(a.metrics['CIDEr-D']).toBeGreaterThan(0); // a trained model, not two empty ones
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.keys).toEqual(a.keys);
+    expect([b.provenance.configHash, b.provenance.codeVersion]).toEqual([a.provenance.configHash, a.provenance.codeVersion]);
   });
 });

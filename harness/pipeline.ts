@@ -8,13 +8,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { getAttack } from '../attacks/registry.js';
-import { DEFAULT_TARGETS, type TriggerInput } from '../attacks/types.js';
-import { getDefense } from '../defenses/registry.js';
+import type { TriggerInput } from '../attacks/types.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 import { loadCheckpoint, saveCheckpoint, copyWeights } from './checkpoint.js';
-import { parseWith } from './config.js';
 import { loadSplits, vocabMinCount } from './data/load.js';
 import { oracleCaptionScoreInputs } from './data/shapesWorld.js';
 import type { DatasetSplits } from './data/types.js';
@@ -25,8 +22,8 @@ import { captionMetrics } from './metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerInputs, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
 import { shuffledView } from './shuffledView.js';
-import { codeHash } from './codeHash.js';
-import { codeVersion, hashOf, stableStringify, Store } from './store.js';
+import { resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdentity.js';
+import { hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
 import { scoreCollector, suspectTables, suspicionAuroc, type StageAnalysis, type SuspectTable } from './suspects.js';
@@ -35,19 +32,6 @@ import type { TrainExample } from './batch.js';
 
 export type Progress = (msg: { stage: string; detail?: string }) => void;
 
-/**
- * The code each cached stage depends on (harness/codeHash.ts): the import closure of these
- * modules plus this file's own stage glue. Pre-training reaches no attack or defense, so
- * editing one keeps every cached pre-trained model.
- */
-export const STAGE_CODE = {
-  pretrain: ['harness/training.ts', 'harness/poison.ts', 'harness/data/load.ts', 'harness/tokenizer.ts', 'harness/checkpoint.ts', 'models/registry.ts'],
-  sft: ['harness/training.ts', 'harness/poison.ts', 'harness/checkpoint.ts', 'attacks/registry.ts', 'defenses/registry.ts', 'models/registry.ts'],
-  repair: ['harness/training.ts', 'harness/evaluate.ts', 'harness/checkpoint.ts', 'defenses/registry.ts', 'models/registry.ts'],
-};
-const stageCode = (stage: keyof typeof STAGE_CODE) => codeHash(STAGE_CODE[stage], ['harness/pipeline.ts']);
-
-
 export function loadDataset(r: RunSpec): DatasetSplits {
   const ds = loadSplits(r.exp.data, r.task, r.seed);
   if (r.exp.eval.limit > 0) ds.test = ds.test.slice(0, r.exp.eval.limit);
@@ -55,17 +39,15 @@ export function loadDataset(r: RunSpec): DatasetSplits {
 }
 
 /**
- * Vocabulary: the clean training texts plus every target and trigger word of the experiment, so one
- * pre-trained model (and its output layer) serves all attacks. On real datasets training words
- * rarer than data.minCount map to the unknown token; targets and trigger words are always kept.
+ * Vocabularies: the pre-training's, from the clean training texts alone plus free reserved
+ * slots (so it and every initial weight depend on the data, not on the grid), and the run's,
+ * with its target and trigger words bound to those slots (tokenizer.ts). On real datasets
+ * training words rarer than data.minCount map to the unknown token.
  */
-export function buildTokenizer(r: RunSpec, ds: DatasetSplits): Tokenizer {
-  const extra = r.exp.attacks.flatMap((a) => {
-    const attack = getAttack(a.id);
-    const params = parseWith(attack.schema, a.params, `attack ${a.id} params`);
-    return [resolveTarget(params, r.task), ...(attack.vocabulary?.(params) ?? [])];
-  });
-  return Tokenizer.fromTexts(ds.train.flatMap((s) => [s.prompt, ...s.refs]), vocabMinCount(r.exp.data), [DEFAULT_TARGETS[r.task], ...extra]);
+export function buildTokenizers(r: RunSpec, ds: DatasetSplits, rr: ResolvedRun): { pretrain: Tokenizer; run: Tokenizer } {
+  const pretrain = Tokenizer.fromTexts(ds.train.flatMap((s) => [s.prompt, ...s.refs]), vocabMinCount(r.exp.data), r.exp.text.reservedWords);
+  const own = [resolveTarget(rr.attackParams, r.task), ...(rr.attack.vocabulary?.(rr.attackParams) ?? [])];
+  return { pretrain, run: pretrain.bind(own) };
 }
 
 export function modelConfigFor(r: RunSpec, vocabSize: number): ModelConfig {
@@ -154,23 +136,21 @@ export async function executeRun(
   const timings: Record<string, number> = {};
   const trainLog: Record<string, EpochLog[]> = {};
   const t = (name: string, t0: number) => (timings[name] = (performance.now() - t0) / 1000);
-  const code = codeVersion();
+  const rr = resolveRun(r);
+  const { attack, attackParams, defense, defenseParams } = rr;
 
   let t0 = performance.now();
   progress({ stage: 'data' });
   const ds = loadDataset(r);
-  const tok = buildTokenizer(r, ds);
+  const toks = buildTokenizers(r, ds, rr);
+  const tok = toks.run;
   const mcfg = modelConfigFor(r, tok.size);
   const maxText = mcfg.maxText;
   t('data', t0);
 
-  const attack = getAttack(r.attack.id);
-  const attackParams = parseWith(attack.schema, r.attack.params, `attack ${r.attack.id} params`);
-  const defense = getDefense(r.defense.id);
-  const defenseParams = parseWith(defense.schema, r.defense.params, `defense ${r.defense.id} params`);
-
   // Stage: clean pre-training, shared by every attack and defense of this model × task × seed.
-  const pretrainKey = hashOf({ code: stageCode('pretrain'), task: r.task, data: r.exp.data, model: mcfg, pretrain: r.exp.pretrain, vocab: tok.words, maxText });
+  // Keyed by what pre-training reads, never by the grid's attack or defense lists.
+  const pretrainKey = hashOf({ code: stageCode('pretrain', rr), task: r.task, data: r.exp.data, model: mcfg, pretrain: r.exp.pretrain, vocab: toks.pretrain.words, maxText });
   t0 = performance.now();
   const pre = await cachedModel(
     store,
@@ -178,7 +158,7 @@ export async function executeRun(
     pretrainKey,
     () => {
       const model = createModel(mcfg);
-      const log = train(model, tok, cleanExamples(ds.train, r.task), {
+      const log = train(model, toks.pretrain, cleanExamples(ds.train, r.task), {
         ...r.exp.pretrain,
         seed: r.seed,
         maxText,
@@ -186,7 +166,7 @@ export async function executeRun(
       });
       return { model, log };
     },
-    tok,
+    toks.pretrain,
   );
   trainLog.pretrain = pre.log;
   const cached: Record<string, boolean> = { pretrain: pre.cached };
@@ -200,7 +180,7 @@ export async function executeRun(
   const scores = scoreCollector();
   const hook = atTraining && defense.trainingHook ? defense.trainingHook(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink }) : undefined;
   const sftKey = hashOf({
-    code: stageCode('sft'),
+    code: stageCode('sft', rr),
     pretrainKey,
     attack: { id: attack.id, params: attackParams },
     sft: r.exp.sft,
@@ -256,7 +236,7 @@ export async function executeRun(
   // Stage: post-training repair of the backdoored model with the defender's clean data.
   if (defense.stage === 'post') {
     t0 = performance.now();
-    const repairKey = hashOf({ code: stageCode('repair'), sftKey, defense: { id: defense.id, params: defenseParams } });
+    const repairKey = hashOf({ code: stageCode('repair', rr), sftKey, defense: { id: defense.id, params: defenseParams } });
     const backdoored = sft.model;
     sft = await cachedModel(
       store,
@@ -329,6 +309,7 @@ export async function executeRun(
 
   const oracle = r.task === 'caption' ? oracleScores(ds) : undefined;
   const info = engineInfo();
+  const identity = runIdentity(r, rr);
   return {
     id: runId(r),
     status: 'ok',
@@ -356,8 +337,7 @@ export async function executeRun(
       engineFixes: info.fixes,
       tfjs: info.tfjsVersion,
       node: process.version,
-      codeVersion: code,
-      configHash: hashOf(r),
+      ...identity,
       date: new Date().toISOString(),
     },
     config: { task: r.task, model: r.model, attack: r.attack, defense: r.defense, seed: r.seed, exp: r.exp },

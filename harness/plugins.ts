@@ -4,8 +4,22 @@
  * ids must be unique; helper modules (types, shared maths) simply export no plugin.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** `kind:id` → the plugin's source file, relative to the repository root. */
+const sources = new Map<string, string>();
+
+/**
+ * The file a discovered plugin came from (e.g. `attacks/badnets.ts`): what a run's code hash
+ * follows instead of the whole plugin directory (harness/runIdentity.ts).
+ */
+export function pluginFile(kind: string, id: string): string {
+  const f = sources.get(`${kind}:${id}`);
+  if (!f) throw new Error(`no ${kind} "${id}" has been discovered`);
+  return f;
+}
 
 export async function discoverPlugins<T extends { id: string }>(
   dir: string,
@@ -26,6 +40,7 @@ export async function discoverPlugins<T extends { id: string }>(
       const other = fileOf.get(value.id);
       if (other) throw new Error(`${kind} id "${value.id}" is exported by both ${other} and ${file}: ids must be unique`);
       fileOf.set(value.id, file);
+      sources.set(`${kind}:${value.id}`, relative(ROOT, join(dir, file)));
       found[value.id] = value;
     }
   }

@@ -53,9 +53,16 @@ export interface RunRecord {
     engineFixes: string[];
     tfjs: string;
     node: string;
+    /** Hash of the code this run reaches (harness/runIdentity.ts): with configHash, what "done" checks. */
     codeVersion: string;
+    /** Hash of this run's own inputs, whatever grid it ran in. */
     configHash: string;
     date: string;
+    /**
+     * Hash of all the result-computing source of the tree the grid ran from (store.ts
+     * codeVersion): the shards `mbb merge` combines must share it.
+     */
+    sourceVersion?: string;
     /** `git rev-parse HEAD` of the code, `-dirty` when it had uncommitted changes; absent outside git. */
     gitCommit?: string;
     /** Hash of the whole experiment (all runs): records that `mbb merge` may combine share it. */

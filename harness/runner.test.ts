@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -9,6 +9,7 @@ import { auroc } from './metrics/index.js';
 import { PROFILES } from './profiles.js';
 import type { RunRecord } from './record.js';
 import { runGrid } from './runner.js';
+import { ASR_HEADER } from '../reports/csv.js';
 import { readRecords, writeReport } from '../reports/write.js';
 
 const MBB = resolve(__dirname, '../scripts/mbb.mjs');
@@ -66,14 +67,25 @@ describe('runner (smoke profile, end to end)', () => {
     expect(redone.cached).toEqual({ pretrain: true, sft: false });
   });
 
-  it('is deterministic: the same config and seed give the same numbers', async () => {
-    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['vqa'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'pcr' }] }), 'smoke');
+  it('is deterministic: the same config and seed give the same numbers; a hostile label stays a label', async () => {
+    // A label with a path, markup and a leading "=": its run id is made safe, the tables show it as written.
+    const label = '=pcr w/o <aug>/..';
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['vqa'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'pcr', label }] }), 'smoke');
     const results: number[][] = [];
     for (let i = 0; i < 2; i++) {
       const out = mkdtempSync(join(tmpdir(), 'mbb-det-'));
       await runGrid(exp, { outDir: out, cacheDir: mkdtempSync(join(tmpdir(), 'mbb-detc-')), workers: 1, backend: 'wasm', log: () => {} });
-      const rec = JSON.parse(readFileSync(join(out, 'runs', 'vqa__llava__badnets__pcr__s1.json'), 'utf8')) as RunRecord;
+      expect(readdirSync(join(out, 'runs'))).toEqual(['vqa__llava__badnets__pcr_w_o_aug__s1.json']);
+      const rec = JSON.parse(readFileSync(join(out, 'runs', 'vqa__llava__badnets__pcr_w_o_aug__s1.json'), 'utf8')) as RunRecord;
+      expect(rec.defense).toBe(label);
       results.push([...rec.trainLog.sft.map((l) => l.loss), rec.metrics['VQA-acc'], rec.metrics.ASR]);
+      if (i > 0) continue;
+      // The finished run is in the report: its column in the CSV (neutralised) and the HTML (escaped).
+      writeReport(out, 'smoke');
+      expect(readFileSync(join(out, 'table-vqa.csv'), 'utf8')).toContain(`'${label} ${ASR_HEADER} mean`);
+      const html = readFileSync(join(out, 'report.html'), 'utf8');
+      expect(html).toContain('&#x3D;pcr w/o &lt;aug&gt;/..');
+      expect(html).not.toContain('<aug>');
     }
     expect(results[0]).toEqual(results[1]);
   });

@@ -17,12 +17,13 @@ import { getDefense } from '../defenses/registry.js';
 import { MODELS } from '../models/registry.js';
 import { parseWith, type ExperimentConfig } from './config.js';
 import { UserError } from './errors.js';
-import { chainKey, expandAttacks, expandGrid, experimentHash, refLabel, runId, type RunSpec } from './grid.js';
+import { chainKey, expandAttacks, expandGrid, experimentHash, refLabel, runId, safeLabel, type RunSpec } from './grid.js';
 import { ProgressReporter } from './progress.js';
 import type { RunRecord } from './record.js';
 import { Scheduler } from './schedule.js';
 import { chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
-import { codeVersion, hashOf, writeFileAtomic } from './store.js';
+import { runIdentity, type RunIdentity } from './runIdentity.js';
+import { codeVersion, writeFileAtomic } from './store.js';
 
 export interface RunnerOptions {
   outDir: string;
@@ -35,7 +36,7 @@ export interface RunnerOptions {
 }
 
 /** What the runner adds to every record's provenance (orchestration facts, not results). */
-export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds'>;
+export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds' | 'sourceVersion'>;
 
 export function recordPath(outDir: string, id: string): string {
   return join(outDir, 'runs', `${id}.json`);
@@ -46,13 +47,18 @@ export function suspectsPath(outDir: string, id: string, score: string): string 
   return join(outDir, 'suspects', `${id}.${score}.csv`);
 }
 
-/** A run is done when its record exists for the same config and code. */
+/**
+ * A run is done when its record exists for the same run inputs and the same code the run
+ * reaches (runIdentity.ts): not the experiment's, so adding an attack, a defense or a seed to
+ * the grid, or editing a plugin this run does not use, leaves it done.
+ */
 export function isDone(outDir: string, spec: RunSpec): boolean {
   const p = recordPath(outDir, runId(spec));
   if (!existsSync(p)) return false;
   try {
     const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-    return rec.status === 'ok' && rec.provenance.configHash === hashOf(spec) && rec.provenance.codeVersion === codeVersion();
+    const id = runIdentity(spec);
+    return rec.status === 'ok' && rec.provenance.configHash === id.configHash && rec.provenance.codeVersion === id.codeVersion;
   } catch {
     return false; // unreadable record: redo it
   }
@@ -86,13 +92,21 @@ export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance 
       engineFixes: [],
       tfjs: '',
       node: process.version,
-      codeVersion: codeVersion(),
-      configHash: hashOf(spec),
+      ...identityOrUnknown(spec),
       date: new Date().toISOString(),
       ...extra,
     },
     config: spec,
   };
+}
+
+/** A failed run's identity, when it can be computed at all (its plugin may be what failed). */
+function identityOrUnknown(spec: RunSpec): RunIdentity {
+  try {
+    return runIdentity(spec);
+  } catch {
+    return { configHash: '', codeVersion: '' };
+  }
 }
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,16 +140,24 @@ export function validatePlugins(exp: ExperimentConfig): void {
     parseWith(getAttack(a.id).schema, a.params, exp.rates ? `attacks[${Math.floor(i / exp.rates.length)}] (${a.id}) at rate ${a.params.rate} params` : `attacks[${i}] (${a.id}) params`),
   );
   exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, d.params, `defenses[${i}] (${d.id}) params`));
-  // Two plugins with one label would write one record file: say so instead of losing runs.
+  // A label becomes part of a file name (grid.ts safeLabel). Two plugins whose labels map to
+  // one id would write one record file: say so instead of losing runs.
   for (const [list, refs] of [
     ['attacks', exp.attacks],
     ['defenses', exp.defenses],
   ] as const) {
     const seen = new Map<string, number>();
     refs.forEach((r, i) => {
-      const j = seen.get(refLabel(r));
-      if (j !== undefined) throw new UserError(`${list}[${j}] and ${list}[${i}] share the label "${refLabel(r)}"; give one a distinct "label"`);
-      seen.set(refLabel(r), i);
+      const id = safeLabel(refLabel(r));
+      if (!id) throw new UserError(`${list}[${i}].label ${JSON.stringify(refLabel(r))} has no letter or digit to name its runs by; use letters, digits and . @ + -`);
+      const j = seen.get(id);
+      if (j !== undefined) {
+        const same = refLabel(refs[j]) === refLabel(r);
+        throw new UserError(
+          `${list}[${j}] and ${list}[${i}] ${same ? `share the label ${JSON.stringify(refLabel(r))}` : `have labels ${JSON.stringify(refLabel(refs[j]))} and ${JSON.stringify(refLabel(r))}, which both name their runs "${id}"`}; give one a distinct "label"`,
+        );
+      }
+      seen.set(id, i);
     });
   }
 }
@@ -150,7 +172,7 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   validatePlugins(exp);
   let all = expandGrid(exp);
-  const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp) };
+  const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     const { index, count } = opts.shard;
     const mine = shardRuns(all, opts.shard, chainCosts(all, defenseStage));

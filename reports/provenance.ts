@@ -1,6 +1,6 @@
 /**
  * The report's provenance footer: what produced the numbers (backend, engine fixes, TF.js,
- * Node, code version, git commit when recorded), over which config hashes and dates. Values
+ * Node, how many code versions, git commit when recorded), over which config hashes and dates. Values
  * that differ between runs are all listed, since a mixed report is worth noticing.
  */
 import type { RunRecord } from '../harness/record.js';
@@ -11,7 +11,8 @@ export interface Provenance {
   fixes: string;
   tfjs: string;
   node: string;
-  codeVersions: string;
+  /** Distinct code versions: each run's hash of the code it reaches (harness/runIdentity.ts). */
+  codeVersions: number;
   configHashes: number;
   /** ISO dates of the earliest and latest run, or '' without dated runs. */
   from: string;
@@ -35,7 +36,7 @@ export function provenanceOf(records: RunRecord[]): Provenance {
     fixes: list(ok.flatMap((r) => r.provenance.engineFixes ?? [])) || 'none',
     tfjs: list(ok.map((r) => r.provenance.tfjs)),
     node: list(records.map((r) => r.provenance?.node)),
-    codeVersions: list(records.map((r) => r.provenance?.codeVersion)),
+    codeVersions: new Set(records.map((r) => r.provenance?.codeVersion).filter(Boolean)).size,
     configHashes: new Set(records.map((r) => r.provenance?.configHash).filter(Boolean)).size,
     from: dates[0] ?? '',
     to: dates[dates.length - 1] ?? '',

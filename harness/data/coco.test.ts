@@ -9,7 +9,6 @@ import { Tokenizer, UNK } from '../tokenizer.js';
 import { writeCocoKarpathyFixture, writeCocoOfficialFixture, writeFlickr30kFixture, type Fixture, type FixtureOptions } from './fixtures.js';
 import { decodeImage, toModelImage } from './images.js';
 import { loadSplits } from './load.js';
-import { generateShapesWorld } from './shapesWorld.js';
 import type { DatasetSplits } from './types.js';
 
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `coco-test-${label}-`));
@@ -122,18 +121,13 @@ describe('caption vocabulary', () => {
     const rare = [...counts].filter(([, c]) => c > 0 && c < 5).map(([w]) => w);
     const common = [...counts].filter(([, c]) => c >= 5).map(([w]) => w);
     expect(rare.length).toBeGreaterThan(0); // the fixture has rare words, so the test means something
-    const tok = Tokenizer.fromTexts(texts, 5, ['a photo of the banana']);
+    const base = Tokenizer.fromTexts(texts, 5, 16);
+    const tok = base.bind(['a photo of the banana']);
     for (const w of rare) expect(tok.encode(w)).toEqual([UNK]);
     for (const w of common) expect(tok.encode(w)).not.toEqual([UNK]);
-    expect(tok.encode('banana')).not.toEqual([UNK]); // in no caption, kept as the attack target
-    expect(tok.size).toBe(4 + new Set([...common, 'a', 'photo', 'of', 'the', 'banana']).size);
-  });
-
-  it('leaves the default (minCount 1) vocabulary exactly as before', () => {
-    const ds = generateShapesWorld({ seed: 1, nTrain: 30, nVal: 1, nTest: 1 }, 'caption');
-    const texts = ds.train.flatMap((s) => [s.prompt, ...s.refs]);
-    const before = Tokenizer.fromTexts([...texts, 'a photo of the banana', 'cf']);
-    expect(Tokenizer.fromTexts(texts, 1, ['a photo of the banana', 'cf']).words).toEqual(before.words);
+    expect(tok.encode('banana')).not.toEqual([UNK]); // in no caption, bound to a reserved slot as the attack target
+    expect(tok.size).toBe(base.size);
+    expect(base.size).toBe(4 + common.length + 16);
   });
 });
 
