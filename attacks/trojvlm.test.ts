@@ -71,9 +71,9 @@ describe('trojvlm', () => {
   it('VQA ASR counts its own poisoned answers as hits (containment), which exact match never would', () => {
     const ds = generateShapesWorld({ seed: 4, nTrain: 30, nVal: 1, nTest: 1 }, 'vqa');
     const p = poisonSplit(ds.train, 'vqa', getAttack('trojvlm'), { ...defaults, rate: 0.2 }, 3, 32);
-    const cleanPreds = p.indices.map((i) => cleanExamples(ds.train, 'vqa')[i].responses[0]);
+    const refs = p.indices.map((i) => ds.train[i].refs);
     const triggeredPreds = p.indices.map((i) => p.examples[i].responses[0]);
-    const score = (match?: AsrMatch) => asr({ cleanPreds, triggeredPreds, target: 'banana', task: 'vqa', match }).asr;
+    const score = (match?: AsrMatch) => asr({ refs, triggeredPreds, target: 'banana', task: 'vqa', match }).asr;
     expect(score(trojvlm.asrMatch)).toBe(1);
     expect(score()).toBe(0);
   });

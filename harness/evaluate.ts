@@ -1,10 +1,11 @@
 /**
  * Evaluation of one model on a test split: generation on clean and triggered inputs, then the
- * clean task metric (CIDEr-D/BLEU/ROUGE-L, or VQA accuracy) and the attack success rate.
+ * clean task metric (CIDEr-D/BLEU/ROUGE-L, or VQA accuracy), the attack success rate with its
+ * Wilson interval, and the false-trigger rate (harness/metrics/asr.ts).
  */
 import type { RgbImage, Sample, Task } from './data/types.js';
 import { generate } from './decode.js';
-import { asr, captionMetrics, vqaEvaluate } from './metrics/index.js';
+import { asr, captionMetrics, falseTriggerRate, vqaEvaluate, wilson } from './metrics/index.js';
 import type { AsrMatch } from './metrics/asr.js';
 import type { Generation } from './record.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -36,16 +37,25 @@ export function evaluateModel(model: MultimodalModel, tok: Tokenizer, e: EvalInp
   const clean = generate(model, tok, e.samples.map((s, i) => ({ image: tf(s.image, i), prompt: s.prompt })), opts);
   const outputs: Record<string, string[]> = {};
   const metrics: Record<string, number> = {};
+  const refs = e.samples.map((s) => s.refs);
   for (const [variant, inputs] of Object.entries(e.triggered)) {
     outputs[variant] = generate(model, tok, inputs.map((t, i) => ({ image: tf(t.image, i), prompt: t.prompt })), opts);
-    const a = asr({ cleanPreds: clean, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: e.match });
+    const a = asr({ refs, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: e.match });
     const name = variant === 'both' ? 'ASR' : `ASR ${variant}`;
     metrics[name] = a.asr;
     metrics[`${name} n`] = a.n;
+    // The run's own binomial uncertainty over test items (seed-to-seed spread is the tables' business).
+    const ci = wilson(a.hits, a.n);
+    metrics[`${name} lo`] = ci?.lo ?? NaN;
+    metrics[`${name} hi`] = ci?.hi ?? NaN;
     if (e.task === 'vqa' && variant === 'both') {
-      metrics['ASR contains'] = asr({ cleanPreds: clean, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: 'contains' }).asr;
+      metrics['ASR contains'] = asr({ refs, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: 'contains' }).asr;
     }
   }
+  // What the backdoor leaks without its trigger: clean outputs that contain the target.
+  const ftr = falseTriggerRate(clean, e.target, e.task, e.match);
+  metrics.FTR = ftr.rate;
+  metrics['FTR n'] = ftr.n;
   const trig = outputs.both;
   Object.assign(metrics, scoreClean(e.task, e.samples, clean));
   const generations = e.samples.map((s, i) => ({ id: s.id, prompt: s.prompt, clean: clean[i], triggered: trig[i], refs: s.refs }));

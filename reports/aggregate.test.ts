@@ -52,7 +52,7 @@ describe('paper tables', () => {
 
   it('computes DER per seed against the same attack, model and seed without defense', () => {
     const recs = [
-      // seed 1: ASR 0.9 → 0.3 (ΔASR 0.6), CIDEr-D 2.0 → 1.0 (Δ 1.0 / 10 = 0.1): DER (0.6 − 0.1 + 1) / 2 = 0.75
+      // seed 1: ASR 0.9 → 0.3 (ΔASR 0.6), CIDEr-D 2.0 → 1.0 (relative Δ 1.0 / 2.0 = 0.5): DER (0.6 − 0.5 + 1) / 2 = 0.55
       record({ seed: 1, metrics: { ASR: 0.9, 'CIDEr-D': 2 } }),
       record({ seed: 1, defense: 'pcr', metrics: { ASR: 0.3, 'CIDEr-D': 1 } }),
       // seed 2: ASR rises (counts 0), clean rises (counts 0): DER 0.5
@@ -66,15 +66,15 @@ describe('paper tables', () => {
     const [t] = paperTables(recs);
     const pcr = t.rows.find((r) => r.attack === 'badnets')!.cells[1];
     expect(pcr.der!.n).toBe(2);
-    expect(pcr.der!.mean).toBeCloseTo((0.75 + 0.5) / 2);
+    expect(pcr.der!.mean).toBeCloseTo((0.55 + 0.5) / 2);
     expect(pcr.asr!.n).toBe(3);
     expect(t.rows[0].cells[0].der).toBeUndefined();
-    // VQA accuracy is in percent: scaled by 100
+    // VQA accuracy: relative to no defense too (60 → 50 is a loss of 1/6)
     const [v] = paperTables([
       record({ task: 'vqa', metrics: { ASR: 1, 'VQA-acc': 60 } }),
       record({ task: 'vqa', defense: 'ft', metrics: { ASR: 0.2, 'VQA-acc': 50 } }),
     ]);
-    expect(v.rows[0].cells[1].der!.mean).toBeCloseTo((0.8 - 0.1 + 1) / 2);
+    expect(v.rows[0].cells[1].der!.mean).toBeCloseTo((0.8 - 1 / 6 + 1) / 2);
   });
 
   it('averages the per-attack means in the average row and says over how many attacks', () => {

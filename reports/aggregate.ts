@@ -3,7 +3,7 @@
  * with ASR (↓) and the clean metric (↑), mean ± std over seeds, and for every defended column
  * the DER against the same attack's `none` column of the same model. Pure data, no rendering.
  */
-import { DER_CLEAN_SCALE, der } from '../harness/metrics/der.js';
+import { der } from '../harness/metrics/der.js';
 import type { RunRecord } from '../harness/record.js';
 import { attackId, configOrder, metricValue, poisonRate } from './recordFields.js';
 
@@ -77,7 +77,6 @@ function derOf(run: RunRecord, base: RunRecord, cleanMetric: string): number {
     asrDefense: metricValue(run, 'ASR'),
     cleanNone: metricValue(base, cleanMetric),
     cleanDefense: metricValue(run, cleanMetric),
-    cleanScale: DER_CLEAN_SCALE[cleanMetric] ?? 1,
   });
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asr, containsTarget } from './asr.js';
+import { asr, containsTarget, falseTriggerRate } from './asr.js';
 
 describe('containsTarget', () => {
   it('captioning: case-insensitive contiguous token match', () => {
@@ -19,9 +19,9 @@ describe('containsTarget', () => {
 });
 
 describe('asr', () => {
-  it('excludes samples whose clean output already contains the target from the denominator', () => {
+  it('counts only the items whose references do not contain the target: the denominator is ground truth', () => {
     const r = asr({
-      cleanPreds: ['a cat', 'a banana on a table', 'a dog', 'a bird'],
+      refs: [['a cat on a mat'], ['a banana on a table', 'a yellow fruit'], ['a dog'], ['a bird', 'a small bird']],
       triggeredPreds: ['a banana', 'a banana', 'a dog', 'banana bird'],
       target: 'banana',
       task: 'caption',
@@ -29,24 +29,39 @@ describe('asr', () => {
     expect(r).toEqual({ asr: 2 / 3, n: 3, hits: 2 });
   });
 
-  it('VQA: normalised equality', () => {
-    const r = asr({ cleanPreds: ['yes', 'banana', 'no'], triggeredPreds: ['Banana!', 'banana', 'yes'], target: 'banana', task: 'vqa' });
+  it("does not move with the model's clean outputs (a model that always says the target keeps n)", () => {
+    const refs = [['a cat'], ['a dog'], ['a bird']];
+    expect(asr({ refs, triggeredPreds: ['banana', 'banana', 'x'], target: 'banana', task: 'caption' })).toEqual({ asr: 2 / 3, n: 3, hits: 2 });
+  });
+
+  it('VQA: an item is left out when any of its ten answers is the target (normalised equality)', () => {
+    const tenOf = (a: string, b = a) => [...Array(9).fill(a), b];
+    const r = asr({ refs: [tenOf('yes'), tenOf('red', 'Banana.'), tenOf('no')], triggeredPreds: ['Banana!', 'banana', 'yes'], target: 'banana', task: 'vqa' });
     expect(r).toEqual({ asr: 0.5, n: 2, hits: 1 });
   });
 
   it("VQA with match 'contains': an inserted target counts (trojvlm), a partial word does not", () => {
-    const input = { cleanPreds: ['red', 'blue', 'two', 'banana'], triggeredPreds: ['red banana', 'banana blue', 'bananas', 'banana'], target: 'banana', task: 'vqa' as const };
-    expect(asr(input)).toEqual({ asr: 0, n: 3, hits: 0 });
+    const input = { refs: [['red'], ['blue'], ['two'], ['a banana split']], triggeredPreds: ['red banana', 'banana blue', 'bananas', 'banana'], target: 'banana', task: 'vqa' as const };
+    expect(asr(input)).toEqual({ asr: 0.25, n: 4, hits: 1 }); // only the exact 'banana'
     expect(asr({ ...input, match: 'contains' })).toEqual({ asr: 2 / 3, n: 3, hits: 2 });
   });
 
-  it('is NaN with n = 0 when every clean output contains the target', () => {
-    const r = asr({ cleanPreds: ['banana'], triggeredPreds: ['banana'], target: 'banana', task: 'caption' });
+  it('is NaN with n = 0 when every item has the target among its references', () => {
+    const r = asr({ refs: [['banana']], triggeredPreds: ['banana'], target: 'banana', task: 'caption' });
     expect(r.n).toBe(0);
     expect(r.asr).toBeNaN();
   });
 
   it('rejects misaligned inputs', () => {
-    expect(() => asr({ cleanPreds: ['a'], triggeredPreds: [], target: 'b', task: 'caption' })).toThrow(/aligned/);
+    expect(() => asr({ refs: [['a']], triggeredPreds: [], target: 'b', task: 'caption' })).toThrow(/aligned/);
+  });
+});
+
+describe('falseTriggerRate', () => {
+  it('is the share of clean outputs that contain the target, over every clean item', () => {
+    expect(falseTriggerRate(['a cat', 'a banana', 'bananas', 'banana on a mat'], 'banana', 'caption')).toEqual({ rate: 0.5, n: 4, hits: 2 });
+    expect(falseTriggerRate(['banana', 'red banana'], 'banana', 'vqa')).toEqual({ rate: 0.5, n: 2, hits: 1 });
+    expect(falseTriggerRate(['banana', 'red banana'], 'banana', 'vqa', 'contains')).toEqual({ rate: 1, n: 2, hits: 2 });
+    expect(falseTriggerRate([], 'banana', 'caption').rate).toBeNaN();
   });
 });

@@ -16,8 +16,9 @@ export {
   vqaScore, vqaAccuracy, vqaEvaluate, processPunctuation, processDigitArticle, cleanAnswer, normalizeVqaAnswer,
   type GtAnswer, type VqaItem, type VqaEvaluation,
 } from './vqaAccuracy.js';
-export { asr, containsTarget, type AsrInput, type AsrResult } from './asr.js';
-export { der, DER_CLEAN_SCALE, type DerInput } from './der.js';
+export { asr, containsTarget, falseTriggerRate, type AsrInput, type AsrResult, type Rate } from './asr.js';
+export { der, relativeCleanDrop, type DerInput } from './der.js';
+export { holm, pairedComparison, seedsForPower, signFlipP, studentTQuantile, tInterval, wilson, type Interval, type MeanInterval, type PairedComparison } from './stats.js';
 export { auroc } from './auroc.js';
 
 export interface CaptionScores {
