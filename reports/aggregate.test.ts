@@ -77,17 +77,37 @@ describe('paper tables', () => {
     expect(v.rows[0].cells[1].der!.mean).toBeCloseTo((0.8 - 1 / 6 + 1) / 2);
   });
 
-  it('averages the per-attack means in the average row and says over how many attacks', () => {
+  it('averages the per-attack means of implanted attacks in the average row and says over how many', () => {
     const [t] = paperTables([
       record({ attack: 'badnets', seed: 1, metrics: { ASR: 1, 'CIDEr-D': 2 } }),
       record({ attack: 'badnets', seed: 2, metrics: { ASR: 0.8, 'CIDEr-D': 2 } }),
-      record({ attack: 'blended', metrics: { ASR: 0.3, 'CIDEr-D': 3 } }),
+      record({ attack: 'blended', metrics: { ASR: 0.6, 'CIDEr-D': 3 } }),
+      record({ attack: 'wanet', metrics: { ASR: 0.3, 'CIDEr-D': 5 } }), // below 50%: did not implant
       record({ attack: 'sig', status: 'failed', metrics: {} }),
     ]);
-    // (90 + 30) / 2, not the mean of the three runs (76.7)
-    expect(t.average[0].asr).toBeCloseTo(60);
+    // (90 + 60) / 2: per-attack means, not the mean of the runs; wanet left out
+    expect(t.average[0].asr).toBeCloseTo(75);
     expect(t.average[0].clean).toBeCloseTo(2.5);
     expect(t.average[0].attacks).toEqual({ asr: 2, clean: 2, der: 0 });
+    expect(t.rows.map((r) => [r.attack, r.implanted])).toEqual([
+      ['badnets', true],
+      ['blended', true],
+      ['wanet', false],
+      ['sig', true], // no undefended result: unknown, not flagged
+    ]);
+  });
+
+  it('gives each cell its 95% t-interval, clipped to the metric range, and none for one seed', () => {
+    const [t] = paperTables([1, 2, 3].map((seed) => record({ seed, metrics: { ASR: [0.9, 0.95, 1][seed - 1], 'CIDEr-D': [2, 2.2, 2.4][seed - 1], FTR: 0.01, 'ASR n': 300 } })));
+    const cell = t.rows[0].cells[0];
+    // ASR 90, 95, 100: mean 95, sd 5, t(0.975, 2) · 5 / √3 = 12.42 → [82.58, 107.42] → hi clipped to 100
+    expect(cell.asr!.ci!.lo).toBeCloseTo(95 - (4.302652729749462 * 5) / Math.sqrt(3), 9);
+    expect(cell.asr!.ci!.hi).toBe(100);
+    expect(cell.clean!.ci!.lo).toBeCloseTo(2.2 - (4.302652729749462 * 0.2) / Math.sqrt(3), 9);
+    expect(cell.ftr!.mean).toBeCloseTo(1);
+    expect(cell.asrN).toBe(300);
+    const [one] = paperTables([record({})]);
+    expect(one.rows[0].cells[0].asr!.ci).toBeUndefined();
   });
 
   it('orders rows by attack plugin, then poisoning rate', () => {
@@ -103,24 +123,40 @@ describe('paper tables', () => {
 });
 
 describe('best marks', () => {
-  it('marks the lowest ASR and highest clean metric among one model\'s columns, ties alike', () => {
-    const [t] = paperTables([
-      record({ defense: 'none', metrics: { ASR: 0.9, 'CIDEr-D': 2.5 } }),
-      record({ defense: 'pcr', metrics: { ASR: 0.3, 'CIDEr-D': 2.0 } }),
-      record({ defense: 'ft', metrics: { ASR: 0.3004, 'CIDEr-D': 2.1 } }), // shows as 30.0 too
-    ]);
+  /** One attack, `seeds` seeds, per defense a fixed ASR and CIDEr-D plus a small per-seed wobble. */
+  const grid = (seeds: number, values: Record<string, [number, number]>) =>
+    Object.entries(values).flatMap(([defense, [asrV, cider]]) =>
+      Array.from({ length: seeds }, (_, k) => record({ defense, seed: k + 1, metrics: { ASR: asrV + 0.001 * k, 'CIDEr-D': cider + 0.01 * k } })),
+    );
+
+  it('marks the leader best only where its gap to the runner-up is significant after Holm', () => {
+    // 7 seeds: each leader beats its runner-up on every seed, sign-flip p = 2/128; Holm over the
+    // row's 3 contests: 3 × 0.0156 = 0.047 < 0.05.
+    const [t] = paperTables(grid(7, { none: [0.9, 2.5], pcr: [0.3, 2.0], ft: [0.6, 2.1] }));
     const m = bestMarks(t).rows[0];
-    expect(m.map((x) => x.asr)).toEqual([false, true, true]);
-    expect(m.map((x) => x.clean)).toEqual([true, false, false]);
-    // DER only among defended columns: ft loses less clean performance for the same ASR
-    expect(m.map((x) => x.der)).toEqual([false, false, true]);
+    expect(m.map((x) => x.asr.mark)).toEqual(['', 'best', '']);
+    expect(m[1].asr).toMatchObject({ runnerUp: 'ft' });
+    expect(m[1].asr.p).toBeCloseTo(3 * (2 / 128), 12);
+    expect(m.map((x) => x.clean.mark)).toEqual(['best', '', '']);
+    // DER only among defended columns: pcr removes 60 points for a 20% loss, ft 30 for 16%
+    expect(m.map((x) => x.der.mark)).toEqual(['', 'best', '']);
   });
 
-  it('marks nothing where a model has one column, and never compares across models', () => {
+  it('calls it a tie where the seeds cannot separate leader and runner-up', () => {
+    // 6 seeds: p = 2/64 each, × 3 after Holm = 0.094: not significant
+    const six = bestMarks(paperTables(grid(6, { none: [0.9, 2.5], pcr: [0.3, 2.0], ft: [0.6, 2.1] }))[0]).rows[0];
+    expect(six.map((x) => x.asr.mark)).toEqual(['', 'tie', '']);
+    expect(six[1].asr.p).toBeCloseTo(3 * (2 / 64), 12);
+    // 3 seeds can never show a difference (p ≥ 0.25), and one seed gives no p at all
+    expect(bestMarks(paperTables(grid(3, { none: [0.9, 2.5], pcr: [0.3, 2.0] }))[0]).rows[0].map((x) => x.asr.mark)).toEqual(['', 'tie']);
+    expect(bestMarks(paperTables(grid(1, { none: [0.9, 2.5], pcr: [0.3, 2.0] }))[0]).rows[0].map((x) => x.asr.mark)).toEqual(['', 'tie']);
+  });
+
+  it('ranks nothing in a row that did not implant, where a model has one column, or across models', () => {
+    const [low] = paperTables(grid(7, { none: [0.2, 2.5], pcr: [0.1, 2.0] }));
+    expect(low.rows[0].implanted).toBe(false);
+    expect(bestMarks(low).rows[0].flatMap((x) => [x.asr.mark, x.clean.mark, x.der.mark]).every((m) => m === '')).toBe(true);
     const [t] = paperTables([record({ model: 'a', metrics: { ASR: 0.1, 'CIDEr-D': 1 } }), record({ model: 'b', metrics: { ASR: 0.9, 'CIDEr-D': 2 } })]);
-    expect(bestMarks(t).rows[0]).toEqual([
-      { asr: false, clean: false, der: false },
-      { asr: false, clean: false, der: false },
-    ]);
+    expect(bestMarks(t).rows[0].flatMap((x) => [x.asr.mark, x.clean.mark, x.der.mark]).every((m) => m === '')).toBe(true);
   });
 });

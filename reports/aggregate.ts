@@ -1,20 +1,29 @@
 /**
  * Run records → the paper's tables: per task, rows = attack, columns = model × defense, each
- * with ASR (↓) and the clean metric (↑), mean ± std over seeds, and for every defended column
- * the DER against the same attack's `none` column of the same model. Pure data, no rendering.
+ * with ASR (↓) and the clean metric (↑) as a mean over seeds with its 95% Student-t interval,
+ * and for every defended column the DER against the same attack's `none` column of the same
+ * model, paired by seed. A row whose undefended ASR did not implant (mean < 50%) is flagged:
+ * it says nothing about a defense, so it stays out of the average row and of "best".
+ * Pure data, no rendering (docs/statistics.md).
  */
 import { der } from '../harness/metrics/der.js';
+import { tInterval, type Interval } from '../harness/metrics/stats.js';
 import type { RunRecord } from '../harness/record.js';
 import { attackId, configOrder, metricValue, poisonRate } from './recordFields.js';
 
+/** A mean over seeds: its sample sd, its n and, for n ≥ 2, its 95% t-interval. */
 export interface Stat {
   mean: number;
   std: number;
   n: number;
+  ci?: Interval;
 }
 
 /** The defense every other one is measured against (DER, and the trade-off chart's arrows). */
 export const BASELINE_DEFENSE = 'none';
+
+/** Undefended mean ASR (%) below which an attack counts as not implanted. */
+export const IMPLANT_THRESHOLD = 50;
 
 export interface TableColumn {
   model: string;
@@ -24,17 +33,32 @@ export interface TableColumn {
   baseline: boolean;
 }
 
+/** One seed's values of a cell (what paired comparisons pair). */
+export interface SeedValues {
+  asr: number;
+  clean: number;
+  der: number;
+}
+
 export interface TableCell {
   /** ASR in percent. */
   asr?: Stat;
   clean?: Stat;
   /** DER over the seeds this cell and its baseline both have; absent for the baseline. */
   der?: Stat;
+  /** False-trigger rate in percent (clean outputs containing the target). */
+  ftr?: Stat;
+  /** Mean per-run ASR denominator (triggered items whose references lack the target). */
+  asrN?: number;
+  /** The successful runs' values by seed. */
+  seeds: Map<number, SeedValues>;
   runs: number;
   failed: number;
+  /** Whether the attack implanted in this column's model (its baseline's mean ASR ≥ 50%); undefined without a baseline. */
+  implanted?: boolean;
 }
 
-/** Mean over attacks of the per-attack means; `attacks` says how many attacks had a value. */
+/** Mean over implanted attacks of the per-attack means; `attacks` says how many attacks had a value. */
 export interface AverageCell {
   asr?: number;
   clean?: number;
@@ -42,11 +66,18 @@ export interface AverageCell {
   attacks: { asr: number; clean: number; der: number };
 }
 
+export interface PaperRow {
+  attack: string;
+  cells: TableCell[];
+  /** False when the attack implanted in none of the models with a baseline column. */
+  implanted: boolean;
+}
+
 export interface PaperTable {
   task: string;
   cleanMetric: string;
   columns: TableColumn[];
-  rows: { attack: string; cells: TableCell[] }[];
+  rows: PaperRow[];
   average: AverageCell[];
   oracle?: Stat;
 }
@@ -57,14 +88,18 @@ export function cleanMetricOf(task: string): string {
   return CLEAN_METRIC[task] ?? 'score';
 }
 
-/** Sample mean and (n−1) standard deviation, ignoring NaN. */
-export function stat(values: number[]): Stat | undefined {
-  const xs = values.filter((v) => Number.isFinite(v));
-  if (xs.length === 0) return undefined;
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std, n: xs.length };
+/**
+ * Sample mean, (n−1) standard deviation and 95% t-interval, ignoring NaN. The interval is
+ * clipped to the metric's `range` (a t-interval of a bounded quantity can overshoot it).
+ */
+export function stat(values: number[], range: [number, number] = [-Infinity, Infinity]): Stat | undefined {
+  const m = tInterval(values);
+  if (!m) return undefined;
+  const clip = (v: number) => Math.min(range[1], Math.max(range[0], v));
+  return { mean: m.mean, std: m.sd, n: m.n, ...(m.ci ? { ci: { lo: clip(m.ci.lo), hi: clip(m.ci.hi) } } : {}) };
 }
+
+const PERCENT: [number, number] = [0, 100];
 
 export function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
@@ -82,16 +117,24 @@ function derOf(run: RunRecord, base: RunRecord, cleanMetric: string): number {
 
 function cellOf(group: RunRecord[], baseline: RunRecord[] | undefined, cleanMetric: string): TableCell {
   const ok = group.filter((r) => r.status === 'ok');
+  const bySeed = new Map((baseline ?? []).filter((r) => r.status === 'ok').map((r) => [r.seed, r]));
+  const seeds = new Map<number, SeedValues>();
+  for (const r of ok) {
+    const base = bySeed.get(r.seed);
+    seeds.set(r.seed, { asr: 100 * metricValue(r, 'ASR'), clean: metricValue(r, cleanMetric), der: base ? derOf(r, base, cleanMetric) : NaN });
+  }
+  const values = [...seeds.values()];
+  const asrN = values.length ? ok.reduce((a, r) => a + metricValue(r, 'ASR n'), 0) / ok.length : undefined;
   const cell: TableCell = {
-    asr: stat(ok.map((r) => 100 * metricValue(r, 'ASR'))),
-    clean: stat(ok.map((r) => metricValue(r, cleanMetric))),
+    asr: stat(values.map((v) => v.asr), PERCENT),
+    clean: stat(values.map((v) => v.clean), [0, Infinity]),
+    ftr: stat(ok.map((r) => 100 * metricValue(r, 'FTR')), PERCENT),
+    ...(asrN !== undefined && Number.isFinite(asrN) ? { asrN } : {}),
+    seeds,
     runs: group.length,
     failed: group.length - ok.length,
   };
-  if (baseline) {
-    const bySeed = new Map(baseline.filter((r) => r.status === 'ok').map((r) => [r.seed, r]));
-    cell.der = stat(ok.filter((r) => bySeed.has(r.seed)).map((r) => derOf(r, bySeed.get(r.seed)!, cleanMetric)));
-  }
+  if (baseline) cell.der = stat(values.map((v) => v.der), [0, 1]);
   return cell;
 }
 
@@ -99,8 +142,9 @@ function mean(xs: number[]): number | undefined {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : undefined;
 }
 
+/** The average row's cell: attacks that did not implant in this column's model are left out. */
 function averageOf(cells: TableCell[]): AverageCell {
-  const of = (k: 'asr' | 'clean' | 'der') => cells.flatMap((c) => (c[k] ? [c[k]!.mean] : []));
+  const of = (k: 'asr' | 'clean' | 'der') => cells.flatMap((c) => (c[k] && c.implanted !== false ? [c[k]!.mean] : []));
   return {
     asr: mean(of('asr')),
     clean: mean(of('clean')),
@@ -141,15 +185,17 @@ export function paperTables(records: RunRecord[]): PaperTable[] {
       for (const defense of defenses)
         columns.push({ model, defense, label: models.length > 1 ? `${model} / ${defense}` : defense, baseline: defense === BASELINE_DEFENSE });
     }
-    const rows = attackOrder(recs).map((attack) => {
+    const rows = attackOrder(recs).map((attack): PaperRow => {
       const of = (model: string, defense: string) => recs.filter((r) => r.attack === attack && r.model === model && r.defense === defense);
-      return {
-        attack,
-        cells: columns.map((c) => {
-          const baseline = c.baseline ? undefined : of(c.model, BASELINE_DEFENSE);
-          return cellOf(of(c.model, c.defense), baseline?.length ? baseline : undefined, cleanMetric);
-        }),
-      };
+      const cells = columns.map((c) => {
+        const baseline = c.baseline ? undefined : of(c.model, BASELINE_DEFENSE);
+        return cellOf(of(c.model, c.defense), baseline?.length ? baseline : undefined, cleanMetric);
+      });
+      // Implanted, per model: judged by that model's undefended mean ASR.
+      const implantedIn = new Map<string, boolean>();
+      columns.forEach((c, i) => c.baseline && cells[i].asr && implantedIn.set(c.model, cells[i].asr!.mean >= IMPLANT_THRESHOLD));
+      columns.forEach((c, i) => implantedIn.has(c.model) && (cells[i].implanted = implantedIn.get(c.model)));
+      return { attack, cells, implanted: implantedIn.size === 0 || [...implantedIn.values()].some(Boolean) };
     });
     const average = columns.map((_, i) => averageOf(rows.map((r) => r.cells[i])));
     // The oracle depends on the test split only, i.e. on the seed: one value per seed.

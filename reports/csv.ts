@@ -1,11 +1,13 @@
 /**
  * CSV tables with csv-stringify. Cells a spreadsheet would execute as a formula (starting with
  * =, +, -, @, tab or CR) are neutralised with a leading apostrophe, as OWASP recommends;
- * numbers stay numbers. Paper tables hold one number per CSV cell (mean and std in separate
- * columns, rounded as the HTML shows them) so a spreadsheet can compute with them.
+ * numbers stay numbers. Paper tables hold one number per CSV cell (mean, interval bounds and
+ * std in separate columns, rounded as the HTML shows them) so a spreadsheet can compute with them.
  */
 import { stringify } from 'csv-stringify/sync';
 import type { PaperTable, Stat } from './aggregate.js';
+import { bestMarks, type BestMarks } from './best.js';
+import type { Comparison } from './comparisons.js';
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
 
@@ -24,53 +26,126 @@ export const ASR_HEADER = 'ASR (%)';
 /** The label of the average row, in the CSV and the HTML. */
 export const AVERAGE_ROW = 'average';
 
+/** The parts of a statistic in the CSV: mean, 95% interval bounds, sample sd. */
+export const STAT_PARTS = ['mean', 'lo', 'hi', 'std'] as const;
+export type StatPart = (typeof STAT_PARTS)[number];
+/** Per-column counts: seeds with a result, failed runs, the mean per-run ASR denominator. */
+export type CountPart = 'n' | 'failed' | 'ASR n';
+
 /** CSV header names of one table column's metrics, shared with the HTML's data attributes. */
-export function csvHeader(label: string, metric: string, part: 'mean' | 'std' | 'n' | 'failed'): string {
-  return part === 'n' || part === 'failed' ? `${label} ${part}` : `${label} ${metric} ${part}`;
+export function csvHeader(label: string, metric: string, part: StatPart | CountPart): string {
+  return part === 'n' || part === 'failed' || part === 'ASR n' ? `${label} ${part}` : `${label} ${metric} ${part}`;
 }
 
-const meanStd = (s: Stat | undefined, metric: string) => (s ? [roundFor(s.mean, metric), s.n > 1 ? roundFor(s.std, metric) : ''] : ['', '']);
+/** The CSV name of the false-trigger rate. */
+export const FTR_HEADER = 'FTR (%)';
+
+const statParts = (s: Stat | undefined, metric: string) =>
+  s ? [roundFor(s.mean, metric), s.ci ? roundFor(s.ci.lo, metric) : '', s.ci ? roundFor(s.ci.hi, metric) : '', s.n > 1 ? roundFor(s.std, metric) : ''] : ['', '', '', ''];
 const one = (v: number | undefined, metric: string) => (v === undefined ? '' : roundFor(v, metric));
 
+/** The "best" columns of a row, per model: the leader's label, "tie", or '' (not ranked). */
+function bestColumns(t: PaperTable): { header: string[]; values: (marks: BestMarks[]) => string[] } {
+  const models = [...new Set(t.columns.map((c) => c.model))];
+  const metrics = [['asr', 'ASR'], ['clean', t.cleanMetric], ['der', 'DER']] as const;
+  const header = models.flatMap((m) => metrics.map(([, name]) => `${models.length > 1 ? `${m} ` : ''}best ${name}`));
+  const values = (marks: BestMarks[]) =>
+    models.flatMap((m) =>
+      metrics.map(([k]) => {
+        const i = t.columns.findIndex((c, j) => c.model === m && marks[j][k].mark !== '');
+        if (i < 0) return '';
+        return marks[i][k].mark === 'best' ? t.columns[i].label : 'tie';
+      }),
+    );
+  return { header, values };
+}
+
 /**
- * The paper table as CSV: attack, then per column <label> ASR (%) mean/std, <clean metric>
- * mean/std, DER mean/std (defended columns), n (seeds with a result) and failed (runs); last
- * the average row (means over attacks, no std).
+ * The paper table as CSV: attack, implanted (yes/no), then per column <label> ASR (%), the
+ * clean metric and (defended columns) DER, each as mean, lo, hi (95% t-interval over seeds)
+ * and std; FTR (%) mean; ASR n (per-run denominator); n (seeds with a result); failed (runs);
+ * then per model the best ASR / clean / DER column ("tie" where the leader is not significantly
+ * ahead); last the average row (means over implanted attacks only).
  */
 export function paperTableCsv(t: PaperTable): string {
-  const header = ['attack'];
+  const header = ['attack', 'implanted'];
   for (const c of t.columns) {
-    for (const [metric, parts] of [
-      [ASR_HEADER, ['mean', 'std']],
-      [t.cleanMetric, ['mean', 'std']],
-      ...(c.baseline ? [] : [['DER', ['mean', 'std']]]),
-    ] as [string, ('mean' | 'std')[]][])
-      for (const p of parts) header.push(csvHeader(c.label, metric, p));
-    header.push(csvHeader(c.label, '', 'n'), csvHeader(c.label, '', 'failed'));
+    for (const metric of [ASR_HEADER, t.cleanMetric, ...(c.baseline ? [] : ['DER'])]) for (const p of STAT_PARTS) header.push(csvHeader(c.label, metric, p));
+    header.push(csvHeader(c.label, FTR_HEADER, 'mean'), csvHeader(c.label, '', 'ASR n'), csvHeader(c.label, '', 'n'), csvHeader(c.label, '', 'failed'));
   }
-  const rows: unknown[][] = t.rows.map((r) => [
+  const best = bestColumns(t);
+  header.push(...best.header);
+  const marks = bestMarks(t);
+  const rows: unknown[][] = t.rows.map((r, k) => [
     r.attack,
+    r.implanted ? 'yes' : 'no',
     ...r.cells.flatMap((cell, i) => [
-      ...meanStd(cell.asr, 'ASR'),
-      ...meanStd(cell.clean, t.cleanMetric),
-      ...(t.columns[i].baseline ? [] : meanStd(cell.der, 'DER')),
+      ...statParts(cell.asr, 'ASR'),
+      ...statParts(cell.clean, t.cleanMetric),
+      ...(t.columns[i].baseline ? [] : statParts(cell.der, 'DER')),
+      one(cell.ftr?.mean, 'ASR'),
+      cell.asrN === undefined ? '' : Math.round(cell.asrN),
       cell.asr?.n ?? 0,
       cell.failed,
     ]),
+    ...best.values(marks.rows[k]),
   ]);
   rows.push([
     AVERAGE_ROW,
+    '',
     ...t.average.flatMap((a, i) => [
       one(a.asr, 'ASR'),
       '',
+      '',
+      '',
       one(a.clean, t.cleanMetric),
       '',
-      ...(t.columns[i].baseline ? [] : [one(a.der, 'DER'), '']),
+      '',
+      '',
+      ...(t.columns[i].baseline ? [] : [one(a.der, 'DER'), '', '', '']),
+      '',
+      '',
       '',
       t.rows.reduce((s, r) => s + r.cells[i].failed, 0),
     ]),
+    ...best.header.map(() => ''),
   ]);
   return toCsv(header, rows);
+}
+
+export const COMPARISON_COLUMNS = [
+  'model', 'attack', 'defense', 'reference', 'implanted', 'n',
+  'ΔASR mean', 'ΔASR lo', 'ΔASR hi', 'ΔASR p', 'ΔASR p Holm',
+  'Δclean rel mean', 'Δclean rel lo', 'Δclean rel hi', 'Δclean rel p', 'Δclean rel p Holm',
+  'verdict',
+] as const;
+
+const r4 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : Number(v.toFixed(4)));
+
+/** comparisons-<task>.csv: one row per model × attack × defense × reference (comparisons.ts). */
+export function comparisonsCsv(cs: Comparison[]): string {
+  return toCsv(
+    [...COMPARISON_COLUMNS],
+    cs.map((c) => [
+      c.model,
+      c.attack,
+      c.defense,
+      c.reference,
+      c.implanted === undefined ? '' : c.implanted ? 'yes' : 'no',
+      c.asr?.n ?? 0,
+      r4(c.asr?.mean),
+      r4(c.asr?.ci?.lo),
+      r4(c.asr?.ci?.hi),
+      r4(c.asr?.p),
+      r4(c.asrPHolm),
+      r4(c.clean?.mean),
+      r4(c.clean?.ci?.lo),
+      r4(c.clean?.ci?.hi),
+      r4(c.clean?.p),
+      r4(c.cleanPHolm),
+      c.verdict,
+    ]),
+  );
 }
 
 export function longCsv(rows: LongRow[]): string {

@@ -27,7 +27,7 @@ export function detectionRows(records: RunRecord[]): DetectionRow[] {
     for (const score of uniq(group.flatMap((r) => Object.keys(r.suspicion)))) {
       const epochs = Math.max(...group.map((r) => (r.suspicion[score] ?? []).length));
       const byEpoch = Array.from({ length: epochs }, (_, e) =>
-        stat(group.map((r) => r.suspicion[score]?.find((x) => x.epoch === e)?.auroc ?? NaN)),
+        stat(group.map((r) => r.suspicion[score]?.find((x) => x.epoch === e)?.auroc ?? NaN), [0, 1]),
       );
       rows.push({ task, model, attack, defense, score, byEpoch });
     }

@@ -19,9 +19,14 @@ export function fmt(v: number | undefined, metric: string): string {
   return v === undefined || !Number.isFinite(v) ? '' : v.toFixed(decimalsFor(metric));
 }
 
-/** "mean ± std", or the mean alone for a single seed (a std of one value means nothing). */
+/** The 95% interval as shown, "[lo, hi]", or '' without one (one seed). */
+export function fmtInterval(s: Stat | undefined, metric: string): string {
+  return s?.ci ? `[${fmt(s.ci.lo, metric)}, ${fmt(s.ci.hi, metric)}]` : '';
+}
+
+/** "mean [lo, hi]" with the 95% t-interval over seeds, or the mean alone for a single seed. */
 export function fmtStat(s: Stat | undefined, metric: string): string {
   if (!s) return '';
-  const d = decimalsFor(metric);
-  return s.n > 1 ? `${s.mean.toFixed(d)} ± ${s.std.toFixed(d)}` : s.mean.toFixed(d);
+  const ci = fmtInterval(s, metric);
+  return ci ? `${fmt(s.mean, metric)} ${ci}` : fmt(s.mean, metric);
 }

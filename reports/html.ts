@@ -18,6 +18,7 @@ import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
 import { fmtStat } from './format.js';
 import { tableView } from './tableView.js';
+import { comparisons, powerLine } from './comparisons.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
 
@@ -60,6 +61,26 @@ function detectionView(records: RunRecord[]) {
   };
 }
 
+const signed = (v: number, d: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(d)}`;
+const fmtP = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '');
+
+/** The comparisons of a task's table as the page shows them: signed means with intervals, corrected p. */
+function comparisonRows(t: Parameters<typeof comparisons>[0]) {
+  return comparisons(t).map((c) => {
+    const withCi = (m: typeof c.asr, scale: number, d: number, unit: string) =>
+      m ? `${signed(scale * m.mean, d)}${unit}${m.ci ? ` [${signed(scale * m.ci.lo, d)}, ${signed(scale * m.ci.hi, d)}]` : ''}` : '';
+    return {
+      ...c,
+      n: c.asr?.n ?? 0,
+      asr: withCi(c.asr, 1, 1, ''),
+      asrP: fmtP(c.asrPHolm),
+      clean: withCi(c.clean, 100, 1, '%'),
+      cleanP: fmtP(c.cleanPHolm),
+      cls: [c.implanted === false ? 'not-implanted' : '', c.asrPHolm < 0.05 || c.cleanPHolm < 0.05 ? 'resolved' : ''].filter(Boolean).join(' '),
+    };
+  });
+}
+
 export function renderReport(input: ReportInput): string {
   const { records } = input;
   const template = Handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: false });
@@ -81,7 +102,8 @@ export function renderReport(input: ReportInput): string {
         .join(', '),
     },
     failedRuns: records.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, error: r.error ?? 'no error message' })),
-    tables: tables.map(tableView),
+    tables: tables.map((t) => ({ ...tableView(t), power: powerLine(comparisons(t)).text })),
+    comparisons: tables.map((t) => ({ task: t.task, rows: comparisonRows(t) })),
     tradeoff: tables.map((t) => ({ task: t.task, svg: tradeoffChart(t) })),
     rate: tasks.map((task) => {
       const { rates, charts } = rateCharts(task, records);

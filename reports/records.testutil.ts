@@ -48,6 +48,8 @@ export interface HtmlCell {
   col: string;
   metric: string;
   mean: string;
+  lo: string;
+  hi: string;
   std: string;
   n: string;
   cls: string;
@@ -61,7 +63,7 @@ export function paperCells(html: string, task: string): HtmlCell[] {
   if (start < 0) throw new Error(`no paper table for task ${task}`);
   const table = html.slice(start, html.indexOf('</table>', start));
   const cells: HtmlCell[] = [];
-  for (const row of table.matchAll(/<tr data-row="([^"]*)">([\s\S]*?)<\/tr>/g)) {
+  for (const row of table.matchAll(/<tr data-row="([^"]*)"[^>]*>([\s\S]*?)<\/tr>/g)) {
     for (const td of row[2].matchAll(/<td([^>]*)>([\s\S]*?)<\/td>/g)) {
       const a = attrsOf(td[1]);
       cells.push({
@@ -69,6 +71,8 @@ export function paperCells(html: string, task: string): HtmlCell[] {
         col: a['data-col'],
         metric: a['data-metric'],
         mean: a['data-mean'],
+        lo: a['data-lo'],
+        hi: a['data-hi'],
         std: a['data-std'],
         n: a['data-n'],
         cls: a.class ?? '',

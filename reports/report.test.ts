@@ -161,22 +161,23 @@ describe('CSV tables', () => {
       expect(cells.length).toBe(rows.length * t.columns.reduce((s, c) => s + (c.baseline ? 2 : 3), 0));
       for (const cell of cells) {
         const row = rows.find((r) => r[0] === cell.row)!;
-        const at = (part: 'mean' | 'std') => header.indexOf(csvHeader(cell.col, cell.metric, part));
+        const at = (part: 'mean' | 'lo' | 'hi' | 'std') => header.indexOf(csvHeader(cell.col, cell.metric, part));
         expect(at('mean')).toBeGreaterThan(0);
-        expect(row[at('mean')]).toBe(cell.mean);
-        expect(row[at('std')]).toBe(cell.std);
+        for (const part of ['mean', 'lo', 'hi', 'std'] as const) expect(row[at(part)], `${cell.row} ${cell.col} ${cell.metric} ${part}`).toBe(cell[part]);
         if (cell.mean !== '') {
-          // and the visible text shows those very numbers: "mean" or "mean ± std"
-          const m = /^(\S+)(?: ± (\S+))?/.exec(cell.text)!;
+          // and the visible text shows those very numbers: "mean" or "mean [lo, hi]"
+          const m = /^(\S+)(?: \[(\S+), (\S+)\])?/.exec(cell.text)!;
           expect(Number(m[1])).toBe(Number(cell.mean));
-          expect(m[2] === undefined ? '' : Number(m[2])).toBe(cell.std === '' ? '' : Number(cell.std));
+          expect(m[2] === undefined ? '' : Number(m[2])).toBe(cell.lo === '' ? '' : Number(cell.lo));
+          expect(m[3] === undefined ? '' : Number(m[3])).toBe(cell.hi === '' ? '' : Number(cell.hi));
           compared++;
         } else expect(cell.text).toMatch(/^(failed|—|n\/a)$/);
         if (cell.metric === 'ASR (%)' && cell.row !== 'average') expect(row[header.indexOf(csvHeader(cell.col, '', 'n'))]).toBe(cell.mean === '' ? '0' : cell.n);
       }
     }
     expect(compared).toBeGreaterThan(15);
-    // spot check against hand-computed values: badnets / none ASR = 85.0 ± 7.1
-    expect(paperCells(html, 'caption').find((c) => c.row === 'badnets' && c.col === 'none' && c.metric === 'ASR (%)')).toMatchObject({ mean: '85', std: '7.1', text: '85.0 ± 7.1' });
+    // spot check against hand-computed values: badnets / none ASR 90, 80: mean 85, sd 7.07,
+    // t(0.975, 1) · 5 = 63.5 → [21.5, 148.5], clipped to [21.5, 100]
+    expect(paperCells(html, 'caption').find((c) => c.row === 'badnets' && c.col === 'none' && c.metric === 'ASR (%)')).toMatchObject({ mean: '85', lo: '21.5', hi: '100', std: '7.1', text: '85.0 [21.5, 100.0]' });
   });
 });

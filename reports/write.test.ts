@@ -31,7 +31,7 @@ describe('writeReport', () => {
   it('rebuilds tables, long CSV, trigger PNGs and the page from the records alone', () => {
     const dir = outDirWith(records, [{ knob: 'q', value: 1, params: {}, task: 'caption', valAsr: 0.5, valClean: 2, chosen: true }]);
     const written = writeReport(dir, 'test', new Date('2026-02-03T04:05:06Z'));
-    expect(written.map((p) => basename(p))).toEqual(['table-caption.csv', 'table-vqa.csv', 'results-long.csv', 'trigger-badnets.png', 'report.html']);
+    expect(written.map((p) => basename(p))).toEqual(['table-caption.csv', 'comparisons-caption.csv', 'table-vqa.csv', 'comparisons-vqa.csv', 'results-long.csv', 'trigger-badnets.png', 'report.html']);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     // the strip is embedded byte for byte as the PNG written beside the page
     expect(html).toContain(`src="data:image/png;base64,${readFileSync(join(dir, 'trigger-badnets.png')).toString('base64').replace(/=/g, '&#x3D;')}"`);

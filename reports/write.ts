@@ -5,7 +5,8 @@ import { UserError } from '../harness/errors.js';
 import type { RunRecord } from '../harness/record.js';
 import { writeFileAtomic } from '../harness/store.js';
 import { paperTables } from './aggregate.js';
-import { longCsv, paperTableCsv } from './csv.js';
+import { comparisons } from './comparisons.js';
+import { comparisonsCsv, longCsv, paperTableCsv } from './csv.js';
 import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
 import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
@@ -54,7 +55,10 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
     writeFileAtomic(p, content);
     written.push(p);
   };
-  for (const t of paperTables(records)) put(`table-${t.task}.csv`, paperTableCsv(t));
+  for (const t of paperTables(records)) {
+    put(`table-${t.task}.csv`, paperTableCsv(t));
+    put(`comparisons-${t.task}.csv`, comparisonsCsv(comparisons(t)));
+  }
   put('results-long.csv', longCsv(longRows(records)));
   const gallery = buildGallery(outDir, records, written);
   put('report.html', renderReport({ title, records, sweep: readSweep(outDir), gallery, generated: now.toISOString() }));

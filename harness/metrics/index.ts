@@ -18,7 +18,7 @@ export {
 } from './vqaAccuracy.js';
 export { asr, containsTarget, falseTriggerRate, type AsrInput, type AsrResult, type Rate } from './asr.js';
 export { der, relativeCleanDrop, type DerInput } from './der.js';
-export { holm, pairedComparison, seedsForPower, signFlipP, studentTQuantile, tInterval, wilson, type Interval, type MeanInterval, type PairedComparison } from './stats.js';
+export { differenceSummary, holm, pairedComparison, seedsForPower, signFlipP, studentTQuantile, tInterval, wilson, type Interval, type MeanInterval, type PairedComparison } from './stats.js';
 export { auroc } from './auroc.js';
 
 export interface CaptionScores {

@@ -179,11 +179,16 @@ export interface PairedComparison extends MeanInterval {
   p: number;
 }
 
-/** Paired differences a − b by key (seed): their mean, t-interval and sign-flip p; undefined without a pair. */
+/** Per-seed differences: their mean, t-interval and sign-flip p; undefined without a finite one. */
+export function differenceSummary(diffs: readonly number[]): PairedComparison | undefined {
+  const d = diffs.filter((v) => Number.isFinite(v));
+  const m = tInterval(d);
+  return m && { ...m, p: signFlipP(d) };
+}
+
+/** Paired differences a − b by key (seed), over the keys both have. */
 export function pairedComparison(a: ReadonlyMap<number, number>, b: ReadonlyMap<number, number>): PairedComparison | undefined {
-  const diffs = [...a].filter(([k, v]) => b.has(k) && Number.isFinite(v) && Number.isFinite(b.get(k)!)).map(([k, v]) => v - b.get(k)!);
-  const m = tInterval(diffs);
-  return m && { ...m, p: signFlipP(diffs) };
+  return differenceSummary([...a].filter(([k]) => b.has(k)).map(([k, v]) => v - b.get(k)!));
 }
 
 /**
