@@ -1,6 +1,9 @@
 /**
- * Test helper: loads /work/shared/reference-vectors.json (values computed with the
- * reference Python code), resolved relative to this file: <repo>/../shared/.
+ * Test helper: loads fixtures/reference-vectors.json, the metric test vectors whose expected
+ * values were computed with the reference Python implementations (pycocoevalcap's BLEU,
+ * ROUGE-L and CIDEr-D scorers, the official VQA evaluation): 4 caption sets (an empty
+ * prediction and a single-image corpus among them) and 21 VQA cases exercising the answer
+ * normalisation. Kept inside the repository so a clone alone runs its tests.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -27,13 +30,12 @@ export interface VqaVector {
   accuracy: number;
 }
 
-export const REFERENCE_VECTORS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/reference-vectors.json');
+export const REFERENCE_VECTORS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/reference-vectors.json');
 
 export function loadReferenceVectors(): { captions: CaptionVector[]; vqa: VqaVector[] } {
   if (!fs.existsSync(REFERENCE_VECTORS_PATH)) {
     throw new Error(
-      `reference vectors not found at ${REFERENCE_VECTORS_PATH}: the metric tests need the shared file ` +
-        'shared/reference-vectors.json next to the repository (computed with the reference Python code)',
+      `reference vectors not found at ${REFERENCE_VECTORS_PATH}: restore harness/metrics/fixtures/reference-vectors.json from git`,
     );
   }
   const data = JSON.parse(fs.readFileSync(REFERENCE_VECTORS_PATH, 'utf8'));
