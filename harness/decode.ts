@@ -1,6 +1,9 @@
 /**
- * Greedy decoding for every model: repeated teacher-forced forward passes over a fixed-length
- * row, reading the argmax at each sample's current position (prompts differ in length).
+ * Greedy decoding for every model. A family with `startDecoding` encodes each image once and
+ * keeps a key/value cache per LM block, so a new token costs one position; rows are grouped by
+ * prompt length so that a group's positions stay aligned. Other families fall back to repeated
+ * teacher-forced passes over a fixed-length row, reading the argmax at each sample's current
+ * position. Both give the same tokens (models/contract.test.ts).
  */
 import { tf } from './engine.js';
 import type { RgbImage } from './data/types.js';
@@ -13,6 +16,8 @@ export interface DecodeOptions {
   /** Longest response in tokens (EOS excluded). */
   maxNewTokens: number;
   batchSize: number;
+  /** Decode by repeated full forward passes even where the model has a cache (tests, benchmarks). */
+  uncached?: boolean;
 }
 
 export function generate(
@@ -24,7 +29,7 @@ export function generate(
   const out: string[] = [];
   for (let start = 0; start < inputs.length; start += opts.batchSize) {
     const chunk = inputs.slice(start, start + opts.batchSize);
-    out.push(...generateBatch(model, tok, chunk, opts));
+    out.push(...(model.startDecoding && !opts.uncached ? generateCached(model, tok, chunk, opts) : generateBatch(model, tok, chunk, opts)));
   }
   return out;
 }
@@ -52,14 +57,55 @@ function generateBatch(
       next.dispose();
       ids.forEach((row, i) => {
         if (done[i]) return;
-        const pos = row.length - 1;
-        const id = t === opts.maxNewTokens || pos + 1 >= l ? EOS : argmax[i * l + pos];
+        const id = nextToken(row, t, argmax[i * l + row.length - 1], opts);
         row.push(id);
         if (id === EOS || row.length >= l) done[i] = true;
       });
     }
   } finally {
     images.dispose();
+  }
+  return ids.map((row, i) => tok.decode(row.slice(rows[i].bosAt + 1)));
+}
+
+/** The next token of a row that is still open, under the rules both decoders share. */
+function nextToken(row: number[], t: number, argmax: number, opts: DecodeOptions): number {
+  return t === opts.maxNewTokens || row.length >= opts.maxText ? EOS : argmax;
+}
+
+function generateCached(model: MultimodalModel, tok: Tokenizer, chunk: { image: RgbImage; prompt: string }[], opts: DecodeOptions): string[] {
+  const l = opts.maxText;
+  const rows = chunk.map((c) => encodeText(tok, c.prompt, '', l));
+  const ids = rows.map((r) => Array.from(r.tokens.slice(0, r.bosAt + 1)));
+  const groups = new Map<number, number[]>();
+  rows.forEach((r, i) => groups.set(r.bosAt, [...(groups.get(r.bosAt) ?? []), i]));
+  for (const [bosAt, members] of groups) {
+    const images = imagesToTensor(members.map((i) => chunk[i].image));
+    const dec = model.startDecoding!(images);
+    images.dispose();
+    let input: tf.Tensor2D = tf.tensor2d(members.flatMap((i) => ids[i]), [members.length, bosAt + 1], 'int32');
+    const done = members.map(() => false);
+    try {
+      for (let t = 0; t < opts.maxNewTokens + 1 && done.some((d) => !d); t++) {
+        const logits = dec.step(input);
+        input.dispose();
+        const next = tf.tidy(() => tf.argMax(logits.slice([0, logits.shape[1] - 1, 0], [members.length, 1, logits.shape[2]]), -1));
+        logits.dispose();
+        const argmax = next.dataSync();
+        next.dispose();
+        members.forEach((i, k) => {
+          if (done[k]) return;
+          const id = nextToken(ids[i], t, argmax[k], opts);
+          ids[i].push(id);
+          if (id === EOS || ids[i].length >= l) done[k] = true;
+        });
+        // Closed rows are fed their last token to keep the batch whole; their outputs are ignored.
+        input = tf.tensor2d(members.map((i) => ids[i][ids[i].length - 1]), [members.length, 1], 'int32');
+      }
+    } finally {
+      input.dispose();
+      dec.dispose();
+    }
   }
   return ids.map((row, i) => tok.decode(row.slice(rows[i].bosAt + 1)));
 }

@@ -5,9 +5,9 @@
  * it over text alone and injects the image through `beforeBlock` (its gated cross-attention).
  */
 import { tf } from '../harness/engine.js';
-import { block, causalMask, dense, layerNorm } from './layers.js';
+import { block, causalMask, dense, layerNorm, type KvCache } from './layers.js';
 import type { Params } from './params.js';
-import type { MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel } from './types.js';
+import type { IncrementalDecoder, MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel } from './types.js';
 
 export interface CausalLm {
   /**
@@ -16,6 +16,12 @@ export interface CausalLm {
    * output over the whole sequence and the last block's MLP hidden layer.
    */
   run(prefix: tf.Tensor3D | undefined, tokens: tf.Tensor2D, features: boolean, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures;
+  /**
+   * An incremental decoder over the same weights: the prefix (and `owned`, e.g. flamingo's
+   * visual tokens, which `beforeBlock` reads) is kept until dispose; each block keeps its keys
+   * and values, so a new token costs one position, not the whole row.
+   */
+  decoder(prefix: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned?: tf.Tensor[]): IncrementalDecoder;
   /** The last block's MLP, for fine-pruning. */
   lastMlp: MlpParamNames;
 }
@@ -53,8 +59,50 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
     return { logits, blocks: outs, mlpHidden: mlpHidden as tf.Tensor3D };
   }
 
+  function decoder(vis: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned: tf.Tensor[] = []): IncrementalDecoder {
+    let caches: (KvCache | undefined)[] = blocks.map(() => undefined);
+    let seen = 0; // sequence positions fed so far, the prefix included
+    let text = 0;
+    return {
+      step(tokens) {
+        const [b, n] = tokens.shape;
+        const first = seen === 0;
+        // The first call feeds the prompt (causal mask over prefix + prompt, as `run`); later
+        // calls one token, which sees every cached position: no mask needed.
+        if (!first && n !== 1) throw new Error(`incremental decoding: after the prompt, feed one token per step (got ${n})`);
+        if (text + n > maxText) throw new Error(`text length ${text + n} exceeds model maxText ${maxText}`);
+        const r = tf.tidy(() => {
+          const txt = tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, n, d]);
+          const seq = (first && vis ? tf.concat([vis, txt], 1) : txt) as tf.Tensor3D;
+          const s = seq.shape[1];
+          let x: tf.Tensor = tf.add(seq, pos.slice([0, seen, 0], [1, s, d]));
+          const mask = first ? maskFor(s) : undefined;
+          const next: KvCache[] = [];
+          blocks.forEach((blk, i) => {
+            if (beforeBlock) x = beforeBlock(i, x);
+            const o = blk.cached(x, caches[i], mask);
+            x = o.out;
+            next.push(o.cache);
+          });
+          const logits = head(ln(first && vis ? x.slice([0, s - n, 0], [b, n, d]) : x)) as tf.Tensor3D;
+          return { logits, k: next.map((c) => c.k), v: next.map((c) => c.v) };
+        });
+        caches.forEach((c) => c && tf.dispose([c.k, c.v]));
+        caches = r.k.map((k, i) => ({ k, v: r.v[i] }));
+        seen += first && vis ? vis.shape[1] + n : n;
+        text += n;
+        return r.logits;
+      },
+      dispose() {
+        caches.forEach((c) => c && tf.dispose([c.k, c.v]));
+        caches = [];
+        tf.dispose([...(vis ? [vis] : []), ...owned]);
+      },
+    };
+  }
+
   const last = `lm/block${config.decoderLayers - 1}/mlp`;
-  return { run, lastMlp: { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio } };
+  return { run, decoder, lastMlp: { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio } };
 }
 
 /** A prefix model (llava, blip2): the image encoder's output is the LM's visual prefix. */
@@ -66,6 +114,7 @@ export function prefixModel(config: ModelConfig, params: Params, encodeImage: (i
     forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
     // A literal copy: tidy's TensorContainer type rejects the ModelFeatures interface.
     forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
+    startDecoding: (images) => lm.decoder(encodeImage(images)),
     lastMlp: lm.lastMlp,
   };
 }

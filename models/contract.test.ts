@@ -6,8 +6,10 @@
  * is checked per family in harness/checkpointProcess.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { generate } from '../harness/decode.js';
 import { initEngine, tf } from '../harness/engine.js';
-import { tinyModelConfig } from '../harness/testing.js';
+import { solidImage, tinyModelConfig } from '../harness/testing.js';
+import { Tokenizer } from '../harness/tokenizer.js';
 import { createModel, MODELS } from './registry.js';
 
 beforeAll(async () => {
@@ -67,6 +69,47 @@ describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) 
     expect(maxAbs(g.mlpHidden.slice([0, 0, 5], [2, s, 1]))).toBe(0);
     expect(maxAbs(g.mlpHidden.slice([0, 0, 4], [2, s, 1]))).toBeGreaterThan(0);
     tf.dispose([plain, f.logits, ...f.blocks, f.mlpHidden, g.logits, ...g.blocks, g.mlpHidden, tok, img, keep]);
+    m.params.dispose();
+  });
+
+  it('decodes incrementally: the image encoded once, a key/value cache per block, the logits of forward', () => {
+    const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
+    for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
+    const rows = [
+      [4, 5, 6, 7, 8, 9],
+      [4, 9, 6, 11, 8, 2],
+    ];
+    const img = images();
+    const full = m.forward(img, tf.tensor2d(rows, [2, 6], 'int32'));
+    const dec = m.startDecoding!(img);
+    // The prompt (3 tokens) in one step, then one token per step.
+    const parts = [dec.step(tf.tensor2d(rows.map((r) => r.slice(0, 3)), [2, 3], 'int32'))];
+    for (let t = 3; t < 6; t++) parts.push(dec.step(tf.tensor2d(rows.map((r) => [r[t]]), [2, 1], 'int32')));
+    const inc = tf.concat(parts, 1);
+    expect(inc.shape).toEqual(full.shape);
+    expect(maxAbs(tf.sub(inc, full))).toBeLessThan(1e-5);
+    expect(() => dec.step(tf.tensor2d([[1, 2], [1, 2]], [2, 2], 'int32'))).toThrow(/one token per step/);
+    dec.dispose();
+    tf.dispose([full, inc, ...parts, img]);
+    m.params.dispose();
+  });
+
+  it('greedy decoding with the cache gives the tokens of repeated forward passes, and leaks nothing', () => {
+    const m = createModel(tinyModelConfig({ family, decoderLayers: 2, maxText: 10 }));
+    for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
+    const tok = Tokenizer.fromTexts(['describe the image what colour is it red blue square']);
+    // Prompts of three lengths: the cached decoder groups rows by prompt length.
+    const inputs = ['describe the image', 'what colour is it', 'describe it', 'red'].flatMap((prompt, i) => [
+      { image: solidImage(16, [40 * i, 200 - 40 * i, 90]), prompt },
+      { image: solidImage(16, [200, 30 * i, 10]), prompt },
+    ]);
+    const opts = { maxText: 10, maxNewTokens: 6, batchSize: 5 };
+    generate(m, tok, inputs, opts); // the causal mask of each prompt length is built once, then kept
+    const before = tf.memory().numTensors;
+    const cached = generate(m, tok, inputs, opts);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(cached).toEqual(generate(m, tok, inputs, { ...opts, uncached: true }));
+    expect(cached.some((c) => c.length > 0)).toBe(true);
     m.params.dispose();
   });
 

@@ -12,7 +12,7 @@
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
 import { causalLm } from './causalLm.js';
-import { attention, dense, layerNorm, mergeTokens, mlp, vit } from './layers.js';
+import { attention, dense, layerNorm, mergeTokens, mlp, vit, type KvCache } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, ModelFeatures, MultimodalModel } from './types.js';
 
@@ -38,10 +38,16 @@ function gatedCrossAttention(p: Params, name: string, d: number, heads: number, 
   const ln2 = layerNorm(p, `${name}/ln2`, d);
   const ff = mlp(p, `${name}/mlp`, d, d * mlpRatio);
   const mlpGate = p.constant(`${name}/mlpGate`, [1], GATE_INIT);
-  return (x: tf.Tensor, vis: tf.Tensor): tf.Tensor => {
-    // No mask: every text position sees the whole image, and no position sees another's text.
-    x = tf.add(x, tf.mul(tf.tanh(attnGate), attn(ln1(x), vis)));
+  // No mask: every text position sees the whole image, and no position sees another's text.
+  const apply = (x: tf.Tensor, cross: (h: tf.Tensor) => tf.Tensor): tf.Tensor => {
+    x = tf.add(x, tf.mul(tf.tanh(attnGate), cross(ln1(x))));
     return tf.add(x, tf.mul(tf.tanh(mlpGate), ff(ln2(x))));
+  };
+  return {
+    apply: (x: tf.Tensor, vis: tf.Tensor) => apply(x, (h) => attn(h, vis)),
+    /** For decoding: the visual keys and values projected once, read at every new position. */
+    keysValues: (vis: tf.Tensor) => attn.keysValues(vis),
+    withKeysValues: (x: tf.Tensor, kv: KvCache) => apply(x, (h) => attn.over(h, kv)),
   };
 }
 
@@ -73,7 +79,7 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
 
   function run(images: tf.Tensor4D, tokens: tf.Tensor2D, features: boolean): ModelFeatures {
     const vis = encodeImage(images);
-    return lm.run(undefined, tokens, features, (i, x) => (xattn[i] ? xattn[i](x, vis) : x));
+    return lm.run(undefined, tokens, features, (i, x) => (xattn[i] ? xattn[i].apply(x, vis) : x));
   }
 
   return {
@@ -82,6 +88,14 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
     encodeImage,
     forward: (images, tokens) => tf.tidy(() => run(images, tokens, false).logits),
     forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...run(images, tokens, true) })),
+    startDecoding: (images) => {
+      // Cross-attention reads the same visual keys and values at every position: project them
+      // once; no text position sees another's, so it needs no cache of its own.
+      const vis = encodeImage(images);
+      const kv = xattn.map((x) => (x ? tf.tidy(() => ({ ...x.keysValues(vis) })) : undefined));
+      vis.dispose();
+      return lm.decoder(undefined, (i, x) => (xattn[i] ? xattn[i].withKeysValues(x, kv[i]!) : x), kv.flatMap((c) => (c ? [c.k, c.v] : [])));
+    },
     lastMlp: lm.lastMlp,
   };
 }

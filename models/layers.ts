@@ -61,36 +61,56 @@ function mergeHeads(x: tf.Tensor): tf.Tensor {
   return x.transpose([0, 2, 1, 3]).reshape([b, s, h * dh]);
 }
 
-/**
- * Multi-head attention of queries x over keys/values kv (self-attention when kv = x).
- * mask: additive [S, S_kv] (0 or -1e9), or none.
- */
-export function attention(
-  p: Params,
-  name: string,
-  d: number,
-  heads: number,
-): (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => tf.Tensor {
+/** Keys and values of one self-attention layer over the positions seen so far: [B,h,S,d/h] each. */
+export interface KvCache {
+  k: tf.Tensor;
+  v: tf.Tensor;
+}
+
+/** Multi-head attention: `(x, kv, mask)` full, and `cached` for incremental decoding. */
+export interface Attention {
+  /** Queries x over keys/values kv (self-attention when kv = x); mask: additive [S, S_kv] (0 or -1e9), or none. */
+  (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
+  /**
+   * Self-attention of the new positions x [B,n,d] over the cached ones and themselves; returns
+   * the output and the cache extended by x's keys and values (the caller disposes the old one).
+   */
+  cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
+  /** The keys and values of kv, computed once for queries that keep reading it (cross-attention). */
+  keysValues(kv: tf.Tensor): KvCache;
+  /** Queries x over precomputed keys and values: the same result as `(x, kv, mask)`. */
+  over(x: tf.Tensor, kv: KvCache, mask?: tf.Tensor): tf.Tensor;
+}
+
+export function attention(p: Params, name: string, d: number, heads: number): Attention {
   if (d % heads !== 0) throw new Error(`${name}: width ${d} is not divisible by heads ${heads}`);
   const q = dense(p, `${name}/q`, d, d);
   const k = dense(p, `${name}/k`, d, d);
   const v = dense(p, `${name}/v`, d, d);
   const o = dense(p, `${name}/o`, d, d);
   const scale = 1 / Math.sqrt(d / heads);
-  return (x, kv, mask) => {
-    const qh = splitHeads(q(x), heads);
-    const kh = splitHeads(k(kv), heads);
-    const vh = splitHeads(v(kv), heads);
+  const attend = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => {
     let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
     if (mask) scores = tf.add(scores, mask);
     return o(mergeHeads(tf.matMul(tf.softmax(scores), vh)));
   };
+  const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => attend(splitHeads(q(x), heads), splitHeads(k(kv), heads), splitHeads(v(kv), heads), mask);
+  const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
+    const kNew = splitHeads(k(x), heads);
+    const vNew = splitHeads(v(x), heads);
+    const cache = past ? { k: tf.concat([past.k, kNew], 2), v: tf.concat([past.v, vNew], 2) } : { k: kNew, v: vNew };
+    return { out: attend(splitHeads(q(x), heads), cache.k, cache.v, mask), cache };
+  };
+  const keysValues = (kv: tf.Tensor): KvCache => ({ k: splitHeads(k(kv), heads), v: splitHeads(v(kv), heads) });
+  const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(splitHeads(q(x), heads), c.k, c.v, mask);
+  return Object.assign(full, { cached, keysValues, over });
 }
 
-/** A transformer block; `withMlpHidden` also returns its MLP's hidden activations. */
+/** A transformer block; `withMlpHidden` also returns its MLP's hidden activations, `cached` decodes incrementally. */
 export interface Block {
   (x: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
   withMlpHidden(x: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; mlpHidden: tf.Tensor };
+  cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
 }
 
 /** Pre-norm transformer block: x + attn(ln(x)); x + mlp(ln(x)). MLP parameters: `${name}/mlp/{fc,proj}`. */
@@ -112,7 +132,12 @@ export function block(p: Params, name: string, d: number, heads: number, mlpRati
     const mlpHidden = ff.hidden(ln2(y));
     return { out: tf.add(y, ff.project(mlpHidden)), mlpHidden };
   };
-  return Object.assign(apply, { withMlpHidden });
+  const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
+    const { out: a, cache } = attn.cached(ln1(x), past, mask);
+    const y = tf.add(x, a);
+    return { out: tf.add(y, ff(ln2(y))), cache };
+  };
+  return Object.assign(apply, { withMlpHidden, cached });
 }
 
 /** Additive causal mask [S,S]: position i sees j ≤ i. */

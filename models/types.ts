@@ -51,6 +51,23 @@ export interface MultimodalModel {
   forwardWithFeatures?(images: tf.Tensor4D, tokens: tf.Tensor2D): ModelFeatures;
   /** Parameter names of the last LM block's MLP (the layer fine-pruning prunes); with forwardWithFeatures. */
   readonly lastMlp?: MlpParamNames;
+  /**
+   * Greedy decoding without recomputation: the image is encoded once and each LM block keeps a
+   * key/value cache. Gives the logits `forward` gives at the same positions. Optional: decoding
+   * falls back to repeated `forward` passes.
+   */
+  startDecoding?(images: tf.Tensor4D): IncrementalDecoder;
+}
+
+/** A decoding session over one batch of images (models/causalLm.ts). */
+export interface IncrementalDecoder {
+  /**
+   * Feeds tokens [B,n] after those already fed and returns their next-token logits [B,n,V]:
+   * first the prompt (n ≥ 1), then one token per call. The caller disposes the logits.
+   */
+  step(tokens: tf.Tensor2D): tf.Tensor3D;
+  /** Frees the caches and the encoded image. */
+  dispose(): void;
 }
 
 export interface ModelFeatures {

@@ -92,6 +92,10 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
   const pcrHalfMs = await timeMs('pcr-half', pcrHalf.step, 10);
   pcrHalf.dispose();
   const decodeMs = await timeMs('decode', () => decodeAll(w), 2);
+  // The same decoding by repeated full forward passes (no cache): the cache's speed-up, one run.
+  const uncachedMs = await timeMs('decode-uncached', () => decodeAll(w, true), 2);
+  const plain = decodeAll(w, true);
+  const same = decodeAll(w).every((c, i) => c === plain[i]);
   const d = exp.model.width;
   return {
     family,
@@ -103,6 +107,8 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
     pcrRatio: pcrMs / sftMs,
     pcrHalfViewRatio: pcrHalfMs / sftMs,
     decodeSamplesPerSec: (w.test.length * 1000) / decodeMs,
+    decodeUncachedSamplesPerSec: (w.test.length * 1000) / uncachedMs,
+    decodeSameTokens: same,
     stepGflop: flops / 1e9,
     achievedGflops: flops / (sftMs * 1e6),
     raw2dGflops: await matmulGflops(0, 256, 256, 256),
@@ -169,6 +175,8 @@ if (child >= 0) {
         'PCR/SFT, all views': fmt(r.pcrRatio, 2),
         'PCR/SFT, half views': fmt(r.pcrHalfViewRatio, 2),
         'decode samples/s': fmt(r.decodeSamplesPerSec),
+        'decode ×uncached': fmt(r.decodeSamplesPerSec / r.decodeUncachedSamplesPerSec, 2),
+        'same tokens': r.decodeSameTokens,
         'GFLOP/s (SFT)': fmt(r.achievedGflops, 2),
         'raw 2D GFLOP/s': fmt(r.raw2dGflops, 2),
         'raw batched GFLOP/s': fmt(r.rawAttentionGflops, 2),

@@ -73,7 +73,8 @@ export function pcrHook(w: Workload, over: Record<string, unknown> = {}): Traini
 }
 
 /** Greedy decoding of the workload's test samples in one evaluation batch. */
-export function decodeAll(w: Workload): string[] {
+/** Greedy decoding of the workload's test split; `uncached` forces repeated full forward passes. */
+export function decodeAll(w: Workload, uncached = false): string[] {
   const inputs = w.test.map((s) => ({ image: s.image, prompt: s.prompt }));
-  return generate(w.model, w.tok, inputs, { maxText: w.maxText, maxNewTokens: w.maxText - 2, batchSize: w.exp.eval.batchSize });
+  return generate(w.model, w.tok, inputs, { maxText: w.maxText, maxNewTokens: w.maxText - 2, batchSize: w.exp.eval.batchSize, uncached });
 }
