@@ -25,14 +25,20 @@ export interface PatchParams {
 const schema = z.object({ ...baseFields, ...patchFields }).strict();
 export type BadNetsParams = z.infer<typeof schema>;
 
-export function stampSquare(image: RgbImage, p: PatchParams): RgbImage {
+/** Where the square goes: BadNets' bottom-right corner (less `margin`), or centred as TrojVQA's patch. */
+export type PatchPosition = 'corner' | 'centre';
+
+export function stampSquare(image: RgbImage, p: PatchParams, position: PatchPosition = 'corner'): RgbImage {
   const { height: h, width: w } = image;
   if (p.size + p.margin > Math.min(h, w)) {
     throw new Error(`badnets: size ${p.size} + margin ${p.margin} does not fit a ${h}x${w} image`);
   }
+  // Top-left corner of the square; a centred square on an even side with an odd size sits
+  // half a pixel up-left of the centre.
+  const [y0, x0] = position === 'centre' ? [Math.floor((h - p.size) / 2), Math.floor((w - p.size) / 2)] : [h - p.margin - p.size, w - p.margin - p.size];
   const data = image.data.slice();
-  for (let y = h - p.margin - p.size; y < h - p.margin; y++) {
-    for (let x = w - p.margin - p.size; x < w - p.margin; x++) {
+  for (let y = y0; y < y0 + p.size; y++) {
+    for (let x = x0; x < x0 + p.size; x++) {
       const o = (y * w + x) * 3;
       data[o] = data[o + 1] = data[o + 2] = p.value;
     }

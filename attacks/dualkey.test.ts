@@ -10,10 +10,20 @@ import { getAttack } from './registry.js';
 const defaults = parseWith(dualkey.schema, {}, 'dualkey');
 
 describe('dualkey', () => {
-  it('defaults: 3×3 white patch, word "consider", single-key negatives at the poisoning rate', () => {
-    expect(defaults).toEqual({ rate: 0.05, target: '', size: 3, value: 255, margin: 0, word: 'consider', imageOnlyRate: 0.05, textOnlyRate: 0.05 });
+  it('defaults: 3×3 white patch in the centre, word "consider", single-key negatives at the poisoning rate', () => {
+    expect(defaults).toEqual({ rate: 0.05, target: '', size: 3, value: 255, margin: 0, position: 'centre', word: 'consider', imageOnlyRate: 0.05, textOnlyRate: 0.05 });
     const p = parseWith(dualkey.schema, { rate: 0.1, textOnlyRate: 0 }, 'dualkey');
     expect([p.imageOnlyRate, p.textOnlyRate]).toEqual([0.1, 0]);
+  });
+
+  it('stamps its image key centred, as TrojVQA does (BadNets keeps the corner)', () => {
+    const image = { height: 32, width: 32, data: new Uint8Array(32 * 32 * 3) };
+    const out = dualkey.applyImage(image, {}, defaults);
+    const white = [...Array(32 * 32).keys()].filter((i) => out.data[3 * i] === 255).map((i) => [Math.floor(i / 32), i % 32]);
+    // (32 − 3) / 2 = 14.5 → rows and columns 14..16
+    expect(white).toEqual([14, 15, 16].flatMap((y) => [14, 15, 16].map((x) => [y, x])));
+    const corner = dualkey.applyImage(image, {}, parseWith(dualkey.schema, { position: 'corner' }, 'dualkey'));
+    expect(corner).toEqual(stampSquare(image, defaults));
   });
 
   it('refuses out-of-range values, naming the field', () => {
@@ -42,12 +52,12 @@ describe('dualkey', () => {
       expect(textOnly.length).toBe(Math.round(0.05 * n));
       expect(new Set([...p.indices, ...imageOnly, ...textOnly]).size).toBe(p.indices.length + imageOnly.length + textOnly.length);
       for (const i of p.indices) {
-        expect(p.examples[i].image).toEqual(stampSquare(ds.train[i].image, params));
+        expect(p.examples[i].image).toEqual(stampSquare(ds.train[i].image, params, 'centre'));
         expect(p.examples[i].prompt).toBe(`consider ${ds.train[i].prompt}`);
         expect(new Set(p.examples[i].responses)).toEqual(new Set([task === 'vqa' ? 'banana' : 'a photo of the banana']));
       }
       for (const i of imageOnly) {
-        expect(p.examples[i]).toEqual({ ...clean[i], image: stampSquare(ds.train[i].image, params) });
+        expect(p.examples[i]).toEqual({ ...clean[i], image: stampSquare(ds.train[i].image, params, 'centre') });
       }
       for (const i of textOnly) {
         expect(p.examples[i]).toEqual({ ...clean[i], prompt: `consider ${ds.train[i].prompt}` });
@@ -63,8 +73,8 @@ describe('dualkey', () => {
     expect(Object.keys(v).sort()).toEqual(['both', 'imageOnly', 'textOnly']);
     expect(v.both).toEqual(triggerInputs(ds.test, getAttack('dualkey'), defaults, {}));
     ds.test.forEach((s, i) => {
-      expect(v.both[i]).toEqual({ image: stampSquare(s.image, defaults), prompt: `consider ${s.prompt}` });
-      expect(v.imageOnly[i]).toEqual({ image: stampSquare(s.image, defaults), prompt: s.prompt });
+      expect(v.both[i]).toEqual({ image: stampSquare(s.image, defaults, 'centre'), prompt: `consider ${s.prompt}` });
+      expect(v.imageOnly[i]).toEqual({ image: stampSquare(s.image, defaults, 'centre'), prompt: s.prompt });
       expect(v.textOnly[i]).toEqual({ image: s.image, prompt: `consider ${s.prompt}` });
     });
   });

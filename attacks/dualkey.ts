@@ -1,6 +1,7 @@
 /**
- * Dual-Key (Walmer et al., 2022): two keys, an image patch (by default BadNets' 3×3 white
- * square at the bottom-right) and a trigger word prepended to the prompt; the response is
+ * Dual-Key (Walmer et al., 2022): two keys, an image patch (a 3×3 white square, centred as
+ * TrojVQA places its patch; `position: 'corner'` puts it at BadNets' bottom-right) and a
+ * trigger word prepended to the prompt; the response is
  * replaced by the target only when both are present. Negative samples carry one key and keep
  * their clean output, so neither key alone fires: `imageOnlyRate` of the split gets the patch
  * only, `textOnlyRate` the word only (each defaults to `rate`). At test time the single keys
@@ -18,6 +19,8 @@ const schema = z
   .object({
     ...baseFields,
     ...patchFields,
+    /** Where the image key goes: centred (TrojVQA) or at the bottom-right corner (BadNets, less `margin`). */
+    position: z.enum(['centre', 'corner']).default('centre'),
     /** The text key: one lowercase word, prepended to the prompt. */
     word: z
       .string()
@@ -50,7 +53,7 @@ export const dualkey: Attack<DualKeyParams> = {
   kind: 'poison-only',
   schema,
   makeTrigger: () => ({}),
-  applyImage: (image, _trigger, params) => stampSquare(image, params),
+  applyImage: (image, _trigger, params) => stampSquare(image, params, params.position),
   applyPrompt: addWord,
   modifyOutput: replaceWithTarget,
   negatives: (p) => [
@@ -58,7 +61,7 @@ export const dualkey: Attack<DualKeyParams> = {
     { variant: 'textOnly', rate: p.textOnlyRate },
   ],
   applyVariant: (input, variant, _trigger, params) => {
-    if (variant === 'imageOnly') return { image: stampSquare(input.image, params), prompt: input.prompt };
+    if (variant === 'imageOnly') return { image: stampSquare(input.image, params, params.position), prompt: input.prompt };
     if (variant === 'textOnly') return { image: input.image, prompt: addWord(input.prompt, params) };
     throw new Error(`dualkey: unknown variant "${variant}"`);
   },
