@@ -1,5 +1,5 @@
 /**
- * `mbb`: the one command-line tool. Commands: run, report, merge, estimate, score, predict, worker (internal), help.
+ * `mbb`: the one command-line tool. Commands: run, sweep, calibrate, report, merge, estimate, score, predict, worker (internal), help.
  * User errors (bad config, unreadable files) print one line and exit 2; nothing already
  * computed is lost, since every finished run and stage is on disk.
  */
@@ -32,6 +32,13 @@ Commands:
              --min-clean F,…  clean-metric floors × no defense's val clean metric, tried in order;
                               the first that admits a value decides (default: 0.95,0.9,0.85)
              and run's --profile, --config, --set, --out, --cache, --workers, --backend
+  calibrate  climb a ladder of poisoning rates per attack without defense (≥ 3 seeds) and pick the
+           smallest rate whose validation ASR has a 95% lower bound ≥ 90% while the validation
+           clean metric keeps ≥ 95% of the clean model's; writes calibration/calibration.{csv,json}
+             --rates r1,r2,…  the ladder (default: 0.01,0.02,0.05,0.1,0.2)
+             --min-asr F      required lower bound of the validation ASR (default: 0.9)
+             --min-clean F    required fraction of the clean model's clean metric (default: 0.95)
+             and run's --profile, --config, --set (e.g. --set 'seeds=[1,2,3]'), --out, --cache, --workers, --backend
   report   rebuild the HTML/CSV report from the run records in --out DIR, no training
   merge    merge shards' run records into one output and write its report
              mbb merge --out DIR SHARD_DIR...   (--allow-missing: accept absent shards/runs)
@@ -121,6 +128,24 @@ async function main(argv: string[]): Promise<void> {
         outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
       });
       for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)}, floor ${p.floor})\n`);
+      return;
+    }
+    case 'calibrate': {
+      const { values } = parseArgs({ args: rest, options: { ...GRID_OPTIONS, rates: { type: 'string' }, 'min-asr': { type: 'string' }, 'min-clean': { type: 'string' } } });
+      const { DEFAULT_LADDER, DEFAULT_RULE, runCalibration } = await import('./calibrate.js');
+      const fraction = (flag: string, v: string | undefined, dflt: number) => {
+        const x = v === undefined ? dflt : Number(v);
+        if (!(x >= 0 && x <= 1)) throw new UserError(`--${flag} ${v}: expected a fraction in [0, 1], e.g. --${flag} ${dflt}`);
+        return x;
+      };
+      const rates = values.rates === undefined ? DEFAULT_LADDER : values.rates.split(',').map(Number);
+      const spec = { rates, minAsr: fraction('min-asr', values['min-asr'], DEFAULT_RULE.minAsr), minCleanRatio: fraction('min-clean', values['min-clean'], DEFAULT_RULE.minCleanRatio) };
+      const exp = resolveExperiment(values);
+      const rows = await runCalibration(exp, spec, { ...machineOptions(values), outDir: resolve(values.out ?? `reports/out/${exp.name}-calibrate`) });
+      for (const r of rows.filter((x) => x.verdict)) {
+        const what = r.verdict === 'chosen' ? `rate ${r.rate}` : `reached no rung (closest: rate ${r.rate})`;
+        process.stdout.write(`${r.task}/${r.model}/${r.attack}: ${what}: val ASR ${r.valAsr.toFixed(1)}% [${r.valAsrLo.toFixed(1)}, ${r.valAsrHi.toFixed(1)}], clean ${(100 * r.cleanRatio).toFixed(1)}% of the clean model's\n`);
+      }
       return;
     }
     case 'report': {

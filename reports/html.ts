@@ -16,6 +16,7 @@ import { detectionRows } from './detection.js';
 import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
+import type { CalibrationRow } from './calibration.js';
 import { fmtStat } from './format.js';
 import { tableView } from './tableView.js';
 import { comparisons, powerLine } from './comparisons.js';
@@ -38,6 +39,8 @@ export interface ReportInput {
   records: RunRecord[];
   /** PCR knob sweep (sweep/sweep.json); its section is left out when absent. */
   sweep?: SweepPoint[];
+  /** Attack calibration (calibration/calibration.json); its section is left out when absent. */
+  calibration?: CalibrationRow[];
   gallery?: GalleryView[];
   /** When the page was generated (ISO); passed in so rendering stays a pure function. */
   generated: string;
@@ -79,6 +82,19 @@ function comparisonRows(t: Parameters<typeof comparisons>[0]) {
       cls: [c.implanted === false ? 'not-implanted' : '', c.asrPHolm < 0.05 || c.cleanPHolm < 0.05 ? 'resolved' : ''].filter(Boolean).join(' '),
     };
   });
+}
+
+/** The calibration table as the page shows it: one row per rung, the chosen (or closest) rung marked. */
+function calibrationView(rows: CalibrationRow[]) {
+  const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '—');
+  return rows.map((r) => ({
+    ...r,
+    asr: `${f(r.valAsr, 1)}${Number.isFinite(r.valAsrLo) ? ` [${f(r.valAsrLo, 1)}, ${f(r.valAsrHi, 1)}]` : ''}`,
+    clean: `${f(r.valClean, 3)} (${f(100 * r.cleanRatio, 1)}%)`,
+    meets: `${r.meetsAsr ? 'ASR ✓' : 'ASR ✗'} · ${r.meetsClean ? 'clean ✓' : 'clean ✗'}`,
+    cls: r.verdict === 'chosen' ? 'best' : r.verdict === 'best' ? 'tie' : '',
+    note: r.verdict === 'chosen' ? 'chosen' : r.verdict === 'best' ? 'reached no rung; closest' : '',
+  }));
 }
 
 export function renderReport(input: ReportInput): string {
@@ -124,6 +140,7 @@ export function renderReport(input: ReportInput): string {
       return { task, charts: stagesOf(recs).map((stage) => ({ stage, svg: trainingChart(task, stage, recs) })) };
     }),
     detection: detectionView(records),
+    calibration: input.calibration && calibrationView(input.calibration),
     gallery: input.gallery ?? [],
     examples: exampleGroups(records),
     runs: records.map((r) => ({

@@ -11,6 +11,7 @@ import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js'
 import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
 import { readSweep } from './sweep.js';
+import { readCalibration } from './calibration.js';
 
 export function readRecords(outDir: string): RunRecord[] {
   const dir = join(outDir, 'runs');
@@ -61,6 +62,6 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
   }
   put('results-long.csv', longCsv(longRows(records)));
   const gallery = buildGallery(outDir, records, written);
-  put('report.html', renderReport({ title, records, sweep: readSweep(outDir), gallery, generated: now.toISOString() }));
+  put('report.html', renderReport({ title, records, sweep: readSweep(outDir), calibration: readCalibration(outDir), gallery, generated: now.toISOString() }));
   return written;
 }

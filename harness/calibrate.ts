@@ -1,0 +1,133 @@
+/**
+ * `mbb calibrate`: the poisoning rate at which each attack implants, chosen on the validation
+ * split by a rule stated before anything runs (docs/calibration.md):
+ *
+ *   climb a ladder of poisoning rates (default 1, 2, 5, 10, 20%) over at least 3 seeds, without
+ *   defense; the attack's setting is the smallest rung whose validation ASR has the lower end
+ *   of its 95% t-interval over seeds ≥ 90%, while the validation clean metric (mean over seeds)
+ *   keeps ≥ 95% of the clean model's: the same SFT on the unpoisoned split (rate 0).
+ *
+ * An attack that reaches no rung is reported as such, with the rung that came closest (the
+ * highest lower bound among rungs that keep the clean floor, else among all). Every rung is an
+ * ordinary run of the grid (cached, resumable): the pre-trained model is shared by all rungs.
+ */
+import type { CalibrationRow } from '../reports/calibration.js';
+import type { ExperimentConfig, PluginRef } from './config.js';
+import { UserError } from './errors.js';
+import { refLabel } from './grid.js';
+import { tInterval } from './metrics/stats.js';
+import type { RunRecord } from './record.js';
+
+export interface CalibrationSpec {
+  /** The ladder, climbed from the smallest rate. */
+  rates: number[];
+  /** Required lower end of the 95% interval of the validation ASR, as a fraction. */
+  minAsr: number;
+  /** Required validation clean metric as a fraction of the clean model's. */
+  minCleanRatio: number;
+}
+
+export const DEFAULT_LADDER = [0.01, 0.02, 0.05, 0.1, 0.2];
+export const DEFAULT_RULE = { minAsr: 0.9, minCleanRatio: 0.95 };
+/** Fewer seeds give no interval worth the name (t(0.975, 1) = 12.7). */
+export const MIN_CALIBRATION_SEEDS = 3;
+/** The label of the clean reference run (BadNets' pipeline at rate 0: nothing poisoned). */
+export const CLEAN_LABEL = 'clean (rate 0)';
+
+const rungLabel = (attack: PluginRef, rate: number) => `${refLabel(attack)}@${rate}`;
+
+/** The calibration grid: every attack at every rung, plus the clean reference; no defense. */
+export function calibrationExperiment(base: ExperimentConfig, spec: CalibrationSpec): ExperimentConfig {
+  if (base.seeds.length < MIN_CALIBRATION_SEEDS) {
+    throw new UserError(`calibrate: seeds has ${base.seeds.length} seed(s); the rule needs ≥ ${MIN_CALIBRATION_SEEDS} for an interval, e.g. --set 'seeds=[1,2,3]'`);
+  }
+  if (spec.rates.length === 0 || spec.rates.some((r) => !(r > 0 && r <= 1))) {
+    throw new UserError(`calibrate: --rates ${spec.rates.join(',')}: expected poisoning rates in (0, 1], e.g. --rates 0.01,0.02,0.05,0.1,0.2`);
+  }
+  const rates = [...new Set(spec.rates)].sort((a, b) => a - b);
+  const attacks: PluginRef[] = [
+    { id: 'badnets', params: { rate: 0 }, label: CLEAN_LABEL },
+    ...base.attacks.flatMap((a) => rates.map((rate) => ({ ...a, params: { ...a.params, rate }, label: rungLabel(a, rate) }))),
+  ];
+  return { ...base, name: `${base.name}-calibrate`, attacks, rates: undefined, defenses: [{ id: 'none', params: {} }] };
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** The calibration table from the grid's records, the rule above applied per task × model × attack. */
+export function calibrationRows(records: RunRecord[], base: ExperimentConfig, spec: CalibrationSpec): CalibrationRow[] {
+  const ok = records.filter((r) => r.status === 'ok' && r.defense === 'none');
+  const rates = [...new Set(spec.rates)].sort((a, b) => a - b);
+  const rows: CalibrationRow[] = [];
+  for (const task of base.tasks) {
+    const cleanName = `val ${task === 'caption' ? 'CIDEr-D' : 'VQA-acc'}`;
+    for (const model of base.models) {
+      const of = (label: string) => ok.filter((r) => r.task === task && r.model === model && r.attack === label);
+      const cleanRef = mean(of(CLEAN_LABEL).map((r) => r.metrics[cleanName]));
+      for (const attack of base.attacks) {
+        const rungs = rates.flatMap((rate): CalibrationRow[] => {
+          const runs = of(rungLabel(attack, rate));
+          if (runs.length === 0) return [];
+          const asr = tInterval(runs.map((r) => 100 * r.metrics['val ASR']));
+          const valClean = mean(runs.map((r) => r.metrics[cleanName]));
+          const cleanRatio = valClean / cleanRef;
+          const lo = asr?.ci?.lo ?? NaN;
+          return [{
+            task,
+            model,
+            attack: refLabel(attack),
+            rate,
+            n: asr?.n ?? 0,
+            valAsr: asr?.mean ?? NaN,
+            valAsrLo: lo,
+            valAsrHi: asr?.ci?.hi ?? NaN,
+            valClean,
+            cleanRatio,
+            meetsAsr: asr !== undefined && asr.n >= MIN_CALIBRATION_SEEDS && lo >= 100 * spec.minAsr,
+            meetsClean: cleanRatio >= spec.minCleanRatio,
+            verdict: '',
+          }];
+        });
+        const chosen = rungs.find((r) => r.meetsAsr && r.meetsClean);
+        if (chosen) chosen.verdict = 'chosen';
+        else {
+          const pool = rungs.some((r) => r.meetsClean) ? rungs.filter((r) => r.meetsClean) : rungs;
+          const score = (x: CalibrationRow) => (Number.isFinite(x.valAsrLo) ? x.valAsrLo : -Infinity);
+          const best = [...pool].sort((a, b) => score(b) - score(a) || b.valAsr - a.valAsr)[0];
+          if (best) best.verdict = 'best';
+        }
+        rows.push(...rungs);
+      }
+    }
+  }
+  return rows;
+}
+
+export const CALIBRATION_COLUMNS = ['task', 'model', 'attack', 'rate', 'n', 'val ASR mean (%)', 'val ASR lo (%)', 'val ASR hi (%)', 'val clean mean', 'clean ratio', 'meets ASR', 'meets clean', 'verdict'];
+
+/** Run the calibration grid (cached, resumable), then write calibration/calibration.{json,csv} and the report. */
+export async function runCalibration(
+  base: ExperimentConfig,
+  spec: CalibrationSpec,
+  opts: { outDir: string; cacheDir: string; workers?: number; backend?: string },
+): Promise<CalibrationRow[]> {
+  const { join } = await import('node:path');
+  const { runGrid } = await import('./runner.js');
+  const { writeFileAtomic } = await import('./store.js');
+  const { readRecords, writeReport } = await import('../reports/write.js');
+  const { toCsv } = await import('../reports/csv.js');
+  const exp = calibrationExperiment(base, spec);
+  await runGrid(exp, opts);
+  const rows = calibrationRows(readRecords(opts.outDir), base, spec);
+  writeFileAtomic(join(opts.outDir, 'calibration', 'calibration.json'), JSON.stringify(rows, null, 1));
+  const r = (v: number, d: number) => (Number.isFinite(v) ? Number(v.toFixed(d)) : '');
+  writeFileAtomic(
+    join(opts.outDir, 'calibration', 'calibration.csv'),
+    toCsv(
+      CALIBRATION_COLUMNS,
+      rows.map((x) => [x.task, x.model, x.attack, x.rate, x.n, r(x.valAsr, 1), r(x.valAsrLo, 1), r(x.valAsrHi, 1), r(x.valClean, 3), r(x.cleanRatio, 3), x.meetsAsr ? 'yes' : 'no', x.meetsClean ? 'yes' : 'no', x.verdict]),
+    ),
+  );
+  writeReport(opts.outDir, exp.name);
+  return rows;
+}

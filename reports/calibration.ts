@@ -1,0 +1,70 @@
+/**
+ * Attack calibration: the optional file `calibration/calibration.json` of an output directory,
+ * written by `mbb calibrate` (harness/calibrate.ts). One row per task × model × attack × rung
+ * of the poisoning-rate ladder, judged on the validation split; the report shows it as a table
+ * with the chosen rung of each attack, or says that the attack reached none.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseWith } from '../harness/config.js';
+import { UserError } from '../harness/errors.js';
+
+export interface CalibrationRow {
+  task: string;
+  model: string;
+  /** The attack's label in the calibrated config. */
+  attack: string;
+  rate: number;
+  /** Seeds with a result at this rung. */
+  n: number;
+  /** Undefended validation ASR (%) over seeds: mean and 95% t-interval (lo NaN for n < 2). */
+  valAsr: number;
+  valAsrLo: number;
+  valAsrHi: number;
+  /** Validation clean metric (mean over seeds) and its ratio to the clean model's. */
+  valClean: number;
+  cleanRatio: number;
+  meetsAsr: boolean;
+  meetsClean: boolean;
+  /** 'chosen': the smallest rung meeting both; 'best': the attack reached none, this rung came closest. */
+  verdict: '' | 'chosen' | 'best';
+}
+
+const num = z.number().nullable().transform((v) => v ?? NaN);
+const rowSchema = z
+  .object({
+    task: z.string().min(1),
+    model: z.string().min(1),
+    attack: z.string().min(1),
+    rate: z.number().min(0).max(1),
+    n: z.number().int().min(0),
+    valAsr: num,
+    valAsrLo: num,
+    valAsrHi: num,
+    valClean: num,
+    cleanRatio: num,
+    meetsAsr: z.boolean(),
+    meetsClean: z.boolean(),
+    verdict: z.enum(['', 'chosen', 'best']),
+  })
+  .strict();
+
+export const CALIBRATION_FILE = join('calibration', 'calibration.json');
+
+export function parseCalibration(json: unknown, source: string): CalibrationRow[] {
+  return parseWith(z.array(rowSchema), json, source) as CalibrationRow[];
+}
+
+/** The calibration of an output directory; undefined when it has none. Bad files stop with their name. */
+export function readCalibration(outDir: string): CalibrationRow[] | undefined {
+  const path = join(outDir, CALIBRATION_FILE);
+  if (!existsSync(path)) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  return parseCalibration(json, path);
+}
