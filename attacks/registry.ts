@@ -3,7 +3,7 @@
  * attack is one file. The six of DESIGN.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../harness/errors.js';
+import { didYouMean, UserError } from '../harness/errors.js';
 import { discoverPlugins } from '../harness/plugins.js';
 import type { Attack, BaseAttackParams } from './types.js';
 
@@ -20,6 +20,6 @@ export const ATTACKS: Record<string, Attack<any>> = await discoverPlugins(
 
 export function getAttack(id: string): Attack<BaseAttackParams> {
   const a = ATTACKS[id];
-  if (!a) throw new UserError(`unknown attack "${id}": choose one of ${Object.keys(ATTACKS).join(', ')}`);
+  if (!a) throw new UserError(`unknown attack "${id}"${didYouMean(id, Object.keys(ATTACKS))}: choose one of ${Object.keys(ATTACKS).join(', ')}`);
   return a;
 }

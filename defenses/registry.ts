@@ -3,7 +3,7 @@
  * defense is one file. Those of DESIGN.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../harness/errors.js';
+import { didYouMean, UserError } from '../harness/errors.js';
 import { discoverPlugins } from '../harness/plugins.js';
 import type { Defense } from './types.js';
 
@@ -20,6 +20,6 @@ export const DEFENSES: Record<string, Defense<any>> = await discoverPlugins(
 
 export function getDefense(id: string): Defense<Record<string, unknown>> {
   const d = DEFENSES[id];
-  if (!d) throw new UserError(`unknown defense "${id}": choose one of ${Object.keys(DEFENSES).join(', ')}`);
+  if (!d) throw new UserError(`unknown defense "${id}"${didYouMean(id, Object.keys(DEFENSES))}: choose one of ${Object.keys(DEFENSES).join(', ')}`);
   return d;
 }

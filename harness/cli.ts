@@ -1,247 +1,253 @@
 /**
- * `mbb`: the one command-line tool. Commands: run, sweep, calibrate, report, merge, estimate, score, predict, worker (internal), help.
- * User errors (bad config, unreadable files) print one line and exit 2; nothing already
- * computed is lost, since every finished run and stage is on disk.
+ * `mbb`: the one command-line tool (commander). Commands: run, sweep, calibrate, report, merge,
+ * estimate, score, predict, help, and the internal worker. Every command has `--help`; unknown
+ * commands and options get a suggestion. Usage errors and user errors (bad config, unreadable
+ * files) print one line and exit 2; nothing already computed is lost, since every finished run
+ * and stage is on disk. Help and usage errors load no registry: each action imports what it needs.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { experimentSchema, layer, parseOverride, parseWith, type ExperimentConfig } from './config.js';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from './errors.js';
-import { loadConfigFile } from './configFile.js';
-import { PROFILES } from './profiles.js';
+import type { ExperimentConfig } from './config.js';
 
-const HELP = `mbb — mllm-backdoor-bench
+/** The profiles of harness/profiles.ts, listed here so that help needs no registry (a test keeps them equal). */
+export const PROFILE_NAMES = ['smoke', 'default', 'paper'];
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/** The schema's bound on `workers` (harness/config.ts), applied to --workers alike. */
+export const MAX_WORKERS = 64;
 
-Usage: mbb <command> [options]
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-Commands:
-  run      run an experiment grid (train, attack, defend, evaluate) and write its report
-             --profile NAME   smoke | default | paper (default: default)
-             --config FILE    experiment config (.json, .yaml or .yml) layered over the profile
-             --set k.path=v   override one field (repeatable), e.g. --set sft.epochs=4
-             --out DIR        records and report (default: reports/out/<name>[-shard-<i>])
-             --cache DIR      stage cache (default: .cache)
-             --workers N      worker processes (default: one per core)
-             --backend B      auto | tensorflow | wasm | cpu (default: auto)
-             --shard i/n      run only slice i of n, numbered from 0 (0/4 … 3/4); see mbb merge
-  sweep    vary a defense's knobs one at a time, judged on the validation split only;
-           writes sweep/sweep.json + sweep.csv (chosen value per knob) and the report
-             --defense ID     the defense to sweep (default: pcr)
-             --vary k=v1,v2   values of one knob (repeatable), e.g. --vary lambdaCv=0.5,1,2,4
-             --cross          every combination of the --vary values instead of one knob at a time
-             --min-clean F,…  clean-metric floors × no defense's val clean metric, tried in order;
-                              the first that admits a value decides (default: 0.95,0.9,0.85)
-             and run's --profile, --config, --set, --out, --cache, --workers, --backend
-  calibrate  climb a ladder of poisoning rates per attack without defense (≥ 3 seeds) and pick the
-           smallest rate whose validation ASR has a 95% lower bound ≥ 90% while the validation
-           clean metric keeps ≥ 95% of the clean model's; writes calibration/calibration.{csv,json}
-             --rates r1,r2,…  the ladder (default: 0.01,0.02,0.05,0.1,0.2)
-             --min-asr F      required lower bound of the validation ASR (default: 0.9)
-             --min-clean F    required fraction of the clean model's clean metric (default: 0.95)
-             and run's --profile, --config, --set (e.g. --set 'seeds=[1,2,3]'), --out, --cache, --workers, --backend
-  report   rebuild the HTML/CSV report from the run records in --out DIR, no training
-  merge    merge shards' run records into one output and write its report
-             mbb merge --out DIR SHARD_DIR...   (--allow-missing: accept absent shards/runs)
-  estimate the wall time of a grid on this machine, from the timings of existing run records
-             --from DIR       output dir with runs/ to measure (repeatable; default: reports/out/*)
-             and run's --profile, --config, --set, --workers
-  score    score predictions of any model, print one JSON object
-             score captions --refs COCO_CAPTIONS.json --preds COCO_RESULTS.json
-             score vqa --questions Q.json --annotations A.json --preds RESULTS.json
-  predict  caption a PNG (or JPEG) image, or answer a question about it, with a saved model
-             mbb predict --checkpoint DIR --image FILE.png [--question "what color is the circle"]
-             (DIR holds model.json + weights.bin, e.g. a stage under .cache/; --backend B)
-  help     this text
-`;
+interface GridValues {
+  profile: string;
+  config?: string;
+  set?: string[];
+  out?: string;
+  cache: string;
+  workers?: number;
+  backend?: string;
+}
 
-function resolveExperiment(values: { profile?: string; config?: string; set?: string[] }): ExperimentConfig {
-  const name = values.profile ?? 'default';
-  const profile = PROFILES[name];
-  if (!profile) throw new UserError(`--profile ${name}: unknown profile; choose one of ${Object.keys(PROFILES).join(', ')}`);
-  let cfg: Record<string, unknown> = { ...profile };
+async function resolveExperiment(values: { profile: string; config?: string; set?: string[] }): Promise<ExperimentConfig> {
+  const { experimentSchema, layer, parseOverride, parseWith } = await import('./config.js');
+  const { loadConfigFile } = await import('./configFile.js');
+  const { PROFILES } = await import('./profiles.js');
+  let cfg: Record<string, unknown> = { ...PROFILES[values.profile] };
   if (values.config) cfg = layer(cfg, loadConfigFile(resolve(values.config), values.config));
   for (const s of values.set ?? []) cfg = layer(cfg, parseOverride(s));
-  return parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${name}`);
+  return parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${values.profile}`);
 }
 
-/** The options of every command that runs a grid (run, sweep). */
-const GRID_OPTIONS = {
-  profile: { type: 'string' },
-  config: { type: 'string' },
-  set: { type: 'string', multiple: true },
-  out: { type: 'string' },
-  cache: { type: 'string' },
-  workers: { type: 'string' },
-  backend: { type: 'string' },
-} as const;
+const collect = (v: string, acc: string[] = []) => [...acc, v];
 
-/** Where and how a grid runs on this machine: cache, workers, backend, validated. */
-function machineOptions(values: { cache?: string; workers?: string; backend?: string }) {
-  const workers = values.workers === undefined ? undefined : Number(values.workers);
-  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
-    throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
-  }
-  if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
-    throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
-  }
-  return { cacheDir: resolve(values.cache ?? '.cache'), workers, backend: values.backend };
+function workersOption(): Option {
+  return new Option('--workers <n>', 'worker processes (default: one per core)').argParser((v) => {
+    const n = Number(v);
+    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS)) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_WORKERS}.`);
+    return n;
+  });
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(HELP);
-      return;
-    case 'run': {
-      const { values } = parseArgs({ args: rest, options: { ...GRID_OPTIONS, shard: { type: 'string' } } });
-      const exp = resolveExperiment(values);
+function fraction(v: string): number {
+  const x = Number(v);
+  if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError('expected a fraction in [0, 1].');
+  return x;
+}
+
+function fractions(v: string): number[] {
+  return v.split(',').map((x) => fraction(x.trim()));
+}
+
+/** The options of every command that runs a grid (run, sweep, calibrate). */
+function gridOptions(cmd: Command, outDefault: string): Command {
+  return cmd
+    .addOption(new Option('--profile <name>', 'experiment profile').choices(PROFILE_NAMES).default('default'))
+    .option('--config <file>', 'experiment config (.json, .yaml or .yml) layered over the profile')
+    .option('--set <key.path=value>', 'override one field (repeatable), e.g. --set sft.epochs=4', collect)
+    .option('--out <dir>', `records and report (default: ${outDefault})`)
+    .option('--cache <dir>', 'stage cache', '.cache')
+    .addOption(workersOption())
+    .addOption(new Option('--backend <b>', 'TF.js backend').choices(BACKENDS));
+}
+
+const machine = (v: GridValues) => ({ cacheDir: resolve(v.cache), workers: v.workers, backend: v.backend });
+
+async function writeReportOf(outDir: string, title: string): Promise<void> {
+  const { writeReport } = await import('../reports/write.js');
+  for (const p of writeReport(outDir, title)) process.stderr.write(`[report] wrote ${p}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('mbb')
+    .description('mllm-backdoor-bench: backdoor attacks and defenses for small multimodal LLMs')
+    .version(VERSION, '-v, --version')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false });
+
+  gridOptions(program.command('run').description('run an experiment grid (train, attack, defend, evaluate) and write its report'), 'reports/out/<name>[-shard-<i>]')
+    .option('--shard <i/n>', 'run only slice i of n, numbered from 0 (0/4 … 3/4); see mbb merge')
+    .action(async (v: GridValues & { shard?: string }) => {
+      const exp = await resolveExperiment(v);
       const { parseShard } = await import('./shard.js');
-      const shard = values.shard === undefined ? undefined : parseShard(values.shard);
+      const shard = v.shard === undefined ? undefined : parseShard(v.shard);
       // A slice gets its own folder by default, so slices on one file system never mix.
-      const outDir = resolve(values.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
+      const outDir = resolve(v.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
       const { runGrid } = await import('./runner.js');
-      const res = await runGrid(exp, { ...machineOptions(values), outDir, shard });
-      const { writeReport } = await import('../reports/write.js');
-      for (const p of writeReport(outDir, exp.name)) process.stderr.write(`[report] wrote ${p}\n`);
+      const res = await runGrid(exp, { ...machine(v), outDir, shard });
+      await writeReportOf(outDir, exp.name);
       if (res.failed > 0) process.exitCode = 1;
-      return;
-    }
-    case 'sweep': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { ...GRID_OPTIONS, defense: { type: 'string' }, vary: { type: 'string', multiple: true }, cross: { type: 'boolean' }, 'min-clean': { type: 'string' } },
-      });
+    });
+
+  gridOptions(
+    program.command('sweep').description("vary a defense's knobs one at a time, judged on the validation split only; writes sweep/sweep.json + sweep.csv and the report"),
+    'reports/out/sweep-<defense>',
+  )
+    .option('--defense <id>', 'the defense to sweep', 'pcr')
+    .requiredOption('--vary <knob=v1,v2>', 'values of one knob (repeatable), e.g. --vary lambdaCv=0.5,1,2,4', collect)
+    .option('--cross', 'every combination of the --vary values instead of one knob at a time', false)
+    .option('--min-clean <f,…>', "clean-metric floors × no defense's val clean metric, tried in order; the first that admits a value decides", fractions)
+    .action(async (v: GridValues & { defense: string; vary?: string[]; cross: boolean; minClean?: number[] }) => {
       const { DEFAULT_FLOORS, parseVary, runSweep } = await import('./sweep.js');
-      const defense = values.defense ?? 'pcr';
-      if (!values.vary?.length) throw new UserError('sweep: give at least one --vary knob=v1,v2,…');
-      const minClean = values['min-clean'] === undefined ? DEFAULT_FLOORS : values['min-clean'].split(',').map(Number);
-      if (!minClean.every((f) => f >= 0 && f <= 1)) {
-        throw new UserError(`--min-clean ${values['min-clean']}: expected fractions in [0, 1], tried in order, e.g. --min-clean 0.95,0.9`);
-      }
-      const exp = resolveExperiment(values);
-      const points = await runSweep(exp, { defense, vary: Object.fromEntries(values.vary.map(parseVary)), cross: values.cross ?? false, minClean }, {
-        ...machineOptions(values),
-        outDir: resolve(values.out ?? `reports/out/sweep-${defense}`),
-      });
+      if (!v.vary?.length) throw new UserError('sweep: give at least one --vary knob=v1,v2,…');
+      const exp = await resolveExperiment(v);
+      const spec = { defense: v.defense, vary: Object.fromEntries(v.vary.map(parseVary)), cross: v.cross, minClean: v.minClean ?? DEFAULT_FLOORS };
+      const points = await runSweep(exp, spec, { ...machine(v), outDir: resolve(v.out ?? `reports/out/sweep-${v.defense}`) });
       for (const p of points.filter((x) => x.chosen)) process.stdout.write(`${p.task}: ${p.knob} = ${p.value} (val ASR ${(100 * p.valAsr).toFixed(1)}%, val clean ${p.valClean.toFixed(3)}, floor ${p.floor})\n`);
-      return;
-    }
-    case 'calibrate': {
-      const { values } = parseArgs({ args: rest, options: { ...GRID_OPTIONS, rates: { type: 'string' }, 'min-asr': { type: 'string' }, 'min-clean': { type: 'string' } } });
+    });
+
+  gridOptions(
+    program
+      .command('calibrate')
+      .description(
+        "climb a ladder of poisoning rates per attack without defense (≥ 3 seeds) and pick the smallest whose validation ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of the clean model's clean metric; writes calibration/calibration.{csv,json}",
+      ),
+    'reports/out/<name>-calibrate',
+  )
+    .option('--rates <r1,r2,…>', 'the ladder (default: 0.01,0.02,0.05,0.1,0.2)', fractions)
+    .option('--min-asr <f>', 'required lower bound of the validation ASR (default: 0.9)', fraction)
+    .option('--min-clean <f>', "required fraction of the clean model's clean metric (default: 0.95)", fraction)
+    .action(async (v: GridValues & { rates?: number[]; minAsr?: number; minClean?: number }) => {
       const { DEFAULT_LADDER, DEFAULT_RULE, runCalibration } = await import('./calibrate.js');
-      const fraction = (flag: string, v: string | undefined, dflt: number) => {
-        const x = v === undefined ? dflt : Number(v);
-        if (!(x >= 0 && x <= 1)) throw new UserError(`--${flag} ${v}: expected a fraction in [0, 1], e.g. --${flag} ${dflt}`);
-        return x;
-      };
-      const rates = values.rates === undefined ? DEFAULT_LADDER : values.rates.split(',').map(Number);
-      const spec = { rates, minAsr: fraction('min-asr', values['min-asr'], DEFAULT_RULE.minAsr), minCleanRatio: fraction('min-clean', values['min-clean'], DEFAULT_RULE.minCleanRatio) };
-      const exp = resolveExperiment(values);
-      const rows = await runCalibration(exp, spec, { ...machineOptions(values), outDir: resolve(values.out ?? `reports/out/${exp.name}-calibrate`) });
+      const spec = { rates: v.rates ?? DEFAULT_LADDER, minAsr: v.minAsr ?? DEFAULT_RULE.minAsr, minCleanRatio: v.minClean ?? DEFAULT_RULE.minCleanRatio };
+      const exp = await resolveExperiment(v);
+      const rows = await runCalibration(exp, spec, { ...machine(v), outDir: resolve(v.out ?? `reports/out/${exp.name}-calibrate`) });
       for (const r of rows.filter((x) => x.verdict)) {
         const what = r.verdict === 'chosen' ? `rate ${r.rate}` : `reached no rung (closest: rate ${r.rate})`;
-        process.stdout.write(`${r.task}/${r.model}/${r.attack}: ${what}: val ASR ${r.valAsr.toFixed(1)}% [${r.valAsrLo.toFixed(1)}, ${r.valAsrHi.toFixed(1)}], clean ${(100 * r.cleanRatio).toFixed(1)}% of the clean model's\n`);
+        process.stdout.write(
+          `${r.task}/${r.model}/${r.attack}: ${what}: val ASR ${r.valAsr.toFixed(1)}% [${r.valAsrLo.toFixed(1)}, ${r.valAsrHi.toFixed(1)}], clean ${(100 * r.cleanRatio).toFixed(1)}% of the clean model's\n`,
+        );
       }
-      return;
-    }
-    case 'report': {
-      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, title: { type: 'string' } } });
-      if (!values.out) throw new UserError('report: --out DIR is required (the directory holding runs/)');
-      const { writeReport } = await import('../reports/write.js');
-      for (const p of writeReport(resolve(values.out), values.title ?? 'report')) process.stderr.write(`[report] wrote ${p}\n`);
-      return;
-    }
-    case 'merge': {
-      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { out: { type: 'string' }, 'allow-missing': { type: 'boolean' } } });
-      if (!values.out) throw new UserError('merge: --out DIR is required (where the merged runs/ and report go); usage: mbb merge --out DIR SHARD_DIR...');
+    });
+
+  program
+    .command('report')
+    .description('rebuild the HTML/CSV report from the run records in --out DIR, no training')
+    .requiredOption('--out <dir>', 'the directory holding runs/')
+    .option('--title <text>', 'page title', 'report')
+    .action(async (v: { out: string; title: string }) => writeReportOf(resolve(v.out), v.title));
+
+  program
+    .command('merge')
+    .description("merge shards' run records into one output and write its report")
+    .argument('<shard-dirs...>', 'the --out directories the shards wrote')
+    .requiredOption('--out <dir>', 'where the merged runs/ and report go')
+    .option('--allow-missing', 'accept absent shards or runs (a partial report)', false)
+    .action(async (dirs: string[], v: { out: string; allowMissing: boolean }) => {
       const { mergeShards } = await import('./merge.js');
-      const res = mergeShards(values.out, positionals, { allowMissing: values['allow-missing'] });
+      const res = mergeShards(v.out, dirs, { allowMissing: v.allowMissing });
       process.stderr.write(
         `[merge] ${res.copied} record(s) copied, ${res.duplicates} identical duplicate(s) skipped, ${res.superseded} failed record(s) superseded` +
           `${res.missing.length ? `, ${res.missing.length} missing (allowed)` : ''}\n`,
       );
-      const { writeReport } = await import('../reports/write.js');
-      for (const p of writeReport(resolve(values.out), res.experiment ?? 'report')) process.stderr.write(`[report] wrote ${p}\n`);
-      return;
-    }
-    case 'estimate': {
-      const { values } = parseArgs({
-        args: rest,
-        options: {
-          profile: { type: 'string' },
-          config: { type: 'string' },
-          set: { type: 'string', multiple: true },
-          workers: { type: 'string' },
-          from: { type: 'string', multiple: true },
-        },
-      });
-      const exp = resolveExperiment(values);
-      const workers = values.workers === undefined ? undefined : Number(values.workers);
-      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UserError(`--workers ${values.workers}: expected a whole number ≥ 1`);
+      await writeReportOf(resolve(v.out), res.experiment ?? 'report');
+    });
+
+  program
+    .command('estimate')
+    .description('the wall time of a grid on this machine, from the timings of existing run records')
+    .addOption(new Option('--profile <name>', 'experiment profile').choices(PROFILE_NAMES).default('default'))
+    .option('--config <file>', 'experiment config layered over the profile')
+    .option('--set <key.path=value>', 'override one field (repeatable)', collect)
+    .addOption(workersOption())
+    .option('--from <dir>', 'output dir with runs/ to measure (repeatable; default: reports/out/*)', collect)
+    .action(async (v: { profile: string; config?: string; set?: string[]; workers?: number; from?: string[] }) => {
+      const exp = await resolveExperiment(v);
       const { existsSync, readdirSync } = await import('node:fs');
       const { availableParallelism } = await import('node:os');
-      const from = values.from ?? (existsSync('reports/out') ? readdirSync('reports/out').map((d) => `reports/out/${d}`).filter((d) => existsSync(`${d}/runs`)) : []);
+      const from = v.from?.length ? v.from : existsSync('reports/out') ? readdirSync('reports/out').map((d) => `reports/out/${d}`).filter((d) => existsSync(`${d}/runs`)) : [];
       if (from.length === 0) throw new UserError('estimate: no run records to measure; pass --from DIR (an --out of mbb run) or run mbb run --profile default first');
       const { readRecords } = await import('../reports/write.js');
       const { estimateGrid, formatEstimate } = await import('./estimate.js');
       const { defenseStage } = await import('./runner.js');
       const records = from.flatMap((d) => readRecords(resolve(d)));
-      const n = workers ?? exp.workers ?? availableParallelism();
-      const header = `mbb estimate: ${values.profile ?? 'default'} profile${values.config ? ` + ${values.config}` : ''}, measured from ${records.length} record(s) in ${from.join(', ')}`;
+      const n = v.workers ?? exp.workers ?? availableParallelism();
+      const header = `mbb estimate: ${v.profile} profile${v.config ? ` + ${v.config}` : ''}, measured from ${records.length} record(s) in ${from.join(', ')}`;
       process.stdout.write(formatEstimate(estimateGrid(exp, records, n, defenseStage), header));
-      return;
-    }
-    case 'score': {
-      const [kind, ...args] = rest;
-      const { values } = parseArgs({
-        args,
-        options: { refs: { type: 'string' }, preds: { type: 'string' }, questions: { type: 'string' }, annotations: { type: 'string' } },
-      });
-      const need = (k: keyof typeof values) => {
-        if (!values[k]) throw new UserError(`score ${kind}: --${k} FILE is required`);
-        return values[k]!;
+    });
+
+  program
+    .command('score')
+    .description('score predictions of any model, print one JSON object')
+    .addArgument(new Argument('<kind>', 'what the predictions are').choices(['captions', 'vqa']))
+    .option('--refs <file>', 'captions: COCO-format reference captions')
+    .option('--preds <file>', 'predictions (COCO results, or VQA results)')
+    .option('--questions <file>', 'vqa: the questions file')
+    .option('--annotations <file>', 'vqa: the annotations file')
+    .action(async (kind: string, v: { refs?: string; preds?: string; questions?: string; annotations?: string }) => {
+      const need = (k: keyof typeof v) => {
+        if (!v[k]) throw new UserError(`score ${kind}: --${k} FILE is required`);
+        return v[k]!;
       };
       const score = await import('./score.js');
-      let result: unknown;
-      if (kind === 'captions') result = score.scoreCaptionFiles(need('refs'), need('preds'));
-      else if (kind === 'vqa') result = score.scoreVqaFiles(need('questions'), need('annotations'), need('preds'));
-      else throw new UserError(`score: expected "captions" or "vqa", got ${JSON.stringify(kind ?? '')}`);
+      const result = kind === 'captions' ? score.scoreCaptionFiles(need('refs'), need('preds')) : score.scoreVqaFiles(need('questions'), need('annotations'), need('preds'));
       process.stdout.write(`${JSON.stringify(result)}\n`);
-      return;
-    }
-    case 'predict': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { checkpoint: { type: 'string' }, image: { type: 'string' }, question: { type: 'string' }, backend: { type: 'string' } },
-      });
-      if (!values.checkpoint || !values.image) throw new UserError('predict: --checkpoint DIR and --image FILE.png are required');
-      if (values.backend && !['auto', 'tensorflow', 'wasm', 'cpu'].includes(values.backend)) {
-        throw new UserError(`--backend ${values.backend}: expected auto, tensorflow, wasm or cpu`);
-      }
+    });
+
+  program
+    .command('predict')
+    .description('caption a PNG (or JPEG) image, or answer a question about it, with a saved model (a stage under .cache/)')
+    .requiredOption('--checkpoint <dir>', 'a folder holding model.json + weights.bin')
+    .requiredOption('--image <file>', 'the image')
+    .option('--question <text>', 'a question (VQA); without it, a caption')
+    .addOption(new Option('--backend <b>', 'TF.js backend').choices(BACKENDS))
+    .action(async (v: { checkpoint: string; image: string; question?: string; backend?: string }) => {
       const { predictMain } = await import('./predict.js');
-      const backend = values.backend as import('./engine.js').BackendName | undefined;
-      await predictMain({ checkpoint: values.checkpoint, image: values.image, question: values.question, backend });
-      return;
-    }
-    case 'worker': {
-      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, cache: { type: 'string' }, backend: { type: 'string' } } });
+      await predictMain({ checkpoint: v.checkpoint, image: v.image, question: v.question, backend: v.backend as import('./engine.js').BackendName | undefined });
+    });
+
+  program
+    .command('worker', { hidden: true })
+    .requiredOption('--out <dir>')
+    .requiredOption('--cache <dir>')
+    .option('--backend <b>')
+    .action(async (v: { out: string; cache: string; backend?: string }) => {
       const { workerMain } = await import('./worker.js');
-      await workerMain({ outDir: values.out!, cacheDir: values.cache!, backend: values.backend });
-      return;
+      await workerMain({ outDir: v.out, cacheDir: v.cache, backend: v.backend });
+    });
+
+  return program;
+}
+
+/** Usage errors exit 2 (after commander printed them), help and --version exit 0. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  if (argv.length === 0) {
+    program.outputHelp();
+    return;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      process.exit(e.exitCode === 0 ? 0 : 2);
     }
-    default:
-      throw new UserError(`unknown command "${command}"; run \`mbb help\``);
+    if (e instanceof UserError) {
+      process.stderr.write(`mbb: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => {
-  if (e instanceof UserError || (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
-    process.stderr.write(`mbb: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
-  throw e;
-});

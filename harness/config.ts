@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { checkDataTask, dataSchema } from './data/config.js';
-import { UserError } from './errors.js';
+import { closest, UserError } from './errors.js';
 
 const pluginRef = z.object({
   id: z.string().min(1),
@@ -112,17 +112,46 @@ export function configForTask(exp: ExperimentConfig, task: 'caption' | 'vqa'): E
   return out;
 }
 
-/** One line per problem: `where: message (got value)`. */
-export function formatIssues(source: string, error: z.ZodError, input: unknown): string {
+/** One line per problem: `where: message (got value)`, and for a misspelt key the nearest known one. */
+export function formatIssues(source: string, error: z.ZodError, input: unknown, schema?: z.ZodType): string {
   return error.issues
     .map((i) => {
       const at = i.path.length ? i.path.join('.') : '(top level)';
+      if (i.code === 'unrecognized_keys') {
+        const known = schema ? keysAt(schema, i.path) : [];
+        const hints = i.keys.map((k) => {
+          const near = closest(k, known);
+          return near ? `"${k}" (did you mean "${near}"?)` : `"${k}"`;
+        });
+        return `${source}: ${at}: unknown key${i.keys.length > 1 ? 's' : ''} ${hints.join(', ')}${known.length ? `; known keys: ${known.join(', ')}` : ''}`;
+      }
       const got = valueAt(input, i.path);
       const shown = got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
       return `${source}: ${at}: ${i.message}${shown}`;
     })
     .join('; ');
 }
+
+/** The keys an object schema accepts at `path` (through defaults, optionals and transforms). */
+export function keysAt(schema: z.ZodType, path: PropertyKey[]): string[] {
+  type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType };
+  const def = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
+  const unwrap = (s: z.ZodType): z.ZodType => {
+    const d = def(s);
+    if (d.innerType) return unwrap(d.innerType);
+    if (d.type === 'pipe' && d.in) return unwrap(d.in);
+    return s;
+  };
+  let cur = unwrap(schema);
+  for (const k of path) {
+    const shape = def(cur).shape;
+    if (!shape || typeof k !== 'string' || !(k in shape)) return [];
+    cur = unwrap(shape[k]);
+  }
+  return Object.keys(def(cur).shape ?? {});
+}
+
+
 
 function valueAt(obj: unknown, path: PropertyKey[]): unknown {
   let cur: unknown = obj;
@@ -136,7 +165,7 @@ function valueAt(obj: unknown, path: PropertyKey[]): unknown {
 /** Validate with a schema; throw a UserError naming every bad field. */
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown, source: string): T {
   const r = schema.safeParse(input);
-  if (!r.success) throw new UserError(formatIssues(source, r.error, input));
+  if (!r.success) throw new UserError(formatIssues(source, r.error, input, schema));
   return r.data;
 }
 

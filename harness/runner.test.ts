@@ -159,7 +159,7 @@ describe('mbb command line', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(bad);
     const u = mbb('run', '--profile', 'nope');
-    expect(u.stderr).toMatch(/--profile nope: unknown profile/);
+    expect(u.stderr).toMatch(/option '--profile <name>' argument 'nope' is invalid. Allowed choices are smoke, default, paper/);
   });
 });
 

@@ -3,7 +3,7 @@
  * so a new family is one file. DESIGN.md's three come first.
  */
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../harness/errors.js';
+import { didYouMean, UserError } from '../harness/errors.js';
 import { discoverPlugins } from '../harness/plugins.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
@@ -20,7 +20,7 @@ export const MODELS: Record<string, ModelFamily> = await discoverPlugins(
 export function createModel(config: ModelConfig): MultimodalModel {
   const family = MODELS[config.family];
   if (!family) {
-    throw new UserError(`unknown model "${config.family}": choose one of ${Object.keys(MODELS).join(', ')}`);
+    throw new UserError(`unknown model "${config.family}"${didYouMean(config.family, Object.keys(MODELS))}: choose one of ${Object.keys(MODELS).join(', ')}`);
   }
   return family.create(config);
 }
