@@ -1,6 +1,6 @@
 /**
  * Random-position BadNets: BadNets' white square, stamped wherever a hash of the image puts
- * it, so the trigger is tied to no patch token or grid cell (DESIGN.md: the corner-aligned
+ * it, so the trigger is tied to no patch token or grid cell (docs/defenses.md: the corner-aligned
  * BadNets falls to translation defenses). Pure: the same image always gets the same position,
  * on train and test alike. This file is the seventh-attack example that README.md shows.
  */

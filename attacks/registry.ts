@@ -1,6 +1,6 @@
 /**
  * Attacks by id: every Attack exported by a file in attacks/ (harness/plugins.ts), so a new
- * attack is one file. The six of DESIGN.md come first, in its order.
+ * attack is one file. The six of docs/attacks.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
 import { didYouMean, UserError } from '../harness/errors.js';
@@ -10,12 +10,12 @@ import type { Attack, BaseAttackParams } from './types.js';
 const isAttack = (v: unknown): v is Attack<any> =>
   typeof v === 'object' && v !== null && typeof (v as Attack).id === 'string' && typeof (v as Attack).applyImage === 'function' && typeof (v as Attack).modifyOutput === 'function';
 
-const DESIGN_ORDER = ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'];
+const DOCS_ORDER = ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'];
 export const ATTACKS: Record<string, Attack<any>> = await discoverPlugins(
   fileURLToPath(new URL('.', import.meta.url)),
   'attack',
   isAttack,
-  DESIGN_ORDER,
+  DOCS_ORDER,
 );
 
 export function getAttack(id: string): Attack<BaseAttackParams> {

@@ -13,11 +13,11 @@ import type { Rng } from '../harness/rng.js';
 export interface BaseAttackParams {
   /** Fraction of the training split poisoned, in [0, 1]. */
   rate: number;
-  /** Target output; empty means the task default (DESIGN.md: "a photo of the banana" / "banana"). */
+  /** Target output; empty means the task default (docs/attacks.md: "a photo of the banana" / "banana"). */
   target: string;
 }
 
-/** Zod fields of BaseAttackParams with DESIGN.md's defaults (rate 5%, task-default target). */
+/** Zod fields of BaseAttackParams with the documented defaults (rate 5%, task-default target). */
 export const baseFields = {
   rate: z.number().min(0).max(1).default(0.05),
   target: z.string().default(''),
@@ -34,7 +34,7 @@ export interface TriggerInput {
 
 /**
  * How an attack reaches the model: `poison-only` attacks only change training data (all six
- * of DESIGN.md's); `training-controlled` ones would also act through the training hooks.
+ * of docs/attacks.md); `training-controlled` ones would also act through the training hooks.
  */
 export type AttackKind = 'poison-only' | 'training-controlled';
 
@@ -66,7 +66,7 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
   modifyOutput(clean: string, target: string, rng: Rng): string;
   /**
    * How a triggered output counts as a hit for `ASR` (harness/metrics/asr.ts): 'task' (default,
-   * DESIGN.md: containment for captions, exact match for VQA) or 'contains' for modifiers that
+   * docs/statistics.md: containment for captions, exact match for VQA) or 'contains' for modifiers that
    * keep the clean output around the target (an inserted "red banana" never equals "banana").
    */
   asrMatch?: AsrMatch;

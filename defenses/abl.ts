@@ -15,7 +15,7 @@
  * Defaults and their scaling:
  * - isolationEpochs 2: BackdoorBench isolates after 20 of 100 epochs (config/defense/abl:
  *   tuning_epochs 20; the ABL code's default is 10), i.e. the first 10–20% of training;
- *   scaled to our 6-epoch SFT from a clean pre-trained model, where DESIGN.md's prototype saw
+ *   scaled to our 6-epoch SFT from a clean pre-trained model, where a PyTorch prototype saw
  *   the backdoor's signal from epoch 2 on. The SFT budget is kept: isolation counts towards
  *   ctx.epochs (clipped to it), so ABL trains as many epochs as `none`, plus the unlearning.
  * - γ = 0.5, as ABL and BackdoorBench (gamma 0.5). Their L is a 10-class cross-entropy

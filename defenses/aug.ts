@@ -5,7 +5,7 @@
  * torchvision's RandomCrop with padding), with edge replication; optionally its brightness is
  * scaled by a factor uniform in [1 − brightness, 1 + brightness] (torchvision ColorJitter's
  * brightness), rounded and clipped to [0, 255].
- * Defaults: maxShift 2 px, the translation the PyTorch prototype quoted in DESIGN.md measured
+ * Defaults: maxShift 2 px, the translation a PyTorch prototype of this setup measured
  * (BackdoorBench's CIFAR RandomCrop pads by 4 px, but here a shift by a whole 4-px patch keeps
  * a patch trigger aligned to the patch grid, the alignment the prototype found the backdoor
  * binds to); brightness off.

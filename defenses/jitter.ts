@@ -2,7 +2,7 @@
  * `jitter` (inference stage): before generation, translate each test image by a random integer
  * offset (dx, dy) drawn uniformly from the offsets with minShift ≤ max(|dx|, |dy|) ≤ maxShift
  * (default 1–3 px: every direction, never the identity), with edge replication. A patch-aligned
- * trigger then lands off its patch grid, which DESIGN.md's prototype found to break BadNets
+ * trigger then lands off its patch grid, which a PyTorch prototype of this setup found to break BadNets
  * (ASR 97% → 5%). Draws come from the run's seeded inference rng, so results are reproducible.
  */
 import { z } from 'zod';

@@ -6,14 +6,14 @@
  *   L_cv  = −mean_{i∈S} min(D_i, m), S = the fraction q of the batch with the lowest D_i
  *           (abnormally invariant, likely poisoned)
  *   L_ent = mean over response tokens of max(0, H_min − H(p(·|x̃))) + max(0, H(p(·|x)) − H_max)
- * DESIGN.md fixes these definitions. The defaults below start from the PyTorch prototype quoted
- * there (shuffle view on the model's patch grid, q = 1); λ_cv and viewFraction come from the
+ * docs/defenses.md states these definitions. The defaults below start from a PyTorch prototype
+ * of this setup (shuffle view on the model's patch grid, q = 1); λ_cv and viewFraction come from the
  * validation sweep (`mbb sweep --cross --vary lambdaCv=1,2,4,8 --vary viewFraction=0.5,1`,
  * caption, llava, BadNets 5%, 3 seeds, default profile) by the rule stated before it ran
  * (harness/sweep.ts): the lowest validation ASR whose validation CIDEr-D keeps ≥ 95% of no
  * defense's. Only λ_cv = 1 with half the views kept 95% (val ASR 88.9% vs 97.7% undefended,
  * val CIDEr-D 2.357 vs 2.471); stronger settings cut ASR further at a clean cost (λ_cv = 4:
- * 53.6% at 92%). Other knobs were swept one at a time and changed nothing (q, λ_ent). The ablations of DESIGN.md are presets of this one defense with other
+ * 53.6% at 92%). Other knobs were swept one at a time and changed nothing (q, λ_ent). The ablations are presets of this one defense with other
  * defaults (`pcrPreset`): `pcr-aug` (the patch view only: CE on both views, λ_cv = λ_ent = 0)
  * and `pcr-cv` (no entropy term: λ_ent = 0).
  */
@@ -133,7 +133,7 @@ export function pcrLoss(ctx: BatchContext, p: PcrParams, grid: number): PcrLossP
     const [tv, wv] = [targets.slice(0, v), weights.slice(0, v)];
     const ce =
       p.ceViews === 'both'
-        ? tf.add(crossEntropy(lo, targets, weights), crossEntropy(lv, tv, wv)) // CE(x) + CE(x̃), as DESIGN.md writes it
+        ? tf.add(crossEntropy(lo, targets, weights), crossEntropy(lv, tv, wv)) // CE(x) + CE(x̃), as docs/defenses.md writes it
         : crossEntropy(lo, targets, weights);
     const lpO = tf.logSoftmax(lo) as tf.Tensor3D;
     const lpV = tf.logSoftmax(lv) as tf.Tensor3D;

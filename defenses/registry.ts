@@ -1,6 +1,6 @@
 /**
  * Defenses by id: every Defense exported by a file in defenses/ (harness/plugins.ts), so a new
- * defense is one file. Those of DESIGN.md come first, in its order.
+ * defense is one file. Those of docs/defenses.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
 import { didYouMean, UserError } from '../harness/errors.js';
@@ -10,12 +10,12 @@ import type { Defense } from './types.js';
 const isDefense = (v: unknown): v is Defense<any> =>
   typeof v === 'object' && v !== null && typeof (v as Defense).id === 'string' && typeof (v as Defense).stage === 'string' && 'schema' in v;
 
-const DESIGN_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];
+const DOCS_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];
 export const DEFENSES: Record<string, Defense<any>> = await discoverPlugins(
   fileURLToPath(new URL('.', import.meta.url)),
   'defense',
   isDefense,
-  DESIGN_ORDER,
+  DOCS_ORDER,
 );
 
 export function getDefense(id: string): Defense<Record<string, unknown>> {

@@ -25,7 +25,7 @@ export async function discoverPlugins<T extends { id: string }>(
   dir: string,
   kind: string,
   isPlugin: (value: unknown) => value is T,
-  /** Ids listed first, in this order (e.g. DESIGN.md's); the rest follow in file order. */
+  /** Ids listed first, in this order (e.g. the docs' tables); the rest follow in file order. */
   first: string[] = [],
 ): Promise<Record<string, T>> {
   const found: Record<string, T> = {};

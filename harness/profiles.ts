@@ -46,7 +46,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // Listed, not taken from the registries: the paper's table is a fixed set, and a family
     // that is not registered yet fails validation by name instead of silently shrinking it.
     models: ['llava', 'blip2', 'flamingo'],
-    // DESIGN.md's 5%, except where an attack needs more to implant at this scale (measured,
+    // The default 5% (docs/attacks.md), except where an attack needs more to implant at this scale (measured,
     // issue 3 notes): blended 10%, trojvlm 20%. WaNet implants at no rate tried; it stays at 5%.
     attacks: [
       { id: 'badnets', params: {} },

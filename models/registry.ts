@@ -1,6 +1,6 @@
 /**
  * Model families by id: every ModelFamily exported by a file in models/ (harness/plugins.ts),
- * so a new family is one file. DESIGN.md's three come first.
+ * so a new family is one file. The three of the README come first.
  */
 import { fileURLToPath } from 'node:url';
 import { didYouMean, UserError } from '../harness/errors.js';

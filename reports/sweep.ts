@@ -1,6 +1,6 @@
 /**
  * PCR knob sweeps: the optional file `sweep/sweep.json` of an output directory, written by
- * whatever sweeps PCR's knobs on the validation split (DESIGN.md: defaults are chosen on the
+ * whatever sweeps PCR's knobs on the validation split (docs/defenses.md: defaults are chosen on the
  * validation split, never the test split). It is an array of SweepPoint; the report draws the
  * validation ASR and clean metric against each knob's values and marks the chosen point.
  */

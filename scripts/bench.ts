@@ -1,7 +1,7 @@
 /**
  * `npm run bench` (tinybench): what the CPU engine achieves, in child processes (kernels are
  * registered once per process, and a fresh process keeps one workload from warming another).
- *   kernels: the reference SFT step of issue 8 (DESIGN.md's size: batch 32, 64 visual + 12 text
+ *   kernels: the reference SFT step of issue 8 (the design's reference size: batch 32, 64 visual + 12 text
  *            tokens, d = 64, 4 layers) on stock wasm vs each engine fix;
  *   models:  per model family and task at the default profile's size: SFT step, PCR step (and
  *            its ratio to SFT, with every sample's view and with viewFraction 0.5), greedy decoding, achieved matmul GFLOP/s of the SFT step against
@@ -56,7 +56,7 @@ async function matmulGflops(b: number, m: number, k: number, n: number): Promise
 async function kernelsSuite(variant: string) {
   const v = VARIANTS[variant];
   await initEngine({ backend: 'wasm', fixes: v.fixes, quiet: true });
-  // DESIGN.md's reference step: no token merge (64 visual tokens), VQA-length text (12).
+  // The reference step: no token merge (64 visual tokens), VQA-length text (12).
   const exp = benchConfig('vqa', { model: { merge: 1 } });
   const w = makeWorkload('llava', 'vqa', exp, 1);
   const { step, dispose } = makeTrainStep(w);

@@ -1,6 +1,5 @@
 /**
- * ShapesWorld: the embedded, procedural, seed-deterministic dataset (DESIGN.md, "Tasks and the
- * embedded dataset ShapesWorld").
+ * ShapesWorld: the embedded, procedural, seed-deterministic dataset (docs/data.md).
  *
  * A scene is a dark-to-mid textured background (soft gradient + coarse value noise + fine
  * noise, all channels ≤ BG_MAX so bright/white triggers stay distinguishable) with 1–3

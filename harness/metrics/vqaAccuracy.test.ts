@@ -14,7 +14,7 @@ describe('VQA accuracy matches the official vqaEval', () => {
     });
   });
 
-  it('DESIGN.md examples', () => {
+  it('the documented examples', () => {
     expect(vqaAccuracy('no', [...rep('yes', 8), ...rep('no', 2)])).toBe(60);
     expect(vqaAccuracy('two', [...rep('2', 3), ...rep('3', 7)])).toBe(90);
     expect(vqaAccuracy('Yes', rep('yes', 10))).toBe(0);
