@@ -23,7 +23,8 @@ import type { RunRecord } from './record.js';
 import { Scheduler } from './schedule.js';
 import { chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
 import { runIdentity, type RunIdentity } from './runIdentity.js';
-import { codeVersion, writeFileAtomic } from './store.js';
+import { codeVersion, stableStringify, writeFileAtomic } from './store.js';
+import { checkDataset } from './data/load.js';
 
 export interface RunnerOptions {
   outDir: string;
@@ -162,6 +163,21 @@ export function validatePlugins(exp: ExperimentConfig): void {
   }
 }
 
+/**
+ * Check every real dataset the grid reads (root, JSON files, every image each seed's splits
+ * name) once per task × seed, before any run starts: one clear error instead of a grid of runs
+ * failing one by one.
+ */
+export function validateData(exp: ExperimentConfig): void {
+  const seen = new Set<string>();
+  for (const r of expandGrid(exp)) {
+    const key = stableStringify({ data: r.exp.data, task: r.task, seed: r.seed });
+    if (seen.has(key)) continue;
+    seen.add(key);
+    checkDataset(r.exp.data, r.task, r.seed);
+  }
+}
+
 export const defenseStage = (id: string): string => getDefense(id).stage;
 
 const CLI = fileURLToPath(new URL('../scripts/mbb.mjs', import.meta.url));
@@ -171,6 +187,7 @@ type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; deta
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   validatePlugins(exp);
+  validateData(exp);
   let all = expandGrid(exp);
   const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {

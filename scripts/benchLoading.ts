@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
-import { loadKarpathyCaptions } from '../harness/data/coco.js';
+import { planKarpathyCaptions } from '../harness/data/coco.js';
+import { decodePlan } from '../harness/data/datasetFiles.js';
 import { writeCocoKarpathyFixture } from '../harness/data/fixtures.js';
 import { decodeImage, toModelImage } from '../harness/data/images.js';
 
@@ -51,7 +52,7 @@ export async function benchLoading(opts: { images?: number; imageSize?: number; 
     let loaded = 0;
     // A whole-dataset load is long enough to need no warm-up; the one-image timings get one.
     const load = new Bench({ iterations, time: 0, warmupIterations: 0 }).add('load', () => {
-      const { splits } = loadKarpathyCaptions(options, 1);
+      const { splits } = decodePlan(planKarpathyCaptions(options, 1), imageSize, 'fail');
       loaded = splits.train.length + splits.val.length + splits.test.length;
     });
     const parts = new Bench({ iterations: 20, time: 0, warmupIterations: 3 })

@@ -8,7 +8,7 @@ import { UserError } from '../errors.js';
 import { Tokenizer, UNK } from '../tokenizer.js';
 import { writeCocoKarpathyFixture, writeCocoOfficialFixture, writeFlickr30kFixture, type Fixture, type FixtureOptions } from './fixtures.js';
 import { decodeImage, toModelImage } from './images.js';
-import { loadSplits } from './load.js';
+import { checkDataset, loadSplits } from './load.js';
 import type { DatasetSplits } from './types.js';
 
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `coco-test-${label}-`));
@@ -190,7 +190,12 @@ describe('errors name the file and the fix', () => {
     const fx2 = writeCocoKarpathyFixture(tmp('nofileimg'), small);
     rmSync(fx2.images.val[1]);
     expect(userError(() => loadSplits(data(fx2), 'caption', 1))).toBe(
-      `${fx2.images.val[1]}: image not found (named by images[9].filename in ${join(fx2.root, 'dataset_coco.json')}); check data.root and data.imagesDir, or remove the entry`,
+      `coco: 1 image file(s) not found: ${fx2.images.val[1]} (named by images[9].filename in ${join(fx2.root, 'dataset_coco.json')}); check data.root and data.imagesDir, or remove those entries`,
+    );
+    // Every missing image is counted, the first few named, before any image is decoded.
+    for (const p of fx2.images.train) rmSync(p);
+    expect(userError(() => checkDataset(data(fx2), 'caption', 1))).toMatch(
+      new RegExp(`^coco: ${fx2.images.train.length + 1} image file\\(s\\) not found: ${fx2.images.train[0]} .* and ${fx2.images.train.length - 2} more; check data.root and data.imagesDir`),
     );
   });
 

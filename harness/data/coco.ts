@@ -12,8 +12,8 @@
  */
 import { basename, extname, join } from 'node:path';
 import { Rng } from '../rng.js';
-import { checkRoot, cleanText, ImageLoader, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type LoadedDataset } from './datasetFiles.js';
-import { CAPTION_PROMPT, type DatasetSplits, type Sample } from './types.js';
+import { checkRoot, cleanText, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type DatasetPlan, type PlannedSample } from './datasetFiles.js';
+import { CAPTION_PROMPT } from './types.js';
 
 export interface KarpathyOptions extends DatasetOptions {
   /** Dataset name in the splits and messages: 'coco' | 'flickr30k'. */
@@ -44,14 +44,14 @@ interface Entry {
   namedBy: string;
 }
 
-/** Read the selected entries' images into Samples, dropping skipped images. */
-function toSamples(entries: Entry[], loader: ImageLoader, dirField: string): Sample[] {
-  const out: Sample[] = [];
-  for (const e of entries) {
-    const image = loader.load(e.path, e.namedBy, dirField);
-    if (image) out.push({ id: e.imageId, imageId: e.imageId, image, prompt: CAPTION_PROMPT, refs: e.captions });
-  }
-  return out;
+/** The selected entries as planned samples (images decoded later, by decodePlan). */
+function toPlanned(entries: Entry[], dirField: string): PlannedSample[] {
+  return entries.map((e) => ({
+    path: e.path,
+    namedBy: e.namedBy,
+    dirField,
+    sample: (image) => ({ id: e.imageId, imageId: e.imageId, image, prompt: CAPTION_PROMPT, refs: e.captions }),
+  }));
 }
 
 function limitSplits(name: string, byName: Record<'train' | 'val' | 'test', Entry[]>, limit: number, seed: number) {
@@ -64,7 +64,7 @@ function limitSplits(name: string, byName: Record<'train' | 'val' | 'test', Entr
 }
 
 /** COCO or Flickr30k through the Karpathy split file. */
-export function loadKarpathyCaptions(o: KarpathyOptions, seed: number): LoadedDataset {
+export function planKarpathyCaptions(o: KarpathyOptions, seed: number): DatasetPlan {
   const root = checkRoot(o.root, `${o.name} (${o.karpathyFile} and the images)`);
   const file: JsonFile = new JsonFile(underRoot(root, o.karpathyFile), 'data.karpathyFile', KARPATHY_FORMAT);
   const byName: Record<'train' | 'val' | 'test', Entry[]> = { train: [], val: [], test: [] };
@@ -95,15 +95,11 @@ export function loadKarpathyCaptions(o: KarpathyOptions, seed: number): LoadedDa
     byName[split].push({ imageId, path: underRoot(root, join(o.imagesDir, filepath, filename)), captions: kept, namedBy: `${at}.filename in ${file.path}` });
   });
   const chosen = limitSplits(o.name, byName, o.limit, seed);
-  const loader = new ImageLoader(o.imageSize, o.onBadImage);
-  const splits: DatasetSplits = {
+  return {
     name: o.name,
     task: 'caption',
-    train: toSamples(chosen.train, loader, 'data.imagesDir'),
-    val: toSamples(chosen.val, loader, 'data.imagesDir'),
-    test: toSamples(chosen.test, loader, 'data.imagesDir'),
+    splits: { train: toPlanned(chosen.train, 'data.imagesDir'), val: toPlanned(chosen.val, 'data.imagesDir'), test: toPlanned(chosen.test, 'data.imagesDir') },
   };
-  return { splits, skipped: loader.skipped };
 }
 
 /** The entries of one official COCO captions annotations file (images with ≥ 1 caption, file order). */
@@ -135,18 +131,14 @@ function cocoEntries(root: string, annotations: string, field: string, imagesDir
 }
 
 /** COCO captions from the official annotation files: train2014 → train; val2014 → val + test halves. */
-export function loadCocoCaptions(o: CocoOfficialOptions, seed: number): LoadedDataset {
+export function planCocoCaptions(o: CocoOfficialOptions, seed: number): DatasetPlan {
   const root = checkRoot(o.root, 'COCO (annotations/ and the image directories)');
   const train = cocoEntries(root, o.trainAnnotations, 'data.trainAnnotations', o.trainImages);
   const { val, test } = splitValTest(cocoEntries(root, o.valAnnotations, 'data.valAnnotations', o.valImages), new Rng(seed).fork('coco:val/test'));
   const chosen = limitSplits('coco', { train, val, test }, o.limit, seed);
-  const loader = new ImageLoader(o.imageSize, o.onBadImage);
-  const splits: DatasetSplits = {
+  return {
     name: 'coco',
     task: 'caption',
-    train: toSamples(chosen.train, loader, 'data.trainImages'),
-    val: toSamples(chosen.val, loader, 'data.valImages'),
-    test: toSamples(chosen.test, loader, 'data.valImages'),
+    splits: { train: toPlanned(chosen.train, 'data.trainImages'), val: toPlanned(chosen.val, 'data.valImages'), test: toPlanned(chosen.test, 'data.valImages') },
   };
-  return { splits, skipped: loader.skipped };
 }

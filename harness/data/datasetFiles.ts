@@ -12,7 +12,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Rng } from '../rng.js';
 import { ImageDecodeError, loadImageFile } from './images.js';
-import type { DatasetSplits, RgbImage } from './types.js';
+import type { DatasetSplits, RgbImage, Sample, Task } from './types.js';
 
 /** What every real-dataset loader takes, besides its file names. */
 export interface DatasetOptions {
@@ -28,6 +28,55 @@ export interface LoadedDataset {
   splits: DatasetSplits;
   /** Images that failed to decode and were dropped with their samples (onBadImage 'skip'). */
   skipped: SkippedImage[];
+}
+
+/** One sample a loader will make, before its image is decoded. */
+export interface PlannedSample {
+  /** The image file. */
+  path: string;
+  /** Where the dataset names it (file and JSON path), for messages. */
+  namedBy: string;
+  /** The config field that sets its directory. */
+  dirField: string;
+  sample: (image: RgbImage) => Sample;
+}
+
+/**
+ * What a loader reads from a dataset's JSON files, before any image is decoded: enough to check
+ * the whole dataset up front (`requireImages`), then decode it (`decodePlan`).
+ */
+export interface DatasetPlan {
+  name: string;
+  task: Task;
+  splits: Record<'train' | 'val' | 'test', PlannedSample[]>;
+}
+
+/**
+ * Every planned image file exists, or one UserError naming how many are missing, the first
+ * few, and the fix: checked before any image is decoded or any run starts.
+ */
+export function requireImages(plan: DatasetPlan): void {
+  const missing = new Map<string, PlannedSample>();
+  for (const s of [...plan.splits.train, ...plan.splits.val, ...plan.splits.test]) if (!missing.has(s.path) && !existsSync(s.path)) missing.set(s.path, s);
+  if (missing.size === 0) return;
+  const SHOWN = 3;
+  const shown = [...missing.values()].slice(0, SHOWN).map((s) => `${s.path} (named by ${s.namedBy})`);
+  const fields = [...new Set([...missing.values()].map((s) => s.dirField))].join(' / ');
+  throw new UserError(
+    `${plan.name}: ${missing.size} image file(s) not found: ${shown.join(', ')}${missing.size > SHOWN ? ` and ${missing.size - SHOWN} more` : ''}; check data.root and ${fields}, or remove those entries`,
+  );
+}
+
+/** Decode the planned images at the model's size into the dataset's splits. */
+export function decodePlan(plan: DatasetPlan, imageSize: number, onBadImage: OnBadImage): LoadedDataset {
+  const loader = new ImageLoader(imageSize, onBadImage);
+  const decode = (items: PlannedSample[]) =>
+    items.flatMap((p) => {
+      const image = loader.load(p.path, p.namedBy, p.dirField);
+      return image ? [p.sample(image)] : [];
+    });
+  const splits: DatasetSplits = { name: plan.name, task: plan.task, train: decode(plan.splits.train), val: decode(plan.splits.val), test: decode(plan.splits.test) };
+  return { splits, skipped: loader.skipped };
 }
 
 /** The dataset root must be an existing directory; returns its absolute path. */

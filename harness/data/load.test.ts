@@ -75,7 +75,7 @@ describe('data config', () => {
     expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco' } }, 'cfg'))).toMatch(/cfg: data\.root: required for data\.kind "coco"/);
     expect(userError(() => parseWith(experimentSchema, { data: { kind: 'imagenet', root: '/d' } }, 'cfg'))).toMatch(/data\.kind: unknown data kind; choose one of shapes, coco, flickr30k, vqav2/);
     expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco', root: '/d', onBadImage: 'ignore' } }, 'cfg'))).toMatch(/data\.onBadImage/);
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'flickr30k', root: '/d', trainAnnotations: 'x.json' } }, 'cfg'))).toMatch(/Unrecognized key: "trainAnnotations"/);
+    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'flickr30k', root: '/d', trainAnnotations: 'x.json' } }, 'cfg'))).toMatch(/data: unknown key "trainAnnotations"/);
     expect(userError(() => parseWith(experimentSchema, { data: { kind: 'vqav2', root: '/d', nTrain: 100 } }, 'cfg'))).toMatch(
       /data\.nTrain: only for data\.kind "shapes"; "vqav2" takes its samples from the files \(cap them with data\.limit\).*\(got 100\)/,
     );
@@ -143,6 +143,30 @@ describe('loadSplits', () => {
     const again = loadSplits(cfg, 'caption', 1);
     expect([again.train.length, again.test.length]).toEqual([4, 2]);
     expect(again.train[0].image).toBe(first.train[0].image);
-    expect(() => loadSplits(cfg, 'caption', 2)).toThrow(/image not found/); // another seed: loaded again
+    expect(() => loadSplits(cfg, 'caption', 2)).toThrow(/image file\(s\) not found/); // another seed: loaded again
+  });
+});
+
+describe('a dataset that cannot load stops the grid before any run', () => {
+  it('mbb run with missing images: one line naming how many and the first ones, no runs, no report', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { existsSync, mkdtempSync, rmSync: rm } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join, resolve } = await import('node:path');
+    const { writeCocoKarpathyFixture } = await import('./fixtures.js');
+    const root = mkdtempSync(join(tmpdir(), 'mbb-baddata-'));
+    const fx = writeCocoKarpathyFixture(root, { nTrain: 8, nVal: 4, nTest: 4 });
+    for (const p of fx.images.train.slice(0, 5)) rm(p);
+    const out = join(root, 'out');
+    const r = spawnSync(
+      process.execPath,
+      [resolve(__dirname, '../../scripts/mbb.mjs'), 'run', '--profile', 'smoke', '--set', `data=${JSON.stringify({ ...fx.data, imageSize: 32 })}`, '--set', 'tasks=["caption"]', '--out', out, '--cache', join(root, 'cache')],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/coco: 5 image file\(s\) not found: .* and 2 more; check data.root and data.imagesDir/);
+    expect(existsSync(join(out, 'runs'))).toBe(false);
+    expect(existsSync(join(out, 'report.html'))).toBe(false);
   });
 });

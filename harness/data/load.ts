@@ -6,20 +6,36 @@
 import { checkDataTask, type DataConfig } from './config.js';
 import { UserError } from '../errors.js';
 import { stableStringify } from '../store.js';
-import { loadCocoCaptions, loadKarpathyCaptions } from './coco.js';
-import { skippedSummary, type LoadedDataset } from './datasetFiles.js';
+import { planCocoCaptions, planKarpathyCaptions } from './coco.js';
+import { decodePlan, requireImages, skippedSummary, type DatasetPlan } from './datasetFiles.js';
 import { generateShapesWorld } from './shapesWorld.js';
 import type { DatasetSplits, Task } from './types.js';
-import { loadVqaV2 } from './vqav2.js';
+import { planVqaV2 } from './vqav2.js';
 
 type RealDataConfig = Exclude<DataConfig, { kind: 'shapes' }>;
 
-/** One loader per real kind (the config has checked that the kind serves the task). */
-const LOADERS: { [K in RealDataConfig['kind']]: (d: Extract<RealDataConfig, { kind: K }>, seed: number) => LoadedDataset } = {
-  coco: (d, seed) => (d.format === 'official' ? loadCocoCaptions(d, seed) : loadKarpathyCaptions({ ...d, name: 'coco' }, seed)),
-  flickr30k: (d, seed) => loadKarpathyCaptions({ ...d, name: 'flickr30k' }, seed),
-  vqav2: (d, seed) => loadVqaV2(d, seed),
+/** One planner per real kind (the config has checked that the kind serves the task). */
+const PLANNERS: { [K in RealDataConfig['kind']]: (d: Extract<RealDataConfig, { kind: K }>, seed: number) => DatasetPlan } = {
+  coco: (d, seed) => (d.format === 'official' ? planCocoCaptions(d, seed) : planKarpathyCaptions({ ...d, name: 'coco' }, seed)),
+  flickr30k: (d, seed) => planKarpathyCaptions({ ...d, name: 'flickr30k' }, seed),
+  vqav2: (d, seed) => planVqaV2(d, seed),
 };
+
+function planOf(data: RealDataConfig, seed: number): DatasetPlan {
+  const plan = (PLANNERS[data.kind] as (d: RealDataConfig, seed: number) => DatasetPlan)(data, seed);
+  requireImages(plan);
+  return plan;
+}
+
+/**
+ * Check a dataset without decoding it: its root, its JSON files and every image the seed's
+ * splits name (all missing images counted in one error). The runner calls it for each task and
+ * seed before any run starts; ShapesWorld needs no check.
+ */
+export function checkDataset(data: DataConfig, task: Task, seed: number): void {
+  checkDataTask(data, task);
+  if (data.kind !== 'shapes') planOf(data, seed);
+}
 
 export interface LoadOptions {
   /** Where the one-line skipped-images summary goes (default: stderr). */
@@ -47,8 +63,7 @@ export function loadSplits(data: DataConfig, task: Task, seed: number, opts: Loa
   }
   const key = stableStringify({ data, task, seed });
   if (memo?.key === key) return copySplits(memo.splits);
-  const load = LOADERS[data.kind] as (d: RealDataConfig, seed: number) => LoadedDataset;
-  const { splits, skipped } = load(data, seed);
+  const { splits, skipped } = decodePlan(planOf(data, seed), data.imageSize, data.onBadImage);
   const summary = skippedSummary(splits.name, skipped);
   if (summary) (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(summary);
   for (const split of ['train', 'val', 'test'] as const) {

@@ -104,7 +104,7 @@ describe('VQA v2 image naming', () => {
     expect(ds.train).toHaveLength(16);
     const fx2 = writeVqaV2Fixture(tmp('subtype'), small);
     editJson(join(fx2.root, TRAIN_Q), (j) => (j.data_subtype = 'trainval2014'));
-    expect(userError(() => loadSplits(data(fx2), 'vqa', 1))).toMatch(/train2014\/COCO_trainval2014_000000000001\.jpg: image not found \(named by questions\[0\]\.image_id in .*questions\.json\)/);
+    expect(userError(() => loadSplits(data(fx2), 'vqa', 1))).toMatch(/image file\(s\) not found: .*train2014\/COCO_trainval2014_000000000001\.jpg \(named by questions\[0\]\.image_id in .*questions\.json\)/);
   });
 });
 
@@ -150,7 +150,7 @@ describe('VQA v2 errors', () => {
     const fx = writeVqaV2Fixture(tmp('noimg'), small);
     rmSync(fx.images.train[3]);
     expect(userError(() => loadSplits(data(fx), 'vqa', 1))).toBe(
-      `${fx.images.train[3]}: image not found (named by questions[6].image_id in ${join(fx.root, TRAIN_Q)}); check data.root and data.trainImages, or remove the entry`,
+      `vqav2: 1 image file(s) not found: ${fx.images.train[3]} (named by questions[6].image_id in ${join(fx.root, TRAIN_Q)}); check data.root and data.trainImages, or remove those entries`,
     );
   });
 

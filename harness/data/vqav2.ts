@@ -19,8 +19,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Rng } from '../rng.js';
-import { checkRoot, cleanText, ImageLoader, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type LoadedDataset } from './datasetFiles.js';
-import type { DatasetSplits, Sample } from './types.js';
+import { checkRoot, cleanText, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type DatasetPlan, type PlannedSample } from './datasetFiles.js';
 
 export interface VqaV2Options extends DatasetOptions {
   trainQuestions: string;
@@ -123,13 +122,13 @@ export function topAnswerSet(answers: Iterable<string>, k: number): Set<string> 
   return new Set(k > 0 ? ranked.slice(0, k) : ranked);
 }
 
-function toSamples(entries: Entry[], loader: ImageLoader, dirField: string): Sample[] {
-  const out: Sample[] = [];
-  for (const e of entries) {
-    const path = e.candidates.find((p) => existsSync(p)) ?? e.candidates[0];
-    const image = loader.load(path, e.namedBy, dirField);
-    if (!image) continue;
-    out.push({
+/** The selected questions as planned samples; an image's file is the first candidate that exists. */
+function toPlanned(entries: Entry[], dirField: string): PlannedSample[] {
+  return entries.map((e) => ({
+    path: e.candidates.find((p) => existsSync(p)) ?? e.candidates[0],
+    namedBy: e.namedBy,
+    dirField,
+    sample: (image) => ({
       id: `q${e.questionId}`,
       imageId: String(e.imageId),
       image,
@@ -137,12 +136,11 @@ function toSamples(entries: Entry[], loader: ImageLoader, dirField: string): Sam
       refs: e.answers,
       answerType: e.answerType,
       questionType: e.questionType,
-    });
-  }
-  return out;
+    }),
+  }));
 }
 
-export function loadVqaV2(o: VqaV2Options, seed: number): LoadedDataset {
+export function planVqaV2(o: VqaV2Options, seed: number): DatasetPlan {
   const root = checkRoot(o.root, 'VQA v2 (question and annotation JSON files and the COCO image directories)');
   const allTrain = readSubset(root, o.trainQuestions, o.trainAnnotations, o.trainImages, 'train2014', ['data.trainQuestions', 'data.trainAnnotations']);
   const keep = topAnswerSet(allTrain.map((e) => e.multipleChoiceAnswer), o.topAnswers);
@@ -156,13 +154,9 @@ export function loadVqaV2(o: VqaV2Options, seed: number): LoadedDataset {
     val: limitItems(valAll.filter((e) => valImages.has(e.imageId)), o.limit, rng.fork('val')),
     test: limitItems(valAll.filter((e) => !valImages.has(e.imageId)), o.limit, rng.fork('test')),
   };
-  const loader = new ImageLoader(o.imageSize, o.onBadImage);
-  const splits: DatasetSplits = {
+  return {
     name: 'vqav2',
     task: 'vqa',
-    train: toSamples(chosen.train, loader, 'data.trainImages'),
-    val: toSamples(chosen.val, loader, 'data.valImages'),
-    test: toSamples(chosen.test, loader, 'data.valImages'),
+    splits: { train: toPlanned(chosen.train, 'data.trainImages'), val: toPlanned(chosen.val, 'data.valImages'), test: toPlanned(chosen.test, 'data.valImages') },
   };
-  return { splits, skipped: loader.skipped };
 }
