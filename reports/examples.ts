@@ -34,6 +34,10 @@ export interface ExampleGroup {
   items: ExampleItem[];
 }
 
+/** Longest generation shown: a degenerate model can emit a page of text (it is all in the record). */
+export const MAX_SHOWN = 200;
+const clip = (s: string) => (s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN)}…` : s);
+
 function hit(pred: string, target: string, task: string): boolean {
   if (task !== 'caption' && task !== 'vqa') return false;
   try {
@@ -62,14 +66,14 @@ export function exampleGroups(records: RunRecord[], perGroup = 4): ExampleGroup[
     const target = runs[0].target;
     const items = runs[0].examples.slice(0, perGroup).map((g) => ({
       id: g.id,
-      prompt: g.prompt,
-      ref: g.refs[0] ?? '',
+      prompt: clip(g.prompt),
+      ref: clip(g.refs[0] ?? ''),
       outputs: runs.map((r) => {
         const e = r.examples.find((x) => x.id === g.id);
         return {
           defense: r.defense,
-          clean: e?.clean ?? '',
-          triggered: e?.triggered ?? '',
+          clean: clip(e?.clean ?? ''),
+          triggered: clip(e?.triggered ?? ''),
           cleanHit: e ? hit(e.clean, r.target, task) : false,
           triggeredHit: e ? hit(e.triggered, r.target, task) : false,
         };

@@ -19,6 +19,7 @@ import type { SweepPoint } from './sweep.js';
 import type { CalibrationRow } from './calibration.js';
 import { fmtStat } from './format.js';
 import { tableView } from './tableView.js';
+import { experimentName } from './recordFields.js';
 import { comparisons, powerLine } from './comparisons.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
@@ -117,6 +118,7 @@ export function renderReport(input: ReportInput): string {
         .sort((a, b) => a - b)
         .join(', '),
     },
+    smoke: records.some((r) => experimentName(r) === 'smoke'),
     failedRuns: records.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, error: r.error ?? 'no error message' })),
     tables: tables.map((t) => ({ ...tableView(t), power: powerLine(comparisons(t)).text })),
     comparisons: tables.map((t) => ({ task: t.task, rows: comparisonRows(t) })),

@@ -48,6 +48,12 @@ export function configOrder(records: RunRecord[], list: 'attacks' | 'defenses'):
   return out;
 }
 
+/** The name of the experiment (profile) the run belongs to, when recorded. */
+export function experimentName(r: RunRecord): string | undefined {
+  const n = field(r.config, 'exp', 'name');
+  return typeof n === 'string' ? n : undefined;
+}
+
 /** The resolved poisoning rate of the run, when the attack has one. */
 export function poisonRate(r: RunRecord): number | undefined {
   const rate = field(r.attackParams, 'rate');

@@ -20,6 +20,22 @@ const sweep: SweepPoint[] = [
 ];
 
 describe('HTML report', () => {
+  it('says on a smoke report that its numbers measure nothing, and only there', () => {
+    expect(render([record({ config: { exp: { name: 'smoke' } } })])).toContain('data-banner="smoke"');
+    expect(render([record({ config: { exp: { name: 'default' } } })])).not.toContain('data-banner="smoke"');
+  });
+
+  it('cuts a runaway generation in the examples (the record keeps it whole) and opens only the first group', () => {
+    const long = 'banana '.repeat(700).trim();
+    const html = render([
+      record({ examples: [{ id: 'x', prompt: 'describe the image', clean: long, triggered: 'a photo of the banana', refs: ['a red circle'] }] }),
+      record({ attack: 'sig', examples: [{ id: 'x', prompt: 'describe the image', clean: 'a red circle', triggered: 'a red circle', refs: ['a red circle'] }] }),
+    ]);
+    expect(html).toContain(`${long.slice(0, 200)}…`);
+    expect(html).not.toContain(long.slice(0, 201));
+    expect(html.match(/<details open>\s*<summary>caption · llava/g)).toHaveLength(1);
+  });
+
   it('escapes data in every section: tables, charts, gallery, examples, sweep, runs', () => {
     const evilRecords = [
       record({
