@@ -4,11 +4,10 @@
  * of the poisoning-rate ladder, judged on the validation split; the report shows it as a table
  * with the chosen rung of each attack, or says that the attack reached none.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../harness/config.js';
-import { UserError } from '../harness/errors.js';
+import { readOptionalJson } from './optionalJson.js';
 
 export interface CalibrationRow {
   task: string;
@@ -58,13 +57,5 @@ export function parseCalibration(json: unknown, source: string): CalibrationRow[
 
 /** The calibration of an output directory; undefined when it has none. Bad files stop with their name. */
 export function readCalibration(outDir: string): CalibrationRow[] | undefined {
-  const path = join(outDir, CALIBRATION_FILE);
-  if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  return parseCalibration(json, path);
+  return readOptionalJson(outDir, CALIBRATION_FILE, parseCalibration);
 }

@@ -4,11 +4,10 @@
  * validation split, never the test split). It is an array of SweepPoint; the report draws the
  * validation ASR and clean metric against each knob's values and marks the chosen point.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parseWith } from '../harness/config.js';
-import { UserError } from '../harness/errors.js';
+import { readOptionalJson } from './optionalJson.js';
 
 export interface SweepPoint {
   /** The knob varied, e.g. "lambdaCv" or "ops". */
@@ -51,13 +50,5 @@ export function parseSweep(json: unknown, source: string): SweepPoint[] {
 
 /** The sweep of an output directory; undefined when it has none. Bad files stop with their name. */
 export function readSweep(outDir: string): SweepPoint[] | undefined {
-  const path = join(outDir, SWEEP_FILE);
-  if (!existsSync(path)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-  return parseSweep(json, path);
+  return readOptionalJson(outDir, SWEEP_FILE, parseSweep);
 }
