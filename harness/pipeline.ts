@@ -15,7 +15,7 @@ import { loadCheckpoint, saveCheckpoint, copyWeights } from './checkpoint.js';
 import { loadSplits, vocabMinCount } from './data/load.js';
 import { oracleCaptionScoreInputs } from './data/shapesWorld.js';
 import type { DatasetSplits } from './data/types.js';
-import { engineInfo, tf } from './engine.js';
+import { engineInfo } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
 import { refLabel, runId, type RunSpec } from './grid.js';
 import { captionMetrics } from './metrics/index.js';
