@@ -15,7 +15,7 @@ describe('profiles', () => {
     });
   });
 
-  it('paper: 3 families × 2 tasks × 6 attacks × 10 defenses × 3 seeds, at the default profile’s sizes', () => {
+  it('paper: 3 families × 2 tasks × 6 attacks × 10 defenses × 10 seeds, at the default profile’s sizes', () => {
     const paper = parse('paper');
     expect(paper.models).toEqual(['llava', 'blip2', 'flamingo']);
     expect(paper.tasks).toEqual(['caption', 'vqa']);
@@ -23,8 +23,9 @@ describe('profiles', () => {
     // The rates each attack needs to implant here (issue 3): blended 10%, trojvlm 20%, else 5%.
     expect(paper.attacks.map((a) => a.params.rate ?? 0.05)).toEqual([0.05, 0.1, 0.05, 0.05, 0.2, 0.05]);
     expect(paper.defenses.map((d) => d.id)).toEqual(['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter']);
-    expect(paper.seeds).toEqual([1, 2, 3]);
-    expect(expandGrid(paper)).toHaveLength(3 * 2 * 6 * 10 * 3);
+    // 10 seeds: what the power line asks for a 20-point difference (harness/profiles.ts)
+    expect(paper.seeds).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(expandGrid(paper)).toHaveLength(3 * 2 * 6 * 10 * 10);
     expect(paper.perTask).toEqual(parse('default').perTask);
   });
 

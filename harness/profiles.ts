@@ -4,7 +4,8 @@
  *   (tests, CI): proves each plugin runs end to end, says nothing about the numbers;
  * - default: run-all's profile (≤ 20 minutes on 2 cores): BadNets, none vs PCR, both tasks.
  * - paper: the paper's tables: 3 model families × both tasks × the six attacks × every defense
- *   × 3 seeds, at the default profile's sizes (a batch job: shard it, see `mbb estimate`).
+ *   × 10 seeds (chosen from the power line), at the default profile's sizes (a batch job: shard
+ *   it, see `mbb estimate`).
  * The values of smoke and default are fixed: their cached stages and records are keyed by them.
  */
 import { ATTACKS } from '../attacks/registry.js';
@@ -57,7 +58,11 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
       { id: 'dualkey', params: {} },
     ],
     defenses: ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'].map((id) => ({ id, params: {} })),
-    seeds: [1, 2, 3],
+    // From the power line (docs/statistics.md), by the rule fixed before the run: the seeds a
+    // 20-point paired ΔASR needs at 80% power, and at least 6 (the exact sign-flip floor).
+    // Measured: caption BadNets 5%, llava, default sizes, none/pcr/fp × 8 seeds: pooled seed sd
+    // of the paired ASR differences 22.4 points → 10 seeds (a 10-point difference would need 40).
+    seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     perTask: DEFAULT_PER_TASK,
   },
 };
