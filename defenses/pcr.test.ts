@@ -119,7 +119,7 @@ describe('pcr presets (ablations)', () => {
 
 describe('defense registry', () => {
   it('finds every defense by its id, and every schema parses its defaults', () => {
-    const ids = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];
+    const ids = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter', 'remove'];
     expect(Object.keys(DEFENSES).sort()).toEqual(ids.slice().sort());
     for (const id of ids) {
       const d = getDefense(id);

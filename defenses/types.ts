@@ -64,6 +64,8 @@ export interface SftContext {
   progress(detail: string): void;
   /** Per-example suspicion scores, e.g. ABL's isolation losses (negated: low loss = suspect). */
   reportScores?: ScoreSink;
+  /** The ids of the training examples the defense dropped; the record scores them against the ground truth. */
+  reportRemoved?(ids: string[]): void;
 }
 
 export interface Defense<P = Record<string, unknown>> {

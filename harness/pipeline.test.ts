@@ -55,3 +55,19 @@ describe('pipeline: a run is a function of its own inputs, not of the grid aroun
     expect([b.provenance.configHash, b.provenance.codeVersion]).toEqual([a.provenance.configHash, a.provenance.codeVersion]);
   });
 });
+
+describe('pipeline: a defense that removes training examples', () => {
+  it('records the removed set scored against the ground truth, also when the stage is cached', async () => {
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets', params: { rate: 0.1 } }], defenses: [{ id: 'remove' }], data: { nTrain: 40, nVal: 4, nTest: 4 } }), 'test');
+    const [spec] = expandGrid(exp);
+    const store = new Store(mkdtempSync(join(tmpdir(), 'mbb-remove-')));
+    const rec = await executeRun(spec, store, () => {});
+    // 4 poisoned of 40; ⌈0.1 · 40⌉ = 4 removed
+    expect(rec.removal).toMatchObject({ removed: 4, poisoned: 4 });
+    expect(rec.removal!.precision).toBeCloseTo(rec.removal!.hits / 4, 12);
+    expect(rec.suspicion['remove.lga']).toHaveLength(1);
+    const again = await executeRun(spec, store, () => {});
+    expect(again.cached.sft).toBe(true);
+    expect(again.removal).toEqual(rec.removal);
+  });
+});

@@ -26,7 +26,7 @@ import { resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdent
 import { hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
-import { scoreCollector, suspectTables, suspicionAuroc, type StageAnalysis, type SuspectTable } from './suspects.js';
+import { removalQuality, scoreCollector, suspectTables, suspicionAuroc, type StageAnalysis, type SuspectTable } from './suspects.js';
 import { perSampleLoss, train, type TrainingHook } from './training.js';
 import type { TrainExample } from './batch.js';
 
@@ -81,6 +81,8 @@ interface StageData {
   log: EpochLog[];
   analysis: StageAnalysis;
   split?: SavedSplit;
+  /** Ids of the training examples a defense removed before training (SftContext.reportRemoved). */
+  removed?: string[];
 }
 
 /** Load a cached model stage (with its training log, analysis data and poisoned split), or train and cache it. */
@@ -97,12 +99,12 @@ async function cachedModel(
     const data = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8')) as StageData;
     return { model, ...data, cached: true };
   }
-  const { model, log, analysis = {}, split } = make();
+  const { model, log, analysis = {}, split, removed } = make();
   await store.put(stage, key, async (dir) => {
     await saveCheckpoint(dir, model, tok);
-    writeFileSync(join(dir, 'stage.json'), JSON.stringify({ log, analysis, split }));
+    writeFileSync(join(dir, 'stage.json'), JSON.stringify({ log, analysis, split, removed }));
   });
-  return { model, log, analysis, split, cached: false };
+  return { model, log, analysis, split, removed, cached: false };
 }
 
 /**
@@ -205,6 +207,7 @@ export async function executeRun(
       const model = createModel(mcfg);
       copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
       const stage = atTraining ? `sft+${defense.id}` : 'sft';
+      let removed: string[] | undefined;
       const log = defense.sft
         ? defense.sft(defenseParams, {
             model,
@@ -217,10 +220,11 @@ export async function executeRun(
             rng: new Rng(r.seed).fork(`defense:${defense.id}`),
             progress: (detail) => progress({ stage, detail }),
             reportScores: scores.sink,
+            reportRemoved: (ids) => (removed = [...ids]),
           })
         : fineTune(model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
       const { indices, negativeIndices, trigger, target } = poisoned;
-      return { model, log, analysis: scores.analysis, split: { indices, negativeIndices, trigger, target } };
+      return { model, log, analysis: scores.analysis, split: { indices, negativeIndices, trigger, target }, removed };
     },
     tok,
   );
@@ -230,6 +234,7 @@ export async function executeRun(
   cached.sft = sft.cached;
   const suspects = suspectTables(sft.analysis, poisoned.examples);
   const suspicion = suspicionAuroc(suspects);
+  const removal = sft.removed && removalQuality(sft.removed, poisoned.examples);
   if (onSuspects && suspects.length > 0) onSuspects(suspects);
   t('sft', t0);
 
@@ -329,6 +334,7 @@ export async function executeRun(
     keys: { pretrain: pretrainKey, sft: sftKey },
     cached,
     suspicion,
+    ...(removal ? { removal } : {}),
     timings,
     trainLog,
     examples: ev.generations.slice(0, 8),

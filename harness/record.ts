@@ -43,6 +43,11 @@ export interface RunRecord {
    * (AUROC; 0.5 = chance), per epoch it was reported.
    */
   suspicion: Record<string, { epoch: number; n: number; positives: number; auroc: number }[]>;
+  /**
+   * For a defense that removes training examples before training (e.g. `remove`): how many it
+   * removed, how many were poisoned, and the removed set's precision and recall against them.
+   */
+  removal?: { removed: number; poisoned: number; hits: number; precision: number; recall: number };
   /** Which model stages were loaded from the cache instead of trained in this run. */
   cached: Record<string, boolean>;
   timings: Record<string, number>;

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { TrainExample } from './batch.js';
-import { scoreCollector, suspectCsv, suspectTables, suspicionAuroc } from './suspects.js';
+import { removalQuality, scoreCollector, suspectCsv, suspectTables, suspicionAuroc } from './suspects.js';
 
 const ex = (id: string, poisoned: boolean) => ({ id, poisoned }) as TrainExample;
 
@@ -26,5 +26,14 @@ describe('suspicion scores', () => {
     const rows = parse(suspectCsv(t), { columns: true }) as Record<string, string>[];
     expect(rows[0]).toEqual({ rank: '1', id: 'b', poisoned: '1', 'epoch 0': '0.4', 'epoch 1': '0.9' });
     expect(rows[3]).toEqual({ rank: '4', id: 'd', poisoned: '1', 'epoch 0': '0.2', 'epoch 1': '' });
+  });
+});
+
+describe('removalQuality', () => {
+  it('precision and recall of a removed set against the poisoned ground truth', () => {
+    const ex = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, poisoned: i < 2 })) as unknown as TrainExample[];
+    expect(removalQuality(['a', 'c', 'd'], ex)).toEqual({ removed: 3, poisoned: 2, hits: 1, precision: 1 / 3, recall: 0.5 });
+    expect(removalQuality([], ex)).toMatchObject({ removed: 0, hits: 0, recall: 0 });
+    expect(removalQuality([], ex).precision).toBeNaN();
   });
 });

@@ -44,6 +44,17 @@ export function suspectTables(analysis: StageAnalysis, examples: TrainExample[])
   });
 }
 
+/**
+ * How well a defense's removed set matches the poisoned examples (ground truth the defense
+ * never saw): precision = poisoned among the removed, recall = removed among the poisoned.
+ */
+export function removalQuality(removed: string[], examples: TrainExample[]): NonNullable<RunRecord['removal']> {
+  const set = new Set(removed);
+  const poisoned = examples.filter((e) => e.poisoned).length;
+  const hits = examples.filter((e) => e.poisoned && set.has(e.id)).length;
+  return { removed: set.size, poisoned, hits, precision: set.size ? hits / set.size : NaN, recall: poisoned ? hits / poisoned : NaN };
+}
+
 /** AUROC of each score at finding the poisoned examples, per epoch, over the examples scored that epoch. */
 export function suspicionAuroc(tables: SuspectTable[]): RunRecord['suspicion'] {
   return Object.fromEntries(

@@ -23,7 +23,8 @@ export function longRows(records: RunRecord[]): LongRow[] {
     };
     if (r.status !== 'ok') rows.push({ ...base, metric: 'error', value: r.error ?? '' });
     // A metric that was NaN is null after JSON: an empty cell, not the string "null".
-    for (const [metric, value] of Object.entries({ ...r.metrics, ...lastEpochAuroc(r) })) rows.push({ ...base, metric, value: typeof value === 'number' ? value : '' });
+    const removal = r.removal ? { 'removal precision': r.removal.precision, 'removal recall': r.removal.recall, 'removal n': r.removal.removed } : {};
+    for (const [metric, value] of Object.entries({ ...r.metrics, ...lastEpochAuroc(r), ...removal })) rows.push({ ...base, metric, value: typeof value === 'number' ? value : '' });
   }
   return rows;
 }

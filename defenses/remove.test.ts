@@ -1,0 +1,57 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseWith } from '../harness/config.js';
+import { initEngine, tf } from '../harness/engine.js';
+import { examples, fakeSftContext, tinyModel, type TrainCall } from './context.testutil.js';
+import { remove, toRemove } from './remove.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', quiet: true });
+});
+
+describe('remove (detect, then remove)', () => {
+  it('drops the ⌈f·n⌉ lowest-loss examples, lowest first, at least one', () => {
+    expect(toRemove([0.5, 0.1, 0.9, 0.2, 0.7], 0.3)).toEqual([1, 3]); // ⌈1.5⌉ = 2
+    expect(toRemove([0.5, 0.1, 0.9], 0.01)).toEqual([1]);
+    expect(() => toRemove([0.5, NaN], 0.5)).toThrow(/loss 1 is NaN/);
+    expect(parseWith(remove.schema, {}, 'remove')).toEqual({ probeEpochs: 2, score: 'lga', gamma: 0.5, removeFraction: 0.1 });
+    expect(() => parseWith(remove.schema, { removeFraction: 0.9 }, 'remove')).toThrow(/removeFraction/);
+  });
+
+  it('probes, ranks, reports, restores the pre-trained weights, then trains the full SFT on the rest', () => {
+    const model = tinyModel();
+    const ex = examples(20, [4, 9]);
+    const before = new Map([...model.params.vars].map(([n, v]) => [n, Array.from(v.dataSync())]));
+    const calls: (TrainCall & { sameAsPretrained: boolean })[] = [];
+    const losses = Float32Array.from(ex.map((_, i) => (i === 9 ? 0.01 : i === 4 ? 0.02 : i === 13 ? 0.03 : 1 + i / 10)));
+    const scores: Record<string, unknown> = {};
+    let removed: string[] = [];
+    const ctx = fakeSftContext(model, {
+      examples: ex,
+      epochs: 5,
+      lr: 1e-3,
+      train: (m, e, o) => {
+        const sameAsPretrained = [...m.params.vars].every(([n, v]) => Array.from(v.dataSync()).every((x, i) => x === before.get(n)![i]));
+        calls.push({ model: m, examples: e, ...o, sameAsPretrained });
+        // The probe moves the weights; the retrain must start from the pre-trained ones again.
+        for (const v of m.params.vars.values()) v.assign(tf.zerosLike(v));
+        return [{ epoch: 0, loss: calls.length, seconds: 0, numTensors: 0 }];
+      },
+      perSampleLoss: () => losses,
+      reportScores: (name, epoch, ids, s) => (scores[name] = { epoch, ids, scores: Array.from(s) }),
+      reportRemoved: (ids) => (removed = ids),
+    });
+    const logs = remove.sft!(parseWith(remove.schema, { removeFraction: 0.15 }, 'remove'), ctx);
+    expect(calls).toHaveLength(2);
+    // The probe: 2 epochs of LGA on everything, from the pre-trained weights.
+    expect([calls[0].examples, calls[0].epochs, calls[0].lr, calls[0].sameAsPretrained]).toEqual([ex, 2, 1e-3, true]);
+    expect(calls[0].hook?.loss).toBeTypeOf('function');
+    // ⌈0.15 · 20⌉ = 3 removed, the lowest losses; reported by id, and as a suspicion score.
+    expect(removed).toEqual(['ex4', 'ex9', 'ex13']);
+    expect(scores['remove.lga']).toEqual({ epoch: 2, ids: ex.map((e) => e.id), scores: Array.from(losses, (l) => -l) });
+    // The retrain: the full 5 epochs on the 17 others, plain loss, from the pre-trained weights again.
+    expect(calls[1].examples.map((e) => e.id)).toEqual(ex.filter((_, i) => ![4, 9, 13].includes(i)).map((e) => e.id));
+    expect([calls[1].epochs, calls[1].hook, calls[1].sameAsPretrained]).toEqual([5, undefined, true]);
+    expect(logs.map((l) => l.loss)).toEqual([2]); // the retrain's log: comparable with no defense's SFT
+    model.params.dispose();
+  });
+});
