@@ -84,6 +84,7 @@ describe.skipIf(!available && !required)(`report in headless Chromium${available
     const n = (k: keyof typeof selectors) => r.counts[selectors[k]];
     expect(r.consoleErrors).toEqual([]);
     expect(r.failedRequests).toEqual([]);
+    expect(r.dialogs).toEqual([]);
     expect(r.brokenImages).toBe(0);
     expect(n('paper')).toBe(2); // caption, vqa
     expect(n('bodyCells')).toBe(2 * 3 * (2 + 3)); // tasks × attacks × (none: ASR, clean; pcr: ASR, clean, DER)
@@ -101,6 +102,14 @@ describe.skipIf(!available && !required)(`report in headless Chromium${available
     expect(png.height).toBeGreaterThan(3000); // the full page, not the 900 px viewport
     console.log(`[browser test] screenshot: ${r.screenshot}`);
   }, 60_000);
+
+  it('catches a page that opens a dialog or reaches for the network', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mbb-dialog-'));
+    writeFileSync(join(dir, 'report.html'), '<!doctype html><p>x</p><img src="https://example.com/x.png"><script>alert("hello")</script>');
+    const r = await checkPage(join(dir, 'report.html'));
+    expect(r.dialogs).toEqual(['alert: hello']);
+    expect(r.failedRequests.some((f) => f.startsWith('https://example.com/x.png'))).toBe(true);
+  }, 30_000);
 });
 
 // Make the reason visible in the test list when the suite is skipped.

@@ -23,6 +23,8 @@ export interface PageCheck {
   consoleErrors: string[];
   /** Requests that failed, including every one aimed beyond the page (aborted on purpose). */
   failedRequests: string[];
+  /** Dialogs the page opened (alert, confirm, prompt, beforeunload), each dismissed: a report has none. */
+  dialogs: string[];
   /** Elements per data-* selector given in `count`. */
   counts: Record<string, number>;
   /** <img> elements the browser could not decode (e.g. a broken data: URI). */
@@ -54,6 +56,11 @@ export async function checkPage(htmlPath: string, opts: { screenshot?: string; c
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     tab.on('pageerror', (e) => consoleErrors.push(e.message));
+    const dialogs: string[] = [];
+    tab.on('dialog', (d) => {
+      dialogs.push(`${d.type()}: ${d.message().slice(0, 120)}`);
+      void d.dismiss();
+    });
     tab.on('requestfailed', (r) => failedRequests.push(`${r.url().slice(0, 120)}: ${r.failure()?.errorText ?? 'failed'}`));
     await tab.goto(pageUrl, { waitUntil: 'load' });
     const counts: Record<string, number> = {};
@@ -61,7 +68,7 @@ export async function checkPage(htmlPath: string, opts: { screenshot?: string; c
     const brokenImages = await tab.locator('img').evaluateAll((imgs) => imgs.filter((i) => !(i as HTMLImageElement).complete || (i as HTMLImageElement).naturalWidth === 0).length);
     const screenshot = opts.screenshot ?? join(resolve(page, '..'), 'report.png');
     await tab.screenshot({ path: screenshot, fullPage: true });
-    return { consoleErrors, failedRequests, counts, brokenImages, screenshot };
+    return { consoleErrors, failedRequests, dialogs, counts, brokenImages, screenshot };
   } finally {
     await browser.close();
   }
