@@ -151,7 +151,7 @@ export function buildProgram(): Command {
   program
     .command('merge')
     .description("merge shards' run records into one output and write its report")
-    .argument('<shard-dirs...>', 'the --out directories the shards wrote')
+    .argument('<shard-dirs...>', "the --out directories the shards wrote; a quoted pattern ('reports/out/paper-shard-*') or their parent folder")
     .requiredOption('--out <dir>', 'where the merged runs/ and report go')
     .option('--allow-missing', 'accept absent shards or runs (a partial report)', false)
     .action(async (dirs: string[], v: { out: string; allowMissing: boolean }) => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeShards } from './merge.js';
+import { mergeShards, mergeSources } from './merge.js';
 import type { RunRecord } from './record.js';
 import { writeShardManifest } from './shard.js';
 import { writeFileAtomic } from './store.js';
@@ -27,6 +27,34 @@ function shard(index: number, count: number, recs: RunRecord[], listed = recs.ma
   writeShardManifest(d, { shard: { index, count }, experiment: 'paper', experimentHash: 'e1', codeVersion: 'c0de', runs: listed, gridRuns: 4 });
   return d;
 }
+
+describe('merge sources without the shell', () => {
+  /** Shards 0 and 1 of 2 under one parent (with an unrelated folder beside them). */
+  function parentWithShards(): string {
+    const parent = dir();
+    for (const index of [0, 1]) {
+      const d = join(parent, `paper-shard-${index}`);
+      writeFileAtomic(join(d, 'runs', `r${index}.json`), JSON.stringify(record(`r${index}`), null, 1));
+      writeShardManifest(d, { shard: { index, count: 2 }, experiment: 'paper', experimentHash: 'e1', codeVersion: 'c0de', runs: [`r${index}`], gridRuns: 2 });
+    }
+    writeFileAtomic(join(parent, 'default', 'runs', 'x.json'), '{}');
+    return parent;
+  }
+
+  it('a parent folder means its sub-folders holding a shard manifest; a quoted pattern its matches', () => {
+    const parent = parentWithShards();
+    const shards = [join(parent, 'paper-shard-0'), join(parent, 'paper-shard-1')];
+    expect(mergeSources([parent])).toEqual(shards);
+    expect(mergeSources([join(parent, 'paper-shard-*')])).toEqual(shards);
+    expect(mergeSources([join(parent, 'paper-shard-[01]')])).toEqual(shards);
+    expect(mergeSources([join(parent, 'paper-shard-?')])).toEqual(shards);
+    expect(mergeSources([shards[1]])).toEqual([shards[1]]); // a folder with runs/ is itself
+    expect(() => mergeSources([join(parent, 'nope-*')])).toThrow(/nope-\* matches no directory/);
+    expect(() => mergeSources([join(parent, '*', 'x')])).toThrow(/only the last path segment may hold a wildcard/);
+    const res = mergeShards(dir(), [join(parent, 'paper-shard-*')]);
+    expect(res).toMatchObject({ copied: 2, missing: [] });
+  });
+});
 
 describe('mergeShards', () => {
   it('copies every shard’s records into one runs/ folder, skipping identical duplicates, idempotently', () => {

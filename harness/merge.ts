@@ -9,12 +9,12 @@
  * With shard manifests present, every shard 0…n−1 and every run they list must be there,
  * unless `allowMissing` (a partial table is then written, missing runs simply absent).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { UserError } from './errors.js';
 import type { RunRecord } from './record.js';
-import { readShardManifest, type ShardManifest } from './shard.js';
+import { MANIFEST, readShardManifest, type ShardManifest } from './shard.js';
 import { writeFileAtomic } from './store.js';
 
 interface Found {
@@ -67,10 +67,54 @@ function requireAgreement(found: Found[], field: 'sourceVersion' | 'experimentHa
   throw new UserError(`merge: the records disagree on the ${what}: ${detail}; ${fix}`);
 }
 
+const WILDCARD = /[*?[]/;
+
+/** A glob of one path segment (`*`, `?`, `[…]`) as a RegExp. */
+function segmentPattern(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) throw new UserError(`merge: ${glob}: unclosed "[" in the pattern`);
+      re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/**
+ * The directories to merge, without the shell's help (Slurm's `--wrap` runs /bin/sh, which
+ * has no brace expansion): a directory with a runs/ folder as it is; a quoted pattern whose
+ * last segment holds wildcards (`'reports/out/paper-shard-*'`) as the directories it matches;
+ * a parent directory without runs/ as its sub-directories holding a shard manifest.
+ */
+export function mergeSources(args: string[]): string[] {
+  const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
+  return args.flatMap((arg) => {
+    if (WILDCARD.test(arg)) {
+      const parent = dirname(arg);
+      if (WILDCARD.test(parent)) throw new UserError(`merge: ${arg}: only the last path segment may hold a wildcard`);
+      const re = segmentPattern(basename(arg));
+      const hits = isDir(parent) ? readdirSync(parent).filter((n) => re.test(n) && isDir(join(parent, n))).sort().map((n) => join(parent, n)) : [];
+      if (hits.length === 0) throw new UserError(`merge: ${arg} matches no directory`);
+      return hits;
+    }
+    if (isDir(arg) && !existsSync(join(arg, 'runs'))) {
+      const shards = readdirSync(arg).sort().filter((n) => existsSync(join(arg, n, MANIFEST)));
+      if (shards.length > 0) return shards.map((n) => join(arg, n));
+    }
+    return [arg];
+  });
+}
+
 export function mergeShards(outDir: string, shardDirs: string[], opts: { allowMissing?: boolean } = {}): MergeResult {
   if (shardDirs.length === 0) throw new UserError('merge: no shard directories given; usage: mbb merge --out DIR SHARD_DIR...');
   const out = resolve(outDir);
-  const sources = [...new Set(shardDirs.map((d) => resolve(d)))].filter((d) => d !== out);
+  const sources = [...new Set(mergeSources(shardDirs).map((d) => resolve(d)))].filter((d) => d !== out);
   const found = sources.flatMap(readRunsDir);
   // Records already in the output take part too, so a repeated merge is idempotent and a
   // stale output from another experiment is refused rather than mixed in.
