@@ -80,7 +80,9 @@ function comparisonRows(t: Parameters<typeof comparisons>[0]) {
       asrP: fmtP(c.asrPHolm),
       clean: withCi(c.clean, 100, 1, '%'),
       cleanP: fmtP(c.cleanPHolm),
-      cls: [c.implanted === false ? 'not-implanted' : '', c.asrPHolm < 0.05 || c.cleanPHolm < 0.05 ? 'resolved' : ''].filter(Boolean).join(' '),
+      cls: c.implanted === false ? 'not-implanted' : '',
+      asrCls: c.asrPHolm < 0.05 ? 'resolved' : '',
+      cleanCls: c.cleanPHolm < 0.05 ? 'resolved' : '',
     };
   });
 }
