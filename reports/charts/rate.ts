@@ -1,7 +1,7 @@
 /**
  * ASR against the poisoning rate (the record's attackParams.rate), for one task and one
  * defense: one line per attack family (plugin id + trigger parameters, see attackFamily) and
- * model, mean over seeds with ±std whiskers. Drawn only when the task's runs hold at least two
+ * model, mean over seeds with 95%-interval whiskers. Drawn only when the task's runs hold at least two
  * rates; `rateCharts` says so otherwise, so the reader knows why the chart is missing.
  */
 import type { RunRecord } from '../../harness/record.js';
@@ -29,7 +29,7 @@ function rateChart(task: string, defense: string, records: RunRecord[], names: M
     const points = uniq(runs.map((r) => poisonRate(r)!))
       .sort((a, b) => a - b)
       .flatMap((rate) => {
-        const s = stat(runs.filter((r) => poisonRate(r) === rate).map((r) => 100 * metricValue(r, 'ASR')));
+        const s = stat(runs.filter((r) => poisonRate(r) === rate).map((r) => 100 * metricValue(r, 'ASR')), [0, 100]);
         return s ? [{ rate: 100 * rate, ...s }] : [];
       });
     return { label: multiModel ? `${names.get(family)} (${model})` : names.get(family)!, points };
@@ -44,7 +44,7 @@ function rateChart(task: string, defense: string, records: RunRecord[], names: M
     if (s.points.length > 1) body.push(`<path${attrs({ d: path, stroke: color, 'stroke-dasharray': dash, class: 'series' })}/>`);
     for (const p of s.points) {
       const [cx, cy] = [x.map(p.rate), y.map(p.mean)];
-      if (p.std > 0) body.push(`<line${attrs({ x1: cx, y1: y.map(p.mean - p.std), x2: cx, y2: y.map(p.mean + p.std), stroke: color, class: 'whisker' })}/>`);
+      if (p.ci && p.ci.hi > p.ci.lo) body.push(`<line${attrs({ x1: cx, y1: y.map(p.ci.lo), x2: cx, y2: y.map(p.ci.hi), stroke: color, class: 'whisker' })}/>`);
       body.push(`<circle${attrs({ cx, cy, r: 3.5, fill: color, class: 'point' })}><title>${esc(`${s.label}, rate ${p.rate}%: ASR ${p.mean.toFixed(1)}% (n=${p.n})`)}</title></circle>`);
     }
   });

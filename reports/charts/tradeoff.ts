@@ -1,10 +1,11 @@
 /**
  * The trade-off scatter of one task: ASR (y, lower is better) against the clean metric (x,
  * higher is better), one point per attack × defense (× model) at the mean over seeds with
- * ±std whiskers, coloured by defense, labelled by attack. A thin line joins each defended
+ * 95%-interval whiskers, coloured by defense, labelled by attack. A thin line joins each defended
  * point to the same attack's no-defense point, so a defense reads as a move from it: down is
  * less backdoor, left is lost clean performance. The oracle, when known, is a dashed line.
  */
+import type { Interval } from '../../harness/metrics/stats.js';
 import type { PaperTable } from '../aggregate.js';
 import { axes, linearScale, type Plot } from './axis.js';
 import { placeLabels, type LabelledPoint } from './labels.js';
@@ -13,8 +14,9 @@ import { attrs, esc, legend, seriesStyle, svgDoc, text } from './svg.js';
 interface Point {
   x: number;
   y: number;
-  xErr: number;
-  yErr: number;
+  /** 95% intervals over seeds (absent for one seed): the whiskers. */
+  xCi?: Interval;
+  yCi?: Interval;
   defense: string;
   label: string;
   model: string;
@@ -46,8 +48,8 @@ export function tradeoffChart(t: PaperTable): string {
       points.push({
         x: cell.clean.mean,
         y: cell.asr.mean,
-        xErr: cell.clean.std,
-        yErr: cell.asr.std,
+        xCi: cell.clean.ci,
+        yCi: cell.asr.ci,
         defense: c.defense,
         model: c.model,
         attack: r.attack,
@@ -57,9 +59,7 @@ export function tradeoffChart(t: PaperTable): string {
     });
   const defenses = [...new Set(t.columns.map((c) => c.defense))];
   const color = (d: string) => seriesStyle(defenses.indexOf(d)).color;
-  // Both metrics are non-negative: a whisker below 0 would only stretch the axis.
-  const lo = (v: number, err: number) => Math.max(0, v - err);
-  const xs = points.flatMap((p) => [lo(p.x, p.xErr), p.x + p.xErr]);
+  const xs = points.flatMap((p) => (p.xCi ? [p.x, p.xCi.lo, p.xCi.hi] : [p.x]));
   if (t.oracle) xs.push(t.oracle.mean);
   // 4% air on each side, so points at the extremes do not sit on the frame.
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -81,8 +81,9 @@ export function tradeoffChart(t: PaperTable): string {
   for (const p of points) {
     const [cx, cy] = [x.map(p.x), y.map(p.y)];
     const c = color(p.defense);
-    if (p.xErr > 0) body.push(`<line${attrs({ x1: x.map(lo(p.x, p.xErr)), y1: cy, x2: x.map(p.x + p.xErr), y2: cy, stroke: c, class: 'whisker' })}/>`);
-    if (p.yErr > 0) body.push(`<line${attrs({ x1: cx, y1: y.map(lo(p.y, p.yErr)), x2: cx, y2: y.map(Math.min(100, p.y + p.yErr)), stroke: c, class: 'whisker' })}/>`);
+    // The intervals are clipped to the metrics' ranges already (reports/aggregate.ts).
+    if (p.xCi && p.xCi.hi > p.xCi.lo) body.push(`<line${attrs({ x1: x.map(p.xCi.lo), y1: cy, x2: x.map(p.xCi.hi), y2: cy, stroke: c, class: 'whisker' })}/>`);
+    if (p.yCi && p.yCi.hi > p.yCi.lo) body.push(`<line${attrs({ x1: cx, y1: y.map(p.yCi.lo), x2: cx, y2: y.map(p.yCi.hi), stroke: c, class: 'whisker' })}/>`);
     body.push(
       `<circle${attrs({ cx, cy, r: 4.5, fill: c, class: 'point', 'data-attack': p.attack, 'data-defense': p.defense })}><title>${esc(
         `${p.label} / ${p.defense}: ASR ${p.y.toFixed(1)}%, ${t.cleanMetric} ${p.x.toFixed(3)}`,
