@@ -2,7 +2,9 @@
  * Poison detection: how well each defense's per-example suspicion score (PCR's invariance,
  * ABL's isolation loss; RunRecord.suspicion) ranks the poisoned training examples first, as
  * an AUROC per training epoch (0.5 = chance, 1 = every poisoned example above every clean one,
- * below 0.5 = the score points the wrong way). Mean ± std over seeds.
+ * below 0.5 = the score points the wrong way). Mean and 95% interval over seeds. Epochs are
+ * the ones each defense scored at, counted from 0 as in the records and suspects/*.csv (ABL
+ * scores once, after its isolation epochs; PCR during every epoch).
  */
 import type { RunRecord } from '../harness/record.js';
 import { stat, uniq, type Stat } from './aggregate.js';
@@ -13,8 +15,8 @@ export interface DetectionRow {
   attack: string;
   defense: string;
   score: string;
-  /** AUROC per epoch (index = epoch), over seeds. */
-  byEpoch: (Stat | undefined)[];
+  /** AUROC per epoch scored (epoch number → statistic over seeds). */
+  byEpoch: Map<number, Stat>;
 }
 
 export function detectionRows(records: RunRecord[]): DetectionRow[] {
@@ -25,10 +27,12 @@ export function detectionRows(records: RunRecord[]): DetectionRow[] {
     const group = ok.filter((r) => key(r) === k);
     const { task, model, attack, defense } = group[0];
     for (const score of uniq(group.flatMap((r) => Object.keys(r.suspicion)))) {
-      const epochs = Math.max(...group.map((r) => (r.suspicion[score] ?? []).length));
-      const byEpoch = Array.from({ length: epochs }, (_, e) =>
-        stat(group.map((r) => r.suspicion[score]?.find((x) => x.epoch === e)?.auroc ?? NaN), [0, 1]),
-      );
+      const epochs = uniq(group.flatMap((r) => (r.suspicion[score] ?? []).map((x) => x.epoch))).sort((a, b) => a - b);
+      const byEpoch = new Map<number, Stat>();
+      for (const e of epochs) {
+        const s = stat(group.map((r) => r.suspicion[score]?.find((x) => x.epoch === e)?.auroc ?? NaN), [0, 1]);
+        if (s) byEpoch.set(e, s);
+      }
       rows.push({ task, model, attack, defense, score, byEpoch });
     }
   }

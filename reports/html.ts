@@ -52,13 +52,14 @@ const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
 /** The poison-detection table: one row per task × model × attack × defense × score, AUROC per epoch. */
 function detectionView(records: RunRecord[]) {
   const rows = detectionRows(records);
-  const epochs = Math.max(0, ...rows.map((r) => r.byEpoch.length));
+  // Columns: every epoch any score was taken at, counted from 0 as in the records.
+  const epochs = uniq(rows.flatMap((r) => [...r.byEpoch.keys()])).sort((a, b) => a - b);
   return {
-    epochs: Array.from({ length: epochs }, (_, e) => e + 1),
+    epochs,
     rows: rows.map((r) => ({
       ...r,
-      cells: Array.from({ length: epochs }, (_, e) => {
-        const s = r.byEpoch[e];
+      cells: epochs.map((e) => {
+        const s = r.byEpoch.get(e);
         return { text: s ? fmtStat(s, 'AUROC') : '', mean: s?.mean ?? '', cls: s && s.mean < 0.5 ? 'low' : '' };
       }),
     })),
