@@ -42,8 +42,8 @@ import { z } from 'zod';
 import { tf } from '../harness/engine.js';
 import type { TrainExample } from '../harness/batch.js';
 import type { EpochLog } from '../harness/record.js';
-import { defaultLoss, type BatchContext } from '../harness/training.js';
-import type { Defense } from './types.js';
+import { defaultLoss, type BatchContext, type TrainingHook } from '../harness/training.js';
+import type { Defense, SftContext } from './types.js';
 
 export const ablSchema = z
   .object({
@@ -72,6 +72,18 @@ export function unlearnLoss(ctx: BatchContext): tf.Scalar {
   return tf.tidy(() => tf.neg(defaultLoss(ctx)) as tf.Scalar);
 }
 
+/**
+ * ABL's isolation phase, shared with `remove`'s probe: `epochs` of SFT on every example with
+ * `hook` (none when 0), then each example's loss, reported as the suspicion score `name` at that
+ * epoch (negated: low loss = suspect) and returned.
+ */
+export function lossProbe(ctx: SftContext, epochs: number, hook: TrainingHook | undefined, name: string): { logs: EpochLog[]; losses: Float32Array } {
+  const logs = epochs > 0 ? ctx.train(ctx.model, ctx.examples, { epochs, lr: ctx.lr, hook }) : [];
+  const losses = ctx.perSampleLoss(ctx.model, ctx.examples);
+  ctx.reportScores?.(name, epochs, ctx.examples.map((e) => e.id), losses.map((l) => -l));
+  return { logs, losses };
+}
+
 /** Example indices in increasing order of loss (ties by index): ABL's suspicion ranking. */
 export function ablRanking(losses: ArrayLike<number>): number[] {
   return Array.from({ length: losses.length }, (_, i) => i).sort((a, b) => losses[a] - losses[b] || a - b);
@@ -95,17 +107,15 @@ export const abl: Defense<AblParams> = {
     const n = ctx.examples.length;
     const isolationEpochs = Math.min(p.isolationEpochs, ctx.epochs);
     if (isolationEpochs < p.isolationEpochs) ctx.progress(`isolation clipped to the ${ctx.epochs} SFT epochs`);
-    if (isolationEpochs > 0) {
-      ctx.progress(`phase 1: isolation, ${isolationEpochs} epochs of LGA (γ = ${p.gamma}) on ${n} examples`);
-      logs.push(...ctx.train(ctx.model, ctx.examples, { epochs: isolationEpochs, lr: ctx.lr, hook: { loss: (b) => lgaLoss(b, p.gamma) } }));
-    }
-    const losses = ctx.perSampleLoss(ctx.model, ctx.examples);
+    if (isolationEpochs > 0) ctx.progress(`phase 1: isolation, ${isolationEpochs} epochs of LGA (γ = ${p.gamma}) on ${n} examples`);
+    const probe = lossProbe(ctx, isolationEpochs, { loss: (b) => lgaLoss(b, p.gamma) }, 'abl.loss');
+    logs.push(...probe.logs);
+    const losses = probe.losses;
     const isolated = ablIsolate(losses, p.isolationFraction);
     const isolatedSet = new Set(isolated);
     const rest: TrainExample[] = ctx.examples.filter((_, i) => !isolatedSet.has(i));
     const threshold = isolated.length ? losses[isolated[isolated.length - 1]] : NaN;
     ctx.progress(`isolated ${isolated.length} of ${n} examples (loss ≤ ${threshold.toFixed(4)})`);
-    ctx.reportScores?.('abl.loss', isolationEpochs, ctx.examples.map((e) => e.id), losses.map((l) => -l));
     const restEpochs = ctx.epochs - isolationEpochs;
     if (restEpochs > 0 && rest.length > 0) {
       ctx.progress(`phase 2: ${restEpochs} epochs of SFT on the ${rest.length} remaining examples`);

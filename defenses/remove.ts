@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import type { EpochLog } from '../harness/record.js';
 import { tf } from '../harness/engine.js';
-import { ablRanking, lgaLoss } from './abl.js';
+import { ablRanking, lgaLoss, lossProbe } from './abl.js';
 import type { Defense } from './types.js';
 
 const schema = z
@@ -53,9 +53,7 @@ export const remove: Defense<RemoveParams> = {
     const start = new Map([...ctx.model.params.vars].map(([name, v]) => [name, tf.keep(v.clone())]));
     try {
       ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} on ${n} examples`);
-      ctx.train(ctx.model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr, hook: p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined });
-      const losses = ctx.perSampleLoss(ctx.model, ctx.examples);
-      ctx.reportScores?.(`remove.${p.score}`, p.probeEpochs, ctx.examples.map((e) => e.id), Array.from(losses, (l) => -l));
+      const { losses } = lossProbe(ctx, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
       const dropped = new Set(toRemove(losses, p.removeFraction));
       ctx.reportRemoved?.(ctx.examples.filter((_, i) => dropped.has(i)).map((e) => e.id));
       for (const [name, v] of ctx.model.params.vars) v.assign(start.get(name)!);

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closest } from './errors.js';
-import { MAX_WORKERS, PROFILE_NAMES } from './cli.js';
-import { experimentSchema, keysAt } from './config.js';
+import { PROFILE_NAMES } from './cli.js';
+import { experimentSchema, keysAt, MAX_WORKERS } from './config.js';
 import { PROFILES } from './profiles.js';
 
 const MBB = resolve(__dirname, '../scripts/mbb.mjs');

@@ -9,13 +9,11 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from './errors.js';
-import type { ExperimentConfig } from './config.js';
+import { MAX_WORKERS, type ExperimentConfig } from './config.js';
 
 /** The profiles of harness/profiles.ts, listed here so that help needs no registry (a test keeps them equal). */
 export const PROFILE_NAMES = ['smoke', 'default', 'paper'];
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
-/** The schema's bound on `workers` (harness/config.ts), applied to --workers alike. */
-export const MAX_WORKERS = 64;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

@@ -30,6 +30,9 @@ const trainSchema = (epochs: number, lr: number) =>
     .strict()
     .default({ epochs, batchSize: 32, lr, schedule: 'cosine', warmup: 0.05 });
 
+/** The most worker processes a grid may ask for, in a config or on the command line. */
+export const MAX_WORKERS = 64;
+
 export const experimentSchema = z
   .object({
     name: z.string().default('default'),
@@ -93,7 +96,7 @@ export const experimentSchema = z
       })
       .strict()
       .default({ batchSize: 100, limit: 0 }),
-    workers: z.number().int().min(1).max(64).optional(),
+    workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
     /**
      * Per-task overrides layered over this config for that task's runs, e.g.
      * `{ vqa: { data: { nTrain: 6000 } } }`: tasks differ in sample cost and difficulty.

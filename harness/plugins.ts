@@ -29,7 +29,6 @@ export async function discoverPlugins<T extends { id: string }>(
   first: string[] = [],
 ): Promise<Record<string, T>> {
   const found: Record<string, T> = {};
-  const fileOf = new Map<string, string>();
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.ts') && !/\.(test|testutil|d)\.ts$/.test(f) && f !== 'registry.ts')
     .sort();
@@ -37,10 +36,9 @@ export async function discoverPlugins<T extends { id: string }>(
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown>;
     for (const value of new Set(Object.values(mod))) {
       if (!isPlugin(value)) continue;
-      const other = fileOf.get(value.id);
-      if (other) throw new Error(`${kind} id "${value.id}" is exported by both ${other} and ${file}: ids must be unique`);
-      fileOf.set(value.id, file);
-      sources.set(`${kind}:${value.id}`, relative(ROOT, join(dir, file)));
+      const path = relative(ROOT, join(dir, file));
+      if (found[value.id]) throw new Error(`${kind} id "${value.id}" is exported by both ${sources.get(`${kind}:${value.id}`)} and ${path}: ids must be unique`);
+      sources.set(`${kind}:${value.id}`, path);
       found[value.id] = value;
     }
   }

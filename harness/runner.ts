@@ -168,9 +168,9 @@ export function validatePlugins(exp: ExperimentConfig): void {
  * name) once per task × seed, before any run starts: one clear error instead of a grid of runs
  * failing one by one.
  */
-export function validateData(exp: ExperimentConfig): void {
+export function validateData(runs: RunSpec[]): void {
   const seen = new Set<string>();
-  for (const r of expandGrid(exp)) {
+  for (const r of runs) {
     const key = stableStringify({ data: r.exp.data, task: r.task, seed: r.seed });
     if (seen.has(key)) continue;
     seen.add(key);
@@ -187,8 +187,8 @@ type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; deta
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   validatePlugins(exp);
-  validateData(exp);
   let all = expandGrid(exp);
+  validateData(all);
   const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     const { index, count } = opts.shard;

@@ -59,14 +59,14 @@ export class Tokenizer {
    * in order of first appearance: deterministic from the texts alone, and two words never
    * share a slot. Fails, naming the words and the knob, when there are more than free slots.
    */
-  bind(texts: Iterable<string>, knob = 'text.reservedWords'): Tokenizer {
+  bind(texts: Iterable<string>): Tokenizer {
     const missing = [...new Set([...texts].flatMap(normalizeWords))].filter((w) => !this.index.has(w));
     if (missing.length === 0) return this;
     const free = this.words.flatMap((w, i) => (/^<reserved\d+>$/.test(w) ? [i] : []));
     if (missing.length > free.length) {
       throw new UserError(
         `the words ${missing.map((w) => `"${w}"`).join(', ')} are not in the training data's vocabulary and need ${missing.length} reserved slot(s), but only ${free.length} are free: ` +
-          `raise ${knob} (this retrains the clean pre-training) or choose a target and trigger words the data contains`,
+          `raise text.reservedWords (this retrains the clean pre-training) or choose a target and trigger words the data contains`,
       );
     }
     const words = [...this.words];

@@ -40,6 +40,11 @@ export interface SeedValues {
   der: number;
 }
 
+/** One metric of a cell by seed: what a paired comparison pairs. */
+export function seedValues(cell: TableCell, metric: keyof SeedValues): Map<number, number> {
+  return new Map([...cell.seeds].map(([s, v]) => [s, v[metric]]));
+}
+
 export interface TableCell {
   /** ASR in percent. */
   asr?: Stat;

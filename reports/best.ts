@@ -10,7 +10,7 @@
  * its means pool attacks, not seeds. (docs/statistics.md)
  */
 import { holm, pairedComparison } from '../harness/metrics/stats.js';
-import type { PaperTable, SeedValues, TableCell } from './aggregate.js';
+import { seedValues, type PaperTable, type SeedValues } from './aggregate.js';
 
 export type Mark = 'best' | 'tie' | '';
 
@@ -43,8 +43,6 @@ interface Contest {
   p: number;
 }
 
-const seedMap = (c: TableCell, m: Metric) => new Map([...c.seeds].map(([s, v]) => [s, v[m]]));
-
 /** Marks per row (same order as `t.rows`); the average row gets none. */
 export function bestMarks(t: PaperTable): { rows: BestMarks[][] } {
   const contests: Contest[] = [];
@@ -60,7 +58,7 @@ export function bestMarks(t: PaperTable): { rows: BestMarks[][] } {
         const sign = LOWER_IS_BETTER[metric] ? 1 : -1;
         idx.sort((a, b) => sign * (row.cells[a][metric]!.mean - row.cells[b][metric]!.mean));
         const [leader, runnerUp] = idx;
-        const cmp = pairedComparison(seedMap(row.cells[leader], metric), seedMap(row.cells[runnerUp], metric));
+        const cmp = pairedComparison(seedValues(row.cells[leader], metric), seedValues(row.cells[runnerUp], metric));
         contests.push({ row: r, metric, leader, runnerUp, p: cmp?.p ?? NaN });
       }
     }

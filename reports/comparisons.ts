@@ -8,7 +8,7 @@
  */
 import { relativeCleanDrop } from '../harness/metrics/der.js';
 import { differenceSummary, holm, pairedComparison, seedsForPower, type PairedComparison } from '../harness/metrics/stats.js';
-import { BASELINE_DEFENSE, type PaperTable } from './aggregate.js';
+import { BASELINE_DEFENSE, seedValues, type PaperTable } from './aggregate.js';
 import { ALPHA } from './best.js';
 
 /** The references every defense is compared with, when the table has them. */
@@ -52,8 +52,6 @@ export function comparisons(t: PaperTable): Comparison[] {
           if (c.defense === reference) continue;
           // Each pair once: against pcr only the defenses other than none (none vs pcr is pcr vs none).
           if (reference !== BASELINE_DEFENSE && c.defense === BASELINE_DEFENSE) continue;
-          const asrDiff = new Map([...cell.seeds].map(([s, v]) => [s, v.asr]));
-          const asrRef = new Map([...ref.cell.seeds].map(([s, v]) => [s, v.asr]));
           // Relative clean change per seed (the negated relative drop): negative = quality lost.
           const cleanRel = [...cell.seeds].filter(([s]) => ref.cell.seeds.has(s)).map(([s, v]) => -relativeCleanDrop(ref.cell.seeds.get(s)!.clean, v.clean));
           out.push({
@@ -62,7 +60,7 @@ export function comparisons(t: PaperTable): Comparison[] {
             defense: c.label,
             reference: ref.c.label,
             implanted: cell.implanted ?? ref.cell.implanted,
-            asr: pairedComparison(asrDiff, asrRef),
+            asr: pairedComparison(seedValues(cell, 'asr'), seedValues(ref.cell, 'asr')),
             clean: differenceSummary(cleanRel),
           });
         }

@@ -20,7 +20,7 @@ import type { CalibrationRow } from './calibration.js';
 import { fmtStat } from './format.js';
 import { tableView } from './tableView.js';
 import { experimentName } from './recordFields.js';
-import { comparisons, powerLine } from './comparisons.js';
+import { comparisons, powerLine, type Comparison } from './comparisons.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
 
@@ -70,8 +70,8 @@ const signed = (v: number, d: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${M
 const fmtP = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '');
 
 /** The comparisons of a task's table as the page shows them: signed means with intervals, corrected p. */
-function comparisonRows(t: Parameters<typeof comparisons>[0]) {
-  return comparisons(t).map((c) => {
+function comparisonRows(cs: Comparison[]) {
+  return cs.map((c) => {
     const withCi = (m: typeof c.asr, scale: number, d: number, unit: string) =>
       m ? `${signed(scale * m.mean, d)}${unit}${m.ci ? ` [${signed(scale * m.ci.lo, d)}, ${signed(scale * m.ci.hi, d)}]` : ''}` : '';
     return {
@@ -105,6 +105,7 @@ export function renderReport(input: ReportInput): string {
   const { records } = input;
   const template = Handlebars.compile(readFileSync(TEMPLATE, 'utf8'), { strict: false });
   const tables = paperTables(records);
+  const compared = tables.map(comparisons);
   const tasks = tables.map((t) => t.task);
   const ok = records.filter((r) => r.status === 'ok');
   const sweep = input.sweep ? sweepCharts(input.sweep) : undefined;
@@ -123,8 +124,8 @@ export function renderReport(input: ReportInput): string {
     },
     smoke: records.some((r) => experimentName(r) === 'smoke'),
     failedRuns: records.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, error: r.error ?? 'no error message' })),
-    tables: tables.map((t) => ({ ...tableView(t), power: powerLine(comparisons(t)).text })),
-    comparisons: tables.map((t) => ({ task: t.task, rows: comparisonRows(t) })),
+    tables: tables.map((t, i) => ({ ...tableView(t), power: powerLine(compared[i]).text })),
+    comparisons: tables.map((t, i) => ({ task: t.task, rows: comparisonRows(compared[i]) })),
     tradeoff: tables.map((t) => ({ task: t.task, svg: tradeoffChart(t) })),
     rate: tasks.map((task) => {
       const { rates, charts } = rateCharts(task, records);
