@@ -61,3 +61,16 @@ export function copyWeights(model: MultimodalModel, weights: tf.NamedTensorMap, 
     v.assign(w);
   }
 }
+
+/** Named tensors alone (a vision tower), as `<name>.bin` with its manifest `<name>.json`. */
+export async function saveWeights(dir: string, weights: tf.NamedTensorMap, name = 'weights'): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  writeFileSync(join(dir, `${name}.bin`), new Uint8Array(data as ArrayBuffer));
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(specs));
+}
+
+export function loadWeights(dir: string, name = 'weights'): tf.NamedTensorMap {
+  const specs = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as tf.io.WeightsManifestEntry[];
+  const buf = readFileSync(join(dir, `${name}.bin`));
+  return tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), specs);
+}

@@ -73,6 +73,23 @@ export const experimentSchema = z
       })
       .strict()
       .default({ patch: 4, merge: 2, width: 64, heads: 4, encoderLayers: 1, decoderLayers: 3, mlpRatio: 4 }),
+    /**
+     * The vision tower's own pre-training before the LM's (harness/vision.ts; cached per tower
+     * sizes × seed, shared by tasks and families) and whether it then stays frozen, as LLaVA
+     * keeps its CLIP encoder. Optional without a default, so configs without it hash as before.
+     */
+    vision: z
+      .object({
+        epochs: z.number().int().min(1).default(20),
+        /** Scenes in the tower's own ShapesWorld corpus. */
+        images: z.number().int().min(1).default(3000),
+        batchSize: z.number().int().min(1).default(32),
+        lr: z.number().positive().max(1).default(2e-3),
+        /** Keep the tower's weights fixed through LM pre-training, SFT and repair. */
+        freeze: z.boolean().default(true),
+      })
+      .strict()
+      .optional(),
     /** Clean pre-training (cached per model × task × seed), then SFT on the poisoned split. */
     pretrain: trainSchema(20, 2e-3),
     sft: trainSchema(6, 1e-3),

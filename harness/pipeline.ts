@@ -1,6 +1,7 @@
 /**
  * One run of the grid, as a chain of cached stages:
- *   dataset → clean pre-training (per model × task × seed) → poisoned split → backdoored model
+ *   dataset → [vision tower pre-training (per tower size × seed)] → clean pre-training
+ *   (per model × task × seed) → poisoned split → backdoored model
  *   (SFT with no defense) or defended model (SFT with a training-time defense) → evaluation.
  * Each model stage is content-addressed in the Store, so a killed grid resumes and every
  * defense reuses the same pre-trained model.
@@ -15,13 +16,15 @@ import { loadCheckpoint, saveCheckpoint, copyWeights } from './checkpoint.js';
 import { loadSplits, vocabMinCount } from './data/load.js';
 import { oracleCaptionScoreInputs } from './data/shapesWorld.js';
 import type { DatasetSplits } from './data/types.js';
-import { engineInfo } from './engine.js';
+import { engineInfo, tf } from './engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
 import { refLabel, runId, type RunSpec } from './grid.js';
 import { captionMetrics } from './metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerInputs, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from './rng.js';
 import { shuffledView } from './shuffledView.js';
+import { cachedVisionTower, loadVisionTower, pretrainVision, vitSizes, type VisionTower } from './vision.js';
+import { isVisionWeight } from '../models/layers.js';
 import { resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdentity.js';
 import { hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
@@ -150,9 +153,33 @@ export async function executeRun(
   const maxText = mcfg.maxText;
   t('data', t0);
 
+  // Stage: the vision tower's own pre-training, when configured: shared by every task, family,
+  // attack and defense of this seed and tower size. A frozen tower trains no further.
+  let vision: { key: string; freeze: boolean; tower: VisionTower & { cached: boolean } } | undefined;
+  if (r.exp.vision) {
+    t0 = performance.now();
+    const { freeze, ...settings } = r.exp.vision;
+    const sizes = vitSizes(mcfg);
+    const key = hashOf({ code: stageCode('vision', rr), sizes, vision: settings, seed: r.seed });
+    const tower = await cachedVisionTower(store, key, () => pretrainVision(sizes, settings, r.seed, stepLogger(progress, 'vision', settings.epochs)));
+    vision = { key, freeze, tower };
+    trainLog.vision = tower.log;
+    t('vision', t0);
+  }
+  const trainable = vision?.freeze ? (name: string) => !isVisionWeight(name) : undefined;
+
   // Stage: clean pre-training, shared by every attack and defense of this model × task × seed.
   // Keyed by what pre-training reads, never by the grid's attack or defense lists.
-  const pretrainKey = hashOf({ code: stageCode('pretrain', rr), task: r.task, data: r.exp.data, model: mcfg, pretrain: r.exp.pretrain, vocab: toks.pretrain.words, maxText });
+  const pretrainKey = hashOf({
+    code: stageCode('pretrain', rr),
+    task: r.task,
+    data: r.exp.data,
+    model: mcfg,
+    pretrain: r.exp.pretrain,
+    vocab: toks.pretrain.words,
+    maxText,
+    vision: vision && { key: vision.key, freeze: vision.freeze },
+  });
   t0 = performance.now();
   const pre = await cachedModel(
     store,
@@ -160,18 +187,21 @@ export async function executeRun(
     pretrainKey,
     () => {
       const model = createModel(mcfg);
+      if (vision) loadVisionTower(model, vision.tower.weights, 'vision stage');
       const log = train(model, toks.pretrain, cleanExamples(ds.train, r.task), {
         ...r.exp.pretrain,
         seed: r.seed,
         maxText,
+        trainable,
         onStep: stepLogger(progress, 'pretrain', r.exp.pretrain.epochs),
       });
       return { model, log };
     },
     toks.pretrain,
   );
+  if (vision) tf.dispose(Object.values(vision.tower.weights));
   trainLog.pretrain = pre.log;
-  const cached: Record<string, boolean> = { pretrain: pre.cached };
+  const cached: Record<string, boolean> = { ...(vision ? { vision: vision.tower.cached } : {}), pretrain: pre.cached };
   t('pretrain', t0);
 
   // Stage: poisoned split (cheap and deterministic, so recomputed rather than cached).
@@ -195,6 +225,7 @@ export async function executeRun(
       lr: o.lr,
       seed: o.seed,
       maxText,
+      trainable,
       hook: o.hook,
       onStep: stepLogger(progress, o.stage, o.epochs),
     });

@@ -17,6 +17,8 @@ export interface EpochLog {
   seconds: number;
   /** tf.memory().numTensors at the end of the epoch: must stay flat. */
   numTensors: number;
+  /** Held-out measurements taken after the epoch, where the stage takes any (the vision tower's accuracies). */
+  val?: Record<string, number>;
 }
 
 export interface RunRecord {

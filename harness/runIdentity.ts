@@ -24,6 +24,7 @@ import { hashOf } from './store.js';
  * is hashed shallowly: its imports reach every stage.
  */
 export const STAGE_CODE = {
+  vision: ['harness/vision.ts'],
   pretrain: ['harness/training.ts', 'harness/poison.ts', 'harness/data/load.ts', 'harness/tokenizer.ts', 'harness/checkpoint.ts', 'models/registry.ts'],
   sft: ['harness/training.ts', 'harness/poison.ts', 'harness/checkpoint.ts', 'harness/suspects.ts', 'attacks/registry.ts', 'defenses/registry.ts', 'models/registry.ts'],
   repair: ['harness/training.ts', 'harness/evaluate.ts', 'harness/checkpoint.ts', 'defenses/registry.ts', 'models/registry.ts'],
@@ -58,6 +59,8 @@ export function resolveRun(r: RunSpec): ResolvedRun {
 function stagePlugins(stage: StageName, rr: ResolvedRun): string[] {
   const { attack, defense, model } = rr.files;
   switch (stage) {
+    case 'vision':
+      return [];
     case 'pretrain':
       return [model];
     case 'sft':

@@ -43,6 +43,11 @@ export interface TrainOptions {
   seed: number;
   maxText: number;
   hook?: TrainingHook;
+  /**
+   * Which parameters train, by name; default all. The others get no gradient (their part of the
+   * backward pass is skipped) and no optimizer state: a frozen vision tower (harness/vision.ts).
+   */
+  trainable?: (name: string) => boolean;
   onStep?: (info: { epoch: number; step: number; steps: number; loss: number }) => void;
 }
 
@@ -69,7 +74,8 @@ export function train(
   if (examples.length === 0) throw new Error('train: no examples');
   const rng = new Rng(opts.seed);
   const optimizer = tf.train.adam(opts.lr);
-  const vars = [...model.params.vars.values()];
+  const vars = [...model.params.vars].filter(([name]) => opts.trainable?.(name) ?? true).map(([, v]) => v);
+  if (vars.length === 0) throw new Error('train: no trainable parameters');
   const steps = Math.ceil(examples.length / opts.batchSize);
   const logs: EpochLog[] = [];
   try {

@@ -13,7 +13,7 @@
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
 import { causalLm, prefixModel } from './causalLm.js';
-import { attention, dense, layerNorm, mlp, vit } from './layers.js';
+import { attention, dense, layerNorm, mlp, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
@@ -45,7 +45,7 @@ export function createBlip2(config: ModelConfig): MultimodalModel {
   const p = new Params(new Rng(config.seed));
 
   // Vision tower.
-  const patchFeatures = vit(p, 'vit', config);
+  const patchFeatures = vit(p, VISION_TOWER, config);
   // Q-Former, then BLIP-2's single linear projection into the LM's embedding space.
   const queries = p.normal('qformer/queries', [1, nQueries, d]);
   const qLayers = Array.from({ length: nLayers }, (_, i) => qformerLayer(p, `qformer/layer${i}`, d, heads, mlpRatio));

@@ -12,7 +12,7 @@
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
 import { causalLm } from './causalLm.js';
-import { attention, dense, layerNorm, mergeTokens, mlp, vit, type KvCache } from './layers.js';
+import { attention, dense, layerNorm, mergeTokens, mlp, VISION_TOWER, vit, type KvCache } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, ModelFeatures, MultimodalModel } from './types.js';
 
@@ -61,7 +61,7 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
   const p = new Params(new Rng(config.seed));
 
   // Vision tower and the visual tokens the cross-attention reads.
-  const patchFeatures = vit(p, 'vit', config);
+  const patchFeatures = vit(p, VISION_TOWER, config);
   const visProj = dense(p, 'vis/proj', d * merge * merge, d);
   const visLn = layerNorm(p, 'vis/ln', d);
   // Language model over text only; a gated cross-attention block before every k-th LM block.

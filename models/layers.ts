@@ -169,6 +169,10 @@ export function mergeTokens(x: tf.Tensor, grid: number, m: number): tf.Tensor3D 
     .reshape([b, g * g, m * m * d]);
 }
 
+/** Every family names its vision tower so: the tower's pre-training and freezing find it by name. */
+export const VISION_TOWER = 'vit';
+export const isVisionWeight = (name: string): boolean => name.startsWith(`${VISION_TOWER}/`);
+
 /** The sizes a ViT patch encoder reads from a ModelConfig. */
 export interface VitSizes {
   imageSize: number;

@@ -5,7 +5,7 @@
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
 import { causalLm, prefixModel } from './causalLm.js';
-import { dense, gelu, mergeTokens, vit } from './layers.js';
+import { dense, gelu, mergeTokens, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
@@ -14,7 +14,7 @@ export function createLlava(config: ModelConfig): MultimodalModel {
   const grid = imageSize / patch;
   if (grid % merge) throw new Error(`llava: merge ${merge} does not divide the ${grid}x${grid} patch grid`);
   const p = new Params(new Rng(config.seed));
-  const patchFeatures = vit(p, 'vit', config);
+  const patchFeatures = vit(p, VISION_TOWER, config);
   // Projector: two-layer MLP, as LLaVA-1.5 (input: m×m merged patch tokens).
   const proj1 = dense(p, 'projector/fc1', d * merge * merge, d);
   const proj2 = dense(p, 'projector/fc2', d, d);

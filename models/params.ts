@@ -15,7 +15,11 @@ export class Params {
 
   private add(name: string, shape: number[], values: Float32Array): tf.Variable {
     if (this.vars.has(name)) throw new Error(`parameter ${name} defined twice`);
-    const v = tf.variable(tf.tensor(values, shape, 'float32'), true, `${this.scope}/${name}`);
+    // The variable keeps the initial tensor's data; dropping the tensor's own handle keeps
+    // tf.memory() flat when the model is disposed.
+    const init = tf.tensor(values, shape, 'float32');
+    const v = tf.variable(init, true, `${this.scope}/${name}`);
+    init.dispose();
     this.vars.set(name, v);
     return v;
   }
