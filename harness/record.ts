@@ -70,7 +70,7 @@ export interface RunRecord {
      * codeVersion): the shards `mbb merge` combines must share it.
      */
     sourceVersion?: string;
-    /** `git rev-parse HEAD` of the code, `-dirty` when it had uncommitted changes; absent outside git. */
+    /** `git rev-parse HEAD` of the code, `-dirty` when tracked files had uncommitted changes (untracked files do not count); absent outside git. */
     gitCommit?: string;
     /** Hash of the whole experiment (all runs): records that `mbb merge` may combine share it. */
     experimentHash?: string;
