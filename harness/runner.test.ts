@@ -106,12 +106,13 @@ describe('smoke profile', () => {
 });
 
 describe('mbb command line', () => {
-  it('a runner killed alone takes its workers with it', async () => {
+  /** A runner with one worker that would pre-train for minutes, once that worker is training. */
+  async function longRunner() {
     const d = mkdtempSync(join(tmpdir(), 'mbb-kill-'));
     const cfg = join(d, 'long.json');
-    // Long enough (many pre-training epochs) that a worker left alone would train for minutes.
     writeFileSync(cfg, JSON.stringify({ ...PROFILES.smoke, attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }], tasks: ['caption'], pretrain: { epochs: 500 } }));
-    const runner = spawn(process.execPath, [MBB, 'run', '--config', cfg, '--out', join(d, 'out'), '--cache', join(d, 'cache'), '--workers', '1', '--backend', 'wasm']);
+    const out = join(d, 'out');
+    const runner = spawn(process.execPath, [MBB, 'run', '--config', cfg, '--out', out, '--cache', join(d, 'cache'), '--workers', '1', '--backend', 'wasm']);
     let err = '';
     await new Promise<void>((res, rej) => {
       runner.stderr.on('data', (b) => {
@@ -122,17 +123,38 @@ describe('mbb command line', () => {
     });
     const workers = spawnSync('pgrep', ['-P', String(runner.pid), '-f', 'mbb.mjs worker'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
     expect(workers).toHaveLength(1);
-    const alive = (pid: number) => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const exited = new Promise<void>((r) => runner.on('exit', () => r()));
+    return { runner, workers, out, exited };
+  }
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const gone = async (pids: number[]) => {
+    for (let i = 0; i < 50 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    return pids.filter(alive);
+  };
+
+  it('a runner killed alone takes its workers with it', async () => {
+    const { runner, workers } = await longRunner();
     runner.kill('SIGTERM');
-    for (let i = 0; i < 50 && workers.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(workers.filter(alive)).toEqual([]);
+    expect(await gone(workers)).toEqual([]);
+  }, 60_000);
+
+  it('a signal to every process (as Slurm cancels a job) stops it without recording a failed run', async () => {
+    const { runner, workers, out, exited } = await longRunner();
+    // The worker first, as Slurm may order it: it must leave the stopping to its runner.
+    process.kill(workers[0], 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(alive(workers[0])).toBe(true);
+    runner.kill('SIGTERM');
+    await exited;
+    expect(await gone(workers)).toEqual([]);
+    expect(existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')) : []).toEqual([]);
   }, 60_000);
 
   it('lists its commands', () => {

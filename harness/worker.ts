@@ -17,6 +17,11 @@ export async function workerMain(opts: { outDir: string; cacheDir: string; backe
   // The runner is gone (killed without the chance to kill us): stop at the next chance rather
   // than train on for nobody. Training is synchronous within a stage, so that is a stage boundary.
   process.on('disconnect', () => process.exit());
+  // Stopping is the runner's job. A signal meant for the whole job reaches the runner too
+  // (Ctrl-C signals the process group, Slurm's scancel every process of the job), which then
+  // kills its workers and exits; a worker that died of it first would have its run recorded as
+  // failed (runner.ts, worker exit) instead of simply not done.
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => {});
   process.on('message', async (m: { type: string; spec?: RunSpec; provenance?: RunProvenance }) => {
     if (m.type === 'exit') {
       process.disconnect?.();
