@@ -7,7 +7,7 @@
  * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,11 +17,11 @@ import { getDefense } from '../defenses/registry.js';
 import { MODELS } from '../models/registry.js';
 import { parseWith, type ExperimentConfig } from './config.js';
 import { UserError } from './errors.js';
-import { chainKey, expandAttacks, expandGrid, experimentHash, refLabel, runId, safeLabel, type RunSpec } from './grid.js';
+import { expandAttacks, expandGrid, experimentHash, refLabel, runId, safeLabel, type RunSpec } from './grid.js';
 import { ProgressReporter } from './progress.js';
 import type { RunRecord } from './record.js';
 import { Scheduler } from './schedule.js';
-import { chainCosts, shardRuns, writeShardManifest, type Shard } from './shard.js';
+import { takeShard, type Shard } from './shard.js';
 import { runIdentity, type RunIdentity } from './runIdentity.js';
 import { codeVersion, stableStringify, writeFileAtomic } from './store.js';
 import { checkDataset } from './data/load.js';
@@ -193,20 +193,8 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   validateData(all);
   const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
-    const { index, count } = opts.shard;
-    const mine = shardRuns(all, opts.shard, chainCosts(all, defenseStage));
-    writeShardManifest(opts.outDir, {
-      shard: opts.shard,
-      experiment: exp.name,
-      experimentHash: provenanceBase.experimentHash,
-      codeVersion: codeVersion(),
-      runs: mine.map(runId),
-      gridRuns: all.length,
-    });
-    // An empty slice (more slices than chains) is still a valid, mergeable output.
-    mkdirSync(join(opts.outDir, 'runs'), { recursive: true });
-    say(`[runner] shard ${index}/${count} (numbered from 0): ${mine.length} of ${all.length} runs, ${new Set(mine.map(chainKey)).size} chain(s)`);
-    all = mine;
+    all = takeShard(opts.outDir, all, opts.shard, { experiment: exp.name, experimentHash: provenanceBase.experimentHash, codeVersion: codeVersion() }, defenseStage, say);
+    if (all.length === 0) return { done: 0, failed: 0, skipped: 0 }; // an empty slice: said so above
   }
   const todo = all.filter((s) => !isDone(opts.outDir, s));
   const skipped = all.length - todo.length;

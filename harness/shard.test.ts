@@ -1,7 +1,10 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from './config.js';
 import { chainKey, expandGrid, runId } from './grid.js';
-import { balance, chainCosts, parseShard, shardRuns } from './shard.js';
+import { balance, chainCosts, parseShard, readShardManifest, shardRuns, takeShard } from './shard.js';
 
 const stageOf = (id: string) => ({ none: 'none', pcr: 'training', ft: 'post' })[id]!;
 const grid = () =>
@@ -77,6 +80,39 @@ describe('shardRuns', () => {
     const c = chainCosts(small, stageOf);
     expect(shardRuns(small, { index: 0, count: 2 }, c)).toHaveLength(small.length);
     expect(shardRuns(small, { index: 1, count: 2 }, c)).toEqual([]);
+  });
+});
+
+describe('takeShard', () => {
+  // 2 chains (caption/llava, seeds 1 and 2) of 3 runs each, cut into 3 slices.
+  const small = grid().filter((r) => r.task === 'caption' && r.model === 'llava' && r.seed <= 2 && r.attack.id === 'badnets');
+  const take = (index: number) => {
+    const lines: string[] = [];
+    const out = mkdtempSync(join(tmpdir(), 'mbb-shard-'));
+    const mine = takeShard(out, small, { index, count: 3 }, { experiment: 'e', experimentHash: 'h', codeVersion: 'c' }, stageOf, (l) => lines.push(l));
+    return { lines, mine, out };
+  };
+
+  it('warns every slice, before any work, when there are more slices than chains', () => {
+    for (const i of [0, 2]) {
+      expect(take(i).lines[0]).toBe(
+        `[runner] warning: --shard ${i}/3: the grid has 2 chain(s) (runs sharing a pre-trained model) and a chain is never split, so 1 of the 3 slices get no work; use at most 2 slices (--shard i/2)`,
+      );
+    }
+  });
+
+  it('says in one line that a slice got no work, and still leaves a mergeable output', () => {
+    const empty = [0, 1, 2].map(take).find((t) => t.mine.length === 0)!;
+    expect(empty.lines).toHaveLength(2);
+    expect(empty.lines[1]).toMatch(/^\[runner\] shard \d\/3 \(numbered from 0\): no work: all 6 runs of the grid are in the other slices' chains$/);
+    expect(readShardManifest(empty.out)).toMatchObject({ shard: { count: 3 }, runs: [], gridRuns: 6 });
+    expect(existsSync(join(empty.out, 'runs'))).toBe(true);
+  });
+
+  it('says nothing more than its share when every slice has work', () => {
+    const lines: string[] = [];
+    takeShard(mkdtempSync(join(tmpdir(), 'mbb-shard-')), small, { index: 1, count: 2 }, { experiment: 'e', experimentHash: 'h', codeVersion: 'c' }, stageOf, (l) => lines.push(l));
+    expect(lines).toEqual(['[runner] shard 1/2 (numbered from 0): 3 of 6 runs, 1 chain(s)']);
   });
 });
 

@@ -8,10 +8,10 @@
  * the least-loaded shard), computed from the config alone, so every machine computes the same
  * slicing without talking to the others.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './errors.js';
-import { chainKey, planStages, type RunSpec, type StageKind } from './grid.js';
+import { chainKey, planStages, runId, type RunSpec, type StageKind } from './grid.js';
 import { writeFileAtomic } from './store.js';
 
 export interface Shard {
@@ -103,4 +103,37 @@ export function readShardManifest(outDir: string): ShardManifest | undefined {
   } catch (e) {
     throw new UserError(`${p}: unreadable shard manifest (${(e as Error).message}); re-run that shard to rewrite it`);
   }
+}
+
+/**
+ * The runs of this slice, with its manifest written and what it got said before any work: a
+ * warning in every slice when there are more slices than chains (some get nothing, which a
+ * Slurm array would otherwise show only as tasks finishing at once), and one line either way.
+ */
+export function takeShard(
+  outDir: string,
+  all: RunSpec[],
+  shard: Shard,
+  about: Pick<ShardManifest, 'experiment' | 'experimentHash' | 'codeVersion'>,
+  stageOf: (defenseId: string) => string,
+  say: (line: string) => void,
+): RunSpec[] {
+  const { index, count } = shard;
+  const chains = new Set(all.map(chainKey)).size;
+  if (count > chains) {
+    say(
+      `[runner] warning: --shard ${index}/${count}: the grid has ${chains} chain(s) (runs sharing a pre-trained model) and a chain is never split, ` +
+        `so ${count - chains} of the ${count} slices get no work; use at most ${chains} slices (--shard i/${chains})`,
+    );
+  }
+  const mine = shardRuns(all, shard, chainCosts(all, stageOf));
+  writeShardManifest(outDir, { shard, ...about, runs: mine.map(runId), gridRuns: all.length });
+  // An empty slice is still a valid, mergeable output.
+  mkdirSync(join(outDir, 'runs'), { recursive: true });
+  say(
+    mine.length === 0
+      ? `[runner] shard ${index}/${count} (numbered from 0): no work: all ${all.length} runs of the grid are in the other slices' chains`
+      : `[runner] shard ${index}/${count} (numbered from 0): ${mine.length} of ${all.length} runs, ${new Set(mine.map(chainKey)).size} chain(s)`,
+  );
+  return mine;
 }
