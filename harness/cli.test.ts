@@ -21,6 +21,7 @@ describe('mbb command line', () => {
       ['estimate', '--from'],
       ['score', '--annotations'],
       ['predict', '--checkpoint'],
+      ['slurm', '--shards'],
     ]) {
       const r = mbb(command, '--help');
       expect(r.status, command).toBe(0);

@@ -1,12 +1,12 @@
 /**
- * `mbb`: the one command-line tool (commander). Commands: run, sweep, calibrate, report, merge,
- * estimate, score, predict, help, and the internal worker. Every command has `--help`; unknown
+ * `mbb`: the one command-line tool (commander). Commands: run, sweep, calibrate, slurm, report,
+ * merge, estimate, score, predict, help, and the internal worker. Every command has `--help`; unknown
  * commands and options get a suggestion. Usage errors and user errors (bad config, unreadable
  * files) print one line and exit 2; nothing already computed is lost, since every finished run
  * and stage is on disk. Help and usage errors load no registry: each action imports what it needs.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from './errors.js';
 import { MAX_WORKERS, type ExperimentConfig } from './config.js';
@@ -39,12 +39,15 @@ async function resolveExperiment(values: { profile: string; config?: string; set
 
 const collect = (v: string, acc: string[] = []) => [...acc, v];
 
+/** A commander parser for a whole number in [lo, hi]. */
+const whole = (lo: number, hi: number) => (v: string) => {
+  const n = Number(v);
+  if (!(Number.isInteger(n) && n >= lo && n <= hi)) throw new InvalidArgumentError(`expected a whole number from ${lo} to ${hi}.`);
+  return n;
+};
+
 function workersOption(): Option {
-  return new Option('--workers <n>', 'worker processes (default: one per core)').argParser((v) => {
-    const n = Number(v);
-    if (!(Number.isInteger(n) && n >= 1 && n <= MAX_WORKERS)) throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_WORKERS}.`);
-    return n;
-  });
+  return new Option('--workers <n>', 'worker processes (default: one per core)').argParser(whole(1, MAX_WORKERS));
 }
 
 function fraction(v: string): number {
@@ -137,6 +140,31 @@ export function buildProgram(): Command {
           `${r.task}/${r.model}/${r.attack}: ${what}: val ASR ${r.valAsr.toFixed(1)}% [${r.valAsrLo.toFixed(1)}, ${r.valAsrHi.toFixed(1)}], clean ${(100 * r.cleanRatio).toFixed(1)}% of the clean model's\n`,
         );
       }
+    });
+
+  program
+    .command('slurm')
+    .description('write a Slurm array job (one task per slice of the grid, --shard i/n) and its dependent merge under --out, to submit as they are')
+    .addOption(new Option('--profile <name>', 'experiment profile').choices(PROFILE_NAMES).default('default'))
+    .option('--config <file>', 'experiment config (.json, .yaml or .yml) layered over the profile')
+    .option('--set <key.path=value>', 'override one field (repeatable)', collect)
+    .requiredOption('--shards <n>', 'slices of the grid, one array task each', whole(1, 10_000))
+    .requiredOption('--cpus <c>', 'CPUs per slice (sbatch --cpus-per-task), one worker each', whole(1, MAX_WORKERS))
+    .option('--out <dir>', 'merged records and report; the slices and Slurm files go under it (default: reports/out/<name>)')
+    .option('--cache <dir>', 'stage cache shared by the slices', '.cache')
+    .addOption(new Option('--backend <b>', 'TF.js backend').choices(BACKENDS))
+    .option('--time <limit>', "each slice's sbatch --time, e.g. 24:00:00")
+    .action(async (v: import('./slurm.js').SlurmOptions) => {
+      const exp = await resolveExperiment(v);
+      const { planSlurm, slurmDir, writeSlurmFiles } = await import('./slurm.js');
+      const plan = planSlurm(exp, v);
+      const submit = join(slurmDir(plan.outDir), 'submit.sh');
+      process.stdout.write(
+        `mbb slurm: ${plan.shards} slice(s) × ${plan.cpus} CPU(s) of ${exp.name}; wrote\n${writeSlurmFiles(plan).map((p) => `  ${p}\n`).join('')}` +
+          `submit the slices and their merge: ${submit}\n` +
+          `re-run cancelled or failed slices (finished runs are skipped), e.g. 1 and 3: ${submit} 1,3\n` +
+          `merged records and report: ${plan.outDir}; slices in ${join(plan.outDir, 'shards')}; Slurm logs in ${join(slurmDir(plan.outDir), 'logs')}\n`,
+      );
     });
 
   program
