@@ -162,7 +162,7 @@ export function buildProgram(): Command {
       process.stdout.write(
         `mbb slurm: ${plan.shards} slice(s) × ${plan.cpus} CPU(s) of ${exp.name}; wrote\n${writeSlurmFiles(plan).map((p) => `  ${p}\n`).join('')}` +
           `submit the slices and their merge: ${submit}\n` +
-          `re-run cancelled or failed slices (finished runs are skipped), e.g. 1 and 3: ${submit} 1,3\n` +
+          `re-run cancelled or failed slices (their finished runs are skipped), e.g. slice ${plan.shards - 1}: ${submit} ${plan.shards - 1}\n` +
           `merged records and report: ${plan.outDir}; slices in ${join(plan.outDir, 'shards')}; Slurm logs in ${join(slurmDir(plan.outDir), 'logs')}\n`,
       );
     });
