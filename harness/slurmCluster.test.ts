@@ -38,13 +38,17 @@ const read = (dir: string, f: string) => readFileSync(join(dir, 'runs', f), 'utf
 const gitStatus = () => spawnSync('git', ['--no-optional-locks', 'status', '--porcelain'], { cwd: ROOT, encoding: 'utf8' }).stdout;
 
 describe.skipIf(unavailable && !required)(`mbb slurm on a real single-node Slurm${unavailable ? ` (${unavailable})` : ''}`, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mbb-slurm-it-'));
-  const out = join(dir, 'out');
-  const logs = join(out, 'slurm', 'logs');
+  // Set in beforeAll, so that a skipped test leaves no folder behind.
+  let dir = '';
+  let out = '';
+  let logs = '';
   let cluster: Cluster | undefined;
 
   beforeAll(async () => {
     if (unavailable) throw new Error(`MBB_REQUIRE_SLURM=1 but ${unavailable}`);
+    dir = mkdtempSync(join(tmpdir(), 'mbb-slurm-it-'));
+    out = join(dir, 'out');
+    logs = join(out, 'slurm', 'logs');
     cluster = await startCluster();
   }, 60_000);
   afterAll(async () => cluster?.stop(), 90_000);
