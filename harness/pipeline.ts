@@ -35,8 +35,8 @@ import type { TrainExample } from './batch.js';
 
 export type Progress = (msg: { stage: string; detail?: string }) => void;
 
-export function loadDataset(r: RunSpec): DatasetSplits {
-  const ds = loadSplits(r.exp.data, r.task, r.seed);
+export async function loadDataset(r: RunSpec): Promise<DatasetSplits> {
+  const ds = await loadSplits(r.exp.data, r.task, r.seed);
   if (r.exp.eval.limit > 0) ds.test = ds.test.slice(0, r.exp.eval.limit);
   return ds;
 }
@@ -146,7 +146,7 @@ export async function executeRun(
 
   let t0 = performance.now();
   progress({ stage: 'data' });
-  const ds = loadDataset(r);
+  const ds = await loadDataset(r);
   const toks = buildTokenizers(r, ds, rr);
   const tok = toks.run;
   const mcfg = modelConfigFor(r, tok.size);

@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint } from './checkpoint.js';
+import { imageDecoder } from './data/decoder.js';
 import { ImageDecodeError, loadImageFile } from './data/images.js';
 import { CAPTION_PROMPT, type RgbImage } from './data/types.js';
 import { generate } from './decode.js';
@@ -30,10 +31,10 @@ export interface PredictOptions {
  * Read and decode the image file (PNG or JPEG, by its magic bytes) at the model's input size,
  * preprocessed as the real-dataset loaders do (centre square, area averaging); errors name the file.
  */
-export function readImageFile(path: string, size: number): RgbImage {
+export async function readImageFile(path: string, size: number): Promise<RgbImage> {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`--image ${path}: file not found`);
   try {
-    return loadImageFile(path, size);
+    return await loadImageFile(path, size, imageDecoder());
   } catch (e) {
     if (e instanceof ImageDecodeError) throw new UserError(`--image ${e.message}; predict reads PNG (or JPEG) files`);
     throw e;
@@ -54,7 +55,7 @@ export async function predictMain(opts: PredictOptions): Promise<string> {
   await initEngine({ backend: opts.backend, quiet: true }); // unset: MBB_BACKEND, else auto
   const { model, tok } = loadCheckpoint(dir);
   try {
-    const image = readImageFile(opts.image, model.config.imageSize);
+    const image = await readImageFile(opts.image, model.config.imageSize);
     const prompt = opts.question ?? CAPTION_PROMPT;
     const unknown = normalizeWords(prompt).filter((w) => tok.encode(w)[0] === UNK);
     if (unknown.length) process.stderr.write(`[predict] words the model never saw (read as <unk>): ${unknown.join(', ')}\n`);

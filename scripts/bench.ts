@@ -6,7 +6,7 @@
  *   models:  per model family and task at the default profile's size: SFT step, PCR step (and
  *            its ratio to SFT, with every sample's view and with viewFraction 0.5), greedy decoding, achieved matmul GFLOP/s of the SFT step against
  *            the raw 2D and batched matmul GFLOP/s of the same backend, tensors leaked per step;
- *   loading: image decoding throughput of the real-dataset loaders (when present).
+ *   loading: image loading throughput of the real-dataset loaders, with sharp and with the pure-JS decoders.
  * Writes reports/out/bench/bench.json and prints tables. `npm run bench -- kernels` runs one suite.
  */
 import { execFileSync } from 'node:child_process';
@@ -188,8 +188,18 @@ if (child >= 0) {
   const loader = fileURLToPath(new URL('./benchLoading.ts', import.meta.url));
   if (want('loading') && existsSync(loader)) {
     const { benchLoading } = await import(loader);
-    report.loading = await benchLoading();
-    console.log('Loading:', report.loading);
+    const r = await benchLoading();
+    report.loading = r;
+    console.log(`Loading ${r.images} JPEG ${r.sourceSize} → ${r.imageSize}×${r.imageSize} (crop+resize ${fmt(r.resizeMsPerImage, 2)} ms/image, either decoder):`);
+    console.table(
+      r.rows.map((row: { decoder: string; imagesPerSec: number; msPerImage: number; decodeMsPerImage: number; speedup: number }) => ({
+        decoder: row.decoder,
+        'images/s': fmt(row.imagesPerSec),
+        'ms/image': fmt(row.msPerImage, 2),
+        'decode ms': fmt(row.decodeMsPerImage, 2),
+        speedup: fmt(row.speedup, 2),
+      })),
+    );
   }
   mkdirSync('reports/out/bench', { recursive: true });
   writeFileSync('reports/out/bench/bench.json', JSON.stringify(report, null, 1));

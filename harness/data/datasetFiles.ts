@@ -11,7 +11,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Rng } from '../rng.js';
-import { ImageDecodeError, loadImageFile } from './images.js';
+import type { ImageDecoder } from './decoder.js';
+import { ImageLoader, type SkippedImage } from './imageLoader.js';
 import type { DatasetSplits, RgbImage, Sample, Task } from './types.js';
 
 /** What every real-dataset loader takes, besides its file names. */
@@ -67,16 +68,17 @@ export function requireImages(plan: DatasetPlan): void {
   );
 }
 
-/** Decode the planned images at the model's size into the dataset's splits. */
-export function decodePlan(plan: DatasetPlan, imageSize: number, onBadImage: OnBadImage): LoadedDataset {
-  const loader = new ImageLoader(imageSize, onBadImage);
-  const decode = (items: PlannedSample[]) =>
-    items.flatMap((p) => {
-      const image = loader.load(p.path, p.namedBy, p.dirField);
-      return image ? [p.sample(image)] : [];
-    });
-  const splits: DatasetSplits = { name: plan.name, task: plan.task, train: decode(plan.splits.train), val: decode(plan.splits.val), test: decode(plan.splits.test) };
-  return { splits, skipped: loader.skipped };
+/** Decode the planned images at the model's size into the dataset's splits (samples in plan order). */
+export async function decodePlan(plan: DatasetPlan, imageSize: number, onBadImage: OnBadImage, decoder: ImageDecoder): Promise<LoadedDataset> {
+  const loader = new ImageLoader(imageSize, onBadImage, decoder);
+  const decode = async (items: PlannedSample[]) => {
+    const images = await loader.loadAll(items);
+    return items.flatMap((p, i) => (images[i] ? [p.sample(images[i])] : []));
+  };
+  const train = await decode(plan.splits.train);
+  const val = await decode(plan.splits.val);
+  const test = await decode(plan.splits.test);
+  return { splits: { name: plan.name, task: plan.task, train, val, test }, skipped: loader.skipped() };
 }
 
 /** The dataset root must be an existing directory; returns its absolute path. */
@@ -164,61 +166,6 @@ export class JsonFile {
 }
 
 export type OnBadImage = 'skip' | 'fail';
-
-export interface SkippedImage {
-  path: string;
-  reason: string;
-}
-
-/**
- * Loads the images of one dataset at the model's size, each file once (VQA asks several
- * questions per image). A missing file is always a UserError (a wrong root or images dir,
- * not a bad file); a file that does not decode is skipped and recorded (onBadImage 'skip') or
- * a UserError ('fail').
- */
-export class ImageLoader {
-  private readonly cache = new Map<string, RgbImage | null>();
-  readonly skipped: SkippedImage[] = [];
-
-  constructor(
-    readonly size: number,
-    readonly onBadImage: OnBadImage,
-  ) {}
-
-  /**
-   * The image at `path`, or null when it was skipped. `namedBy` says where the dataset names
-   * it (file and JSON path) and `dirField` which config field sets its directory.
-   */
-  load(path: string, namedBy: string, dirField: string): RgbImage | null {
-    const hit = this.cache.get(path);
-    if (hit !== undefined) return hit;
-    if (!existsSync(path)) {
-      throw new UserError(`${path}: image not found (named by ${namedBy}); check data.root and ${dirField}, or remove the entry`);
-    }
-    let img: RgbImage | null;
-    try {
-      img = loadImageFile(path, this.size);
-    } catch (err) {
-      if (!(err instanceof ImageDecodeError)) throw err;
-      if (this.onBadImage === 'fail') {
-        throw new UserError(`${path}: cannot decode image (${err.reason}); replace the file, or set data.onBadImage to "skip" to drop its samples`);
-      }
-      this.skipped.push({ path, reason: err.reason });
-      img = null;
-    }
-    this.cache.set(path, img);
-    return img;
-  }
-}
-
-/** One line for the skipped images of a dataset (first few named), or null when none were. */
-export function skippedSummary(dataset: string, skipped: SkippedImage[]): string | null {
-  if (skipped.length === 0) return null;
-  const SHOWN = 3;
-  const named = skipped.slice(0, SHOWN).map((s) => `${s.path} (${s.reason})`).join(', ');
-  const more = skipped.length > SHOWN ? ` and ${skipped.length - SHOWN} more` : '';
-  return `[data] ${dataset}: skipped ${skipped.length} image(s) that failed to decode, with their samples: ${named}${more}; set data.onBadImage to "fail" to stop on them instead`;
-}
 
 /**
  * At most `limit` of `items` (0 = all): a seeded random subset rather than the first ones,

@@ -6,6 +6,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
 import { encodePhoto } from './fixtures.js';
+import { jsDecoder } from './decoder.js';
 import { centerCropSquare, decodeImage, ImageDecodeError, loadImageFile, resizeArea, sniffImageFormat, toModelImage } from './images.js';
 import { generateScene, renderScene } from './shapesWorld.js';
 import type { RgbImage } from './types.js';
@@ -42,12 +43,12 @@ describe('format detection', () => {
     expect(sniffImageFormat(new Uint8Array(0))).toBeNull();
     expect(sniffImageFormat(Uint8Array.from([0xff, 0xd8]))).toBeNull(); // too short for the SOI + marker
   });
-  it('loads PNG bytes stored under a .jpg name (and JPEG under .png)', () => {
+  it('loads PNG bytes stored under a .jpg name (and JPEG under .png)', async () => {
     const im = imageOf(8, 8, (y, x) => 10 * y + x);
     writeFileSync(join(dir, 'really-png.jpg'), pngBytes(im));
-    expect(loadImageFile(join(dir, 'really-png.jpg'), 8)).toEqual(im);
+    expect(await loadImageFile(join(dir, 'really-png.jpg'), 8, jsDecoder)).toEqual(im);
     writeFileSync(join(dir, 'really-jpeg.png'), jpegBytes(imageOf(8, 8, () => 120)));
-    expect(loadImageFile(join(dir, 'really-jpeg.png'), 8).data[0]).toBeGreaterThan(110);
+    expect((await loadImageFile(join(dir, 'really-jpeg.png'), 8, jsDecoder)).data[0]).toBeGreaterThan(110);
   });
 });
 
@@ -80,15 +81,10 @@ describe('decoding', () => {
     const png = pngBytes(imageOf(16, 16, () => 90));
     expect(() => decodeImage(png.subarray(0, 40))).toThrow(/corrupt or truncated PNG/);
   });
-  it('loadImageFile wraps decode failures in ImageDecodeError naming the file', () => {
+  it('loadImageFile wraps decode failures in ImageDecodeError naming the file', async () => {
     const p = join(dir, 'broken.jpg');
     writeFileSync(p, Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x12, 0x34]));
-    let err: unknown;
-    try {
-      loadImageFile(p, 32);
-    } catch (e) {
-      err = e;
-    }
+    const err = await loadImageFile(p, 32, jsDecoder).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImageDecodeError);
     expect((err as ImageDecodeError).path).toBe(p);
     expect((err as ImageDecodeError).message).toContain(p);

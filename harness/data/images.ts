@@ -1,9 +1,10 @@
 /**
  * Image files of real datasets → RgbImage at the model's resolution.
  *
- * Decoding: pure-JS decoders (jpeg-js, pngjs), chosen by the file's magic bytes, never by its
- * extension (datasets mislabel files: a few COCO ".jpg" files are not baseline JPEGs, and
- * fixtures store PNG bytes under ".jpg" names on purpose).
+ * Decoding: sharp, or the pure-JS decoders here (jpeg-js, pngjs) where it cannot load
+ * (decoder.ts). The format comes from the file's magic bytes, never from its extension
+ * (datasets mislabel files: a few COCO ".jpg" files are not baseline JPEGs, and fixtures store
+ * PNG bytes under ".jpg" names on purpose).
  *
  * Resizing: centre crop to the largest square, then area averaging to size×size.
  *  - Crop, not squash: the models take square inputs; squashing a 640×480 photo distorts every
@@ -16,9 +17,10 @@
  *    separable, so the cost is two 1-D passes. When enlarging (a source smaller than the
  *    model's input) the same maths gives nearest-neighbour with blended seams.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import type { ImageDecoder } from './decoder.js';
 import type { RgbImage } from './types.js';
 
 export type ImageFormat = 'jpeg' | 'png';
@@ -43,9 +45,14 @@ export class ImageDecodeError extends Error {
   }
 }
 
+/** A decoder's failure as the short reason the loaders report: the decoders' own messages ("unknown JPEG marker 0") do not say which format failed. */
+export function decodeFailure(format: ImageFormat, err: unknown): Error {
+  return new Error(`corrupt or truncated ${format === 'jpeg' ? 'JPEG' : 'PNG'} (${(err as Error).message ?? String(err)})`);
+}
+
 /**
- * Decode JPEG or PNG bytes at their own size. Grey and palette images come out as RGB; PNG
- * alpha is dropped (as readPng does): dataset photos are opaque.
+ * Decode JPEG or PNG bytes at their own size with the pure-JS decoders. Grey and palette
+ * images come out as RGB; PNG alpha is dropped (as readPng does): dataset photos are opaque.
  */
 export function decodeImage(bytes: Uint8Array): RgbImage {
   const format = sniffImageFormat(bytes);
@@ -56,8 +63,7 @@ export function decodeImage(bytes: Uint8Array): RgbImage {
   try {
     return format === 'jpeg' ? decodeJpeg(bytes) : decodePng(bytes);
   } catch (err) {
-    // The decoders' own messages ("unknown JPEG marker 0") do not say which format failed.
-    throw new Error(`corrupt or truncated ${format === 'jpeg' ? 'JPEG' : 'PNG'} (${(err as Error).message})`);
+    throw decodeFailure(format, err);
   }
 }
 
@@ -168,11 +174,11 @@ export function toModelImage(img: RgbImage, size: number): RgbImage {
  * does not decode (the caller's onBadImage policy decides); a missing file is the caller's
  * check, since it means a wrong path rather than a bad file.
  */
-export function loadImageFile(path: string, size: number): RgbImage {
-  const bytes = readFileSync(path);
+export async function loadImageFile(path: string, size: number, decoder: ImageDecoder): Promise<RgbImage> {
+  const bytes = await readFile(path);
   let img: RgbImage;
   try {
-    img = decodeImage(bytes);
+    img = await decoder.decode(bytes);
   } catch (err) {
     throw new ImageDecodeError(path, (err as Error).message || String(err));
   }

@@ -26,9 +26,9 @@ const oldShapesSchema = z
   .strict()
   .default({ kind: 'shapes', nTrain: 3000, nVal: 100, nTest: 300, imageSize: 32, questionsPerImage: 2 });
 
-function userError(f: () => unknown): string {
+async function userError(f: () => unknown): Promise<string> {
   try {
-    f();
+    await f();
   } catch (e) {
     expect(e).toBeInstanceOf(UserError);
     return (e as Error).message;
@@ -37,7 +37,7 @@ function userError(f: () => unknown): string {
 }
 
 describe('data config', () => {
-  it('parses every ShapesWorld config exactly as before (profiles, per-task overrides)', () => {
+  it('parses every ShapesWorld config exactly as before (profiles, per-task overrides)', async () => {
     const inputs = [undefined, {}, { nTrain: 160, nVal: 20, nTest: 40 }, { kind: 'shapes', imageSize: 64, questionsPerImage: 1 }];
     for (const d of inputs) expect(parseWith(dataSchema, d, 't')).toEqual(oldShapesSchema.parse(d));
     for (const [name, profile] of Object.entries(PROFILES)) {
@@ -51,7 +51,7 @@ describe('data config', () => {
     expect(() => parseWith(dataSchema, { nTrain: 0 }, 'cfg')).toThrow(/cfg: nTrain: Too small/);
   });
 
-  it('fills the official file names as defaults for each real kind', () => {
+  it('fills the official file names as defaults for each real kind', async () => {
     expect(parseWith(dataSchema, { kind: 'coco', root: '/d' }, 't')).toMatchObject({
       format: 'karpathy',
       karpathyFile: 'dataset_coco.json',
@@ -71,24 +71,24 @@ describe('data config', () => {
     });
   });
 
-  it('names the field and the fix for bad real-data configs', () => {
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco' } }, 'cfg'))).toMatch(/cfg: data\.root: required for data\.kind "coco"/);
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'imagenet', root: '/d' } }, 'cfg'))).toMatch(/data\.kind: unknown data kind; choose one of shapes, coco, flickr30k, vqav2/);
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'coco', root: '/d', onBadImage: 'ignore' } }, 'cfg'))).toMatch(/data\.onBadImage/);
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'flickr30k', root: '/d', trainAnnotations: 'x.json' } }, 'cfg'))).toMatch(/data: unknown key "trainAnnotations"/);
-    expect(userError(() => parseWith(experimentSchema, { data: { kind: 'vqav2', root: '/d', nTrain: 100 } }, 'cfg'))).toMatch(
+  it('names the field and the fix for bad real-data configs', async () => {
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'coco' } }, 'cfg'))).toMatch(/cfg: data\.root: required for data\.kind "coco"/);
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'imagenet', root: '/d' } }, 'cfg'))).toMatch(/data\.kind: unknown data kind; choose one of shapes, coco, flickr30k, vqav2/);
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'coco', root: '/d', onBadImage: 'ignore' } }, 'cfg'))).toMatch(/data\.onBadImage/);
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'flickr30k', root: '/d', trainAnnotations: 'x.json' } }, 'cfg'))).toMatch(/data: unknown key "trainAnnotations"/);
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'vqav2', root: '/d', nTrain: 100 } }, 'cfg'))).toMatch(
       /data\.nTrain: only for data\.kind "shapes"; "vqav2" takes its samples from the files \(cap them with data\.limit\).*\(got 100\)/,
     );
   });
 
-  it('layers a per-task nTrain over ShapesWorld, and refuses it over a real dataset', () => {
+  it('layers a per-task nTrain over ShapesWorld, and refuses it over a real dataset', async () => {
     const shapes = parseWith(experimentSchema, { perTask: { vqa: { data: { nTrain: 7 } } } }, 'cfg');
     expect(configForTask(shapes, 'vqa').data).toMatchObject({ kind: 'shapes', nTrain: 7 });
     const real = parseWith(experimentSchema, { tasks: ['vqa'], data: { kind: 'vqav2', root: '/d' }, perTask: { vqa: { data: { nTrain: 7 } } } }, 'cfg');
-    expect(userError(() => configForTask(real, 'vqa'))).toMatch(/^perTask\.vqa: data\.nTrain: only for data\.kind "shapes".*restate "kind": "vqav2" in perTask\.<task>\.data/);
+    expect(await userError(() => configForTask(real, 'vqa'))).toMatch(/^perTask\.vqa: data\.nTrain: only for data\.kind "shapes".*restate "kind": "vqav2" in perTask\.<task>\.data/);
   });
 
-  it('a data object of another kind replaces the one below instead of merging', () => {
+  it('a data object of another kind replaces the one below instead of merging', async () => {
     // The smoke profile's ShapesWorld sizes do not leak into a COCO config layered over it.
     const coco = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], data: { kind: 'coco', root: '/d' } }), 'cfg');
     expect(coco.data).toMatchObject({ kind: 'coco', root: '/d' });
@@ -106,44 +106,44 @@ describe('data config', () => {
     expect(layer({ data: { kind: 'coco', root: '/a' } }, { data: { limit: 3 } })).toEqual({ data: { kind: 'coco', root: '/a', limit: 3 } });
   });
 
-  it('refuses a dataset that cannot serve a task, naming where it was set', () => {
+  it('refuses a dataset that cannot serve a task, naming where it was set', async () => {
     const coco = parseWith(experimentSchema, { data: { kind: 'coco', root: '/d' } }, 'cfg'); // tasks default to both
-    expect(userError(() => configForTask(coco, 'vqa'))).toBe(
+    expect(await userError(() => configForTask(coco, 'vqa'))).toBe(
       'data.kind: "coco" is a caption dataset and cannot serve task "vqa"; drop "vqa" from tasks, or give it its own data with perTask.vqa.data: {"kind": "vqav2", ...}',
     );
     const per = parseWith(experimentSchema, { perTask: { caption: { data: { kind: 'vqav2', root: '/d' } } } }, 'cfg');
-    expect(userError(() => configForTask(per, 'caption'))).toMatch(/^perTask\.caption\.data\.kind: "vqav2" is a vqa dataset/);
+    expect(await userError(() => configForTask(per, 'caption'))).toMatch(/^perTask\.caption\.data\.kind: "vqav2" is a vqa dataset/);
   });
 
-  it('minimum word count: every word on ShapesWorld, data.minCount on real data', () => {
+  it('minimum word count: every word on ShapesWorld, data.minCount on real data', async () => {
     expect(vocabMinCount(parseWith(dataSchema, {}, 't'))).toBe(1);
     expect(vocabMinCount(parseWith(dataSchema, { kind: 'coco', root: '/d', minCount: 3 }, 't'))).toBe(3);
   });
 });
 
 describe('loadSplits', () => {
-  it('gives ShapesWorld samples byte-identical to generateShapesWorld, also through pipeline.loadDataset', () => {
+  it('gives ShapesWorld samples byte-identical to generateShapesWorld, also through pipeline.loadDataset', async () => {
     const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { data: { nTrain: 12, nVal: 3, nTest: 5 }, eval: { limit: 4 } }), 'smoke');
     for (const task of ['caption', 'vqa'] as const) {
       const d = exp.data as Extract<typeof exp.data, { kind: 'shapes' }>;
       const direct = generateShapesWorld({ seed: 3, nTrain: d.nTrain, nVal: d.nVal, nTest: d.nTest, imageSize: d.imageSize, questionsPerImage: d.questionsPerImage }, task);
-      expect(loadSplits(exp.data, task, 3)).toEqual(direct);
+      expect(await loadSplits(exp.data, task, 3)).toEqual(direct);
       const spec: RunSpec = { exp, task, model: 'llava', attack: { id: 'badnets', params: {} }, defense: { id: 'none', params: {} }, seed: 3 };
-      expect(loadDataset(spec)).toEqual({ ...direct, test: direct.test.slice(0, 4) });
+      expect(await loadDataset(spec)).toEqual({ ...direct, test: direct.test.slice(0, 4) });
     }
   });
 
-  it('reuses the last real dataset of the process, in fresh arrays, while its config, task and seed are the same', () => {
+  it('reuses the last real dataset of the process, in fresh arrays, while its config, task and seed are the same', async () => {
     const fx = writeCocoKarpathyFixture(mkdtempSync(join(tmpdir(), 'load-memo-')), { nTrain: 4, nVal: 2, nTest: 2 });
     const cfg = parseWith(dataSchema, fx.data, 't');
-    const first = loadSplits(cfg, 'caption', 1);
+    const first = await loadSplits(cfg, 'caption', 1);
     first.test = []; // a caller reassigning or slicing a split (as loadDataset does) must not affect the next run
     first.train.pop();
     for (const p of fx.images.train) rmSync(p); // the files are no longer read
-    const again = loadSplits(cfg, 'caption', 1);
+    const again = await loadSplits(cfg, 'caption', 1);
     expect([again.train.length, again.test.length]).toEqual([4, 2]);
     expect(again.train[0].image).toBe(first.train[0].image);
-    expect(() => loadSplits(cfg, 'caption', 2)).toThrow(/image file\(s\) not found/); // another seed: loaded again
+    await expect(loadSplits(cfg, 'caption', 2)).rejects.toThrow(/image file\(s\) not found/); // another seed: loaded again
   });
 });
 

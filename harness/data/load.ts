@@ -7,7 +7,9 @@ import { checkDataTask, type DataConfig } from './config.js';
 import { UserError } from '../errors.js';
 import { stableStringify } from '../store.js';
 import { planCocoCaptions, planKarpathyCaptions } from './coco.js';
-import { decodePlan, requireImages, skippedSummary, type DatasetPlan } from './datasetFiles.js';
+import { decodePlan, requireImages, type DatasetPlan } from './datasetFiles.js';
+import { imageDecoder } from './decoder.js';
+import { skippedSummary } from './imageLoader.js';
 import { generateShapesWorld } from './shapesWorld.js';
 import type { DatasetSplits, Task } from './types.js';
 import { planVqaV2 } from './vqav2.js';
@@ -53,7 +55,7 @@ function copySplits(ds: DatasetSplits): DatasetSplits {
   return { ...ds, train: ds.train.slice(), val: ds.val.slice(), test: ds.test.slice() };
 }
 
-export function loadSplits(data: DataConfig, task: Task, seed: number, opts: LoadOptions = {}): DatasetSplits {
+export async function loadSplits(data: DataConfig, task: Task, seed: number, opts: LoadOptions = {}): Promise<DatasetSplits> {
   checkDataTask(data, task);
   if (data.kind === 'shapes') {
     return generateShapesWorld(
@@ -63,7 +65,7 @@ export function loadSplits(data: DataConfig, task: Task, seed: number, opts: Loa
   }
   const key = stableStringify({ data, task, seed });
   if (memo?.key === key) return copySplits(memo.splits);
-  const { splits, skipped } = decodePlan(planOf(data, seed), data.imageSize, data.onBadImage);
+  const { splits, skipped } = await decodePlan(planOf(data, seed), data.imageSize, data.onBadImage, imageDecoder());
   const summary = skippedSummary(splits.name, skipped);
   if (summary) (opts.warn ?? ((l: string) => process.stderr.write(`${l}\n`)))(summary);
   for (const split of ['train', 'val', 'test'] as const) {
