@@ -7,7 +7,8 @@ import { didYouMean, UserError } from '../harness/errors.js';
 import { discoverPlugins } from '../harness/plugins.js';
 import type { Attack, BaseAttackParams } from './types.js';
 
-const isAttack = (v: unknown): v is Attack<any> =>
+/** What makes an exported value a plugin of this kind (also for files from outside the repository). */
+export const isAttack = (v: unknown): v is Attack<any> =>
   typeof v === 'object' && v !== null && typeof (v as Attack).id === 'string' && typeof (v as Attack).applyImage === 'function' && typeof (v as Attack).modifyOutput === 'function';
 
 const DOCS_ORDER = ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'];

@@ -7,7 +7,8 @@ import { didYouMean, UserError } from '../harness/errors.js';
 import { discoverPlugins } from '../harness/plugins.js';
 import type { Defense } from './types.js';
 
-const isDefense = (v: unknown): v is Defense<any> =>
+/** What makes an exported value a plugin of this kind (also for files from outside the repository). */
+export const isDefense = (v: unknown): v is Defense<any> =>
   typeof v === 'object' && v !== null && typeof (v as Defense).id === 'string' && typeof (v as Defense).stage === 'string' && 'schema' in v;
 
 const DOCS_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];

@@ -6,7 +6,7 @@
  * and stage is on disk. Help and usage errors load no registry: each action imports what it needs.
  */
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UserError } from './errors.js';
 import { MAX_WORKERS, type ExperimentConfig } from './config.js';
@@ -21,20 +21,40 @@ interface GridValues {
   profile: string;
   config?: string;
   set?: string[];
+  plugin?: string[];
   out?: string;
   cache: string;
   workers?: number;
   backend?: string;
 }
 
-async function resolveExperiment(values: { profile: string; config?: string; set?: string[] }): Promise<ExperimentConfig> {
+/** Plugin paths as absolute ones: a config's relative to its own folder (so it works from anywhere), others to the working directory. */
+function resolvePlugins(cfg: Record<string, unknown>, base: string): Record<string, unknown> {
+  if (!Array.isArray(cfg.plugins)) return cfg; // not a list: the schema names the field and the value
+  return { ...cfg, plugins: cfg.plugins.map((p: unknown) => (typeof p === 'string' && p !== '' ? resolve(base, p) : p)) };
+}
+
+/**
+ * The experiment of the profile, config, --set overrides and --plugin files, validated; the
+ * plugin files are loaded, so that their ids are known to everything after.
+ */
+async function resolveExperiment(values: { profile: string; config?: string; set?: string[]; plugin?: string[] }): Promise<ExperimentConfig> {
   const { experimentSchema, layer, parseOverride, parseWith } = await import('./config.js');
   const { loadConfigFile } = await import('./configFile.js');
   const { PROFILES } = await import('./profiles.js');
   let cfg: Record<string, unknown> = { ...PROFILES[values.profile] };
-  if (values.config) cfg = layer(cfg, loadConfigFile(resolve(values.config), values.config));
-  for (const s of values.set ?? []) cfg = layer(cfg, parseOverride(s));
-  return parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${values.profile}`);
+  if (values.config) cfg = layer(cfg, resolvePlugins(loadConfigFile(resolve(values.config), values.config), dirname(resolve(values.config))));
+  for (const s of values.set ?? []) cfg = layer(cfg, resolvePlugins(parseOverride(s), process.cwd()));
+  // --plugin adds to the config's files rather than replacing them.
+  if (values.plugin?.length) cfg = { ...cfg, plugins: [...((cfg.plugins as unknown[]) ?? []), ...values.plugin.map((p) => resolve(p))] };
+  const exp = parseWith(experimentSchema, cfg, values.config ? `config ${values.config}` : `profile ${values.profile}`);
+  const { loadPluginFiles } = await import('./externalPlugins.js');
+  await loadPluginFiles(exp.plugins);
+  return exp;
+}
+
+function pluginOption(what = "an attack or defense file from outside the repository (repeatable; adds to the config's plugins)"): Option {
+  return new Option('--plugin <file>', what).argParser(collect);
 }
 
 const collect = (v: string, acc: string[] = []) => [...acc, v];
@@ -66,6 +86,7 @@ function gridOptions(cmd: Command, outDefault: string): Command {
     .addOption(new Option('--profile <name>', 'experiment profile').choices(PROFILE_NAMES).default('default'))
     .option('--config <file>', 'experiment config (.json, .yaml or .yml) layered over the profile')
     .option('--set <key.path=value>', 'override one field (repeatable), e.g. --set sft.epochs=4', collect)
+    .addOption(pluginOption())
     .option('--out <dir>', `records and report (default: ${outDefault})`)
     .option('--cache <dir>', 'stage cache', '.cache')
     .addOption(workersOption())
@@ -172,7 +193,13 @@ export function buildProgram(): Command {
     .description('rebuild the HTML/CSV report from the run records in --out DIR, no training')
     .requiredOption('--out <dir>', 'the directory holding runs/')
     .option('--title <text>', 'page title', 'report')
-    .action(async (v: { out: string; title: string }) => writeReportOf(resolve(v.out), v.title));
+    .addOption(pluginOption('the attack files from outside the repository that the runs used, to draw their triggers (repeatable)'))
+    .action(async (v: { out: string; title: string; plugin?: string[] }) => {
+      // The trigger gallery draws each attack's trigger: one from a plugin file needs its file.
+      const { loadPluginFiles } = await import('./externalPlugins.js');
+      await loadPluginFiles(v.plugin?.map((p) => resolve(p)));
+      await writeReportOf(resolve(v.out), v.title);
+    });
 
   program
     .command('merge')
@@ -196,9 +223,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--profile <name>', 'experiment profile').choices(PROFILE_NAMES).default('default'))
     .option('--config <file>', 'experiment config layered over the profile')
     .option('--set <key.path=value>', 'override one field (repeatable)', collect)
+    .addOption(pluginOption())
     .addOption(workersOption())
     .option('--from <dir>', 'output dir with runs/ to measure (repeatable; default: reports/out/*)', collect)
-    .action(async (v: { profile: string; config?: string; set?: string[]; workers?: number; from?: string[] }) => {
+    .action(async (v: { profile: string; config?: string; set?: string[]; plugin?: string[]; workers?: number; from?: string[] }) => {
       const exp = await resolveExperiment(v);
       const { existsSync, readdirSync } = await import('node:fs');
       const { availableParallelism } = await import('node:os');
@@ -248,9 +276,10 @@ export function buildProgram(): Command {
     .requiredOption('--out <dir>')
     .requiredOption('--cache <dir>')
     .option('--backend <b>')
-    .action(async (v: { out: string; cache: string; backend?: string }) => {
+    .option('--plugin <file>', 'a plugin file of the runner (absolute)', collect)
+    .action(async (v: { out: string; cache: string; backend?: string; plugin?: string[] }) => {
       const { workerMain } = await import('./worker.js');
-      await workerMain({ outDir: v.out, cacheDir: v.cache, backend: v.backend });
+      await workerMain({ outDir: v.out, cacheDir: v.cache, backend: v.backend, plugins: v.plugin });
     });
 
   return program;

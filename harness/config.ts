@@ -115,6 +115,12 @@ export const experimentSchema = z
       .default({ batchSize: 100, limit: 0 }),
     workers: z.number().int().min(1).max(MAX_WORKERS).optional(),
     /**
+     * Attack and defense files from outside the repository (harness/externalPlugins.ts), as
+     * absolute paths once the CLI has resolved them. Like `workers`, where files live is not a
+     * result: the grid drops it (grid.ts), and a file's content enters its runs' code hash.
+     */
+    plugins: z.array(z.string().min(1)).optional(),
+    /**
      * Per-task overrides layered over this config for that task's runs, e.g.
      * `{ vqa: { data: { nTrain: 6000 } } }`: tasks differ in sample cost and difficulty.
      */

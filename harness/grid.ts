@@ -61,12 +61,13 @@ export function expandGrid(exp: ExperimentConfig): RunSpec[] {
 }
 
 /**
- * The experiment without fields that describe the machine, not the results (the worker count):
- * a run's config hash must not change with the number of cores, or a grid sharded over
- * unequal machines, or resumed with another --set workers, would not recognise its own records.
+ * The experiment without fields that describe the machine, not the results (the worker count,
+ * where plugin files live): a run's config hash must not change with the number of cores or a
+ * folder, or a grid sharded over unequal machines, or resumed with another --set workers, would
+ * not recognise its own records. A plugin file's content counts, through the code hash.
  */
 function withoutMachineFields(exp: ExperimentConfig): ExperimentConfig {
-  return { ...exp, workers: undefined };
+  return { ...exp, workers: undefined, plugins: undefined };
 }
 
 /** Identity of an experiment's results: what every shard's records must agree on to be merged. */

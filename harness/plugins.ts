@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** `kind:id` → the plugin's source file, relative to the repository root. */
+/** `kind:id` → the plugin's source file, relative to the repository root (absolute for a file from outside it). */
 const sources = new Map<string, string>();
 
 /**
@@ -19,6 +19,17 @@ export function pluginFile(kind: string, id: string): string {
   const f = sources.get(`${kind}:${id}`);
   if (!f) throw new Error(`no ${kind} "${id}" has been discovered`);
   return f;
+}
+
+/**
+ * Add a plugin exported by a file from outside the repository (harness/externalPlugins.ts) to
+ * its registry, under the same rule as discovered ones: ids are unique.
+ */
+export function addPlugin<T extends { id: string }>(registry: Record<string, T>, kind: string, value: T, file: string): void {
+  const taken = sources.get(`${kind}:${value.id}`);
+  if (taken) throw new Error(`${kind} id "${value.id}" is already taken by ${taken}`);
+  sources.set(`${kind}:${value.id}`, file);
+  registry[value.id] = value;
 }
 
 export async function discoverPlugins<T extends { id: string }>(

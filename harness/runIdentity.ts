@@ -82,7 +82,7 @@ export function stageCode(stage: StageName, rr: ResolvedRun): string {
  * experiment's settings for its task, without the grid's lists, its name or the labels.
  */
 export function runInputs(r: RunSpec, rr: ResolvedRun): Record<string, unknown> {
-  const { name, seeds, tasks, models, attacks, rates, defenses, perTask, workers, ...settings } = r.exp;
+  const { name, seeds, tasks, models, attacks, rates, defenses, perTask, workers, plugins, ...settings } = r.exp;
   return {
     task: r.task,
     model: r.model,

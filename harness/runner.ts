@@ -22,6 +22,7 @@ import { ProgressReporter } from './progress.js';
 import type { RunRecord } from './record.js';
 import { Scheduler } from './schedule.js';
 import { takeShard, type Shard } from './shard.js';
+import { loadPluginFiles } from './externalPlugins.js';
 import { runIdentity, type RunIdentity } from './runIdentity.js';
 import { codeVersion, stableStringify, writeFileAtomic } from './store.js';
 import { checkDataset } from './data/load.js';
@@ -188,6 +189,7 @@ type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; deta
 
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  await loadPluginFiles(exp.plugins);
   validatePlugins(exp);
   let all = expandGrid(exp);
   validateData(all);
@@ -235,7 +237,8 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
         { length: nWorkers },
         (_, w) =>
           new Promise<void>((resolve) => {
-            const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...(opts.backend ? ['--backend', opts.backend] : [])], {
+            const args = [...(opts.backend ? ['--backend', opts.backend] : []), ...(exp.plugins ?? []).flatMap((f) => ['--plugin', f])];
+            const child = fork(CLI, ['worker', '--out', opts.outDir, '--cache', opts.cacheDir, ...args], {
               // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
               // above the live block instead of through it.
               stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -5,14 +5,17 @@
 import { initEngine, type BackendName } from './engine.js';
 import type { RunSpec } from './grid.js';
 import { runId } from './grid.js';
+import { loadPluginFiles } from './externalPlugins.js';
 import { executeRun } from './pipeline.js';
 import { failedRecord, recordPath, suspectsPath, type RunProvenance } from './runner.js';
 import { Store, writeFileAtomic } from './store.js';
 import { suspectCsv } from './suspects.js';
 
-export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string }): Promise<void> {
+export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string; plugins?: string[] }): Promise<void> {
   const send = (m: unknown) => process.send?.(m);
   await initEngine({ backend: (opts.backend as BackendName) ?? 'auto', quiet: true });
+  // The runner's plugin files from outside the repository, before any run names their ids.
+  await loadPluginFiles(opts.plugins);
   const store = new Store(opts.cacheDir);
   // The runner is gone (killed without the chance to kill us): stop at the next chance rather
   // than train on for nobody. Training is synchronous within a stage, so that is a stage boundary.
