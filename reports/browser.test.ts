@@ -77,7 +77,7 @@ describe.skipIf(!available && !required)(`report in headless Chromium${available
       chosen: 'svg[data-chart="sweep"] [data-chosen="true"]',
       training: 'svg[data-chart="training"]',
       gallery: '[data-gallery] img',
-      points: 'svg[data-chart="tradeoff"] circle.point',
+      points: 'svg[data-chart="tradeoff"] .point',
       bodyCells: 'table[data-table="paper"] tbody td',
     };
     const r = await checkPage(join(out, 'report.html'), { screenshot: join(out, 'report.png'), count: Object.values(selectors) });

@@ -8,6 +8,7 @@ import type { RunRecord } from '../../harness/record.js';
 import { stat, uniq } from '../aggregate.js';
 import { attackFamily, familyNames, metricValue, poisonRate } from '../recordFields.js';
 import { axes, linearScale, type Plot } from './axis.js';
+import { marker } from './markers.js';
 import { attrs, esc, legend, seriesStyle, svgDoc } from './svg.js';
 
 const W = 520;
@@ -39,13 +40,13 @@ function rateChart(task: string, defense: string, records: RunRecord[], names: M
   const y = linearScale(0, 100, PLOT.y + PLOT.h, PLOT.y);
   const body = [axes(PLOT, x, y, 'poisoning rate (% of the training split)', 'ASR (%) ↓')];
   series.forEach((s, i) => {
-    const { color, dash } = seriesStyle(i);
+    const { color, dash, marker: shape } = seriesStyle(i);
     const path = s.points.map((p, j) => `${j ? 'L' : 'M'}${x.map(p.rate).toFixed(1)},${y.map(p.mean).toFixed(1)}`).join('');
     if (s.points.length > 1) body.push(`<path${attrs({ d: path, stroke: color, 'stroke-dasharray': dash, class: 'series' })}/>`);
     for (const p of s.points) {
       const [cx, cy] = [x.map(p.rate), y.map(p.mean)];
       if (p.ci && p.ci.hi > p.ci.lo) body.push(`<line${attrs({ x1: cx, y1: y.map(p.ci.lo), x2: cx, y2: y.map(p.ci.hi), stroke: color, class: 'whisker' })}/>`);
-      body.push(`<circle${attrs({ cx, cy, r: 3.5, fill: color, class: 'point' })}><title>${esc(`${s.label}, rate ${p.rate}%: ASR ${p.mean.toFixed(1)}% (n=${p.n})`)}</title></circle>`);
+      body.push(marker(shape, cx, cy, 3.5, { fill: color, class: 'point' }, `<title>${esc(`${s.label}, rate ${p.rate}%: ASR ${p.mean.toFixed(1)}% (n=${p.n})`)}</title>`));
     }
   });
   const leg = legend(

@@ -1,8 +1,10 @@
 /**
- * SVG building blocks for the report's charts: escaping, the document element, text, a
- * colour palette and a legend. Charts are strings spliced into the HTML unescaped, so every
- * piece of data that reaches an SVG goes through `esc` here: no other escaping protects it.
+ * SVG building blocks for the report's charts: escaping, the document element, text, the
+ * series styles (colour, marker shape, dash) and a legend. Charts are strings spliced into the
+ * HTML unescaped, so every piece of data that reaches an SVG goes through `esc` here: no other
+ * escaping protects it.
  */
+import { MARKERS, marker, type MarkerShape } from './markers.js';
 
 /** Escapes text and attribute values for XML/HTML (both quote kinds, so any attribute is safe). */
 export function esc(s: string | number): string {
@@ -40,19 +42,32 @@ export function svgDoc(data: Record<string, string>, width: number, height: numb
   );
 }
 
-/** Okabe–Ito, readable by colour-blind readers; series beyond it repeat with a dash pattern. */
+/** Okabe–Ito, readable by colour-blind readers. */
 export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 const DASHES = [undefined, '5 3', '2 2', '8 3 2 3'];
 
-export function seriesStyle(i: number): { color: string; dash?: string } {
-  return { color: PALETTE[i % PALETTE.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] };
+export interface SeriesStyle {
+  color: string;
+  marker: MarkerShape;
+  dash?: string;
+}
+
+/**
+ * Series i's colour, marker and (for lines) dash. Colours cycle through 8 and markers through
+ * 6, so (colour, marker) pairs repeat only after lcm(8, 6) = 24 series, and two series of one
+ * colour (0 and 8: none and aug in the default order) always differ in shape, and as lines in
+ * dash too.
+ */
+export function seriesStyle(i: number): SeriesStyle {
+  return { color: PALETTE[i % PALETTE.length], marker: MARKERS[i % MARKERS.length], dash: DASHES[Math.floor(i / PALETTE.length) % DASHES.length] };
 }
 
 export interface LegendItem {
   label: string;
   color: string;
+  marker?: MarkerShape;
   dash?: string;
-  /** 'line' for line series, 'dot' for scatter series. */
+  /** 'line' for line series (a stroke with the marker on it), 'dot' for scatter series (the marker). */
   mark?: 'line' | 'dot';
 }
 
@@ -73,10 +88,8 @@ export function legend(items: LegendItem[], x: number, y: number, width: number)
       cx = x;
       cy += rowH;
     }
-    const mark =
-      it.mark === 'dot'
-        ? `<circle${attrs({ cx: cx + 8, cy: cy - 4, r: 4, fill: it.color })}/>`
-        : `<line${attrs({ x1: cx, y1: cy - 4, x2: cx + 16, y2: cy - 4, stroke: it.color, 'stroke-width': 2, 'stroke-dasharray': it.dash })}/>`;
+    const dot = marker(it.marker ?? 'circle', cx + 8, cy - 4, 4, { fill: it.color });
+    const mark = it.mark === 'dot' ? dot : `<line${attrs({ x1: cx - 2, y1: cy - 4, x2: cx + 18, y2: cy - 4, stroke: it.color, 'stroke-width': 2, 'stroke-dasharray': it.dash })}/>${dot}`;
     parts.push(`<g class="legend-item">${mark}${text(cx + 22, cy, it.label)}</g>`);
     cx += w;
   }

@@ -8,6 +8,7 @@
 import type { EpochLog, RunRecord } from '../../harness/record.js';
 import { uniq } from '../aggregate.js';
 import { axes, linearScale, type Plot } from './axis.js';
+import { marker } from './markers.js';
 import { attrs, esc, legend, seriesStyle, svgDoc } from './svg.js';
 
 const W = 520;
@@ -71,13 +72,13 @@ export function trainingChart(task: string, stage: string, records: RunRecord[])
   const y = linearScale(Math.min(...losses), Math.max(...losses), PLOT.y + PLOT.h, PLOT.y);
   const body = [axes(PLOT, x, y, 'epoch', 'training loss')];
   curves.forEach((c, i) => {
-    const { color, dash } = seriesStyle(i);
+    const { color, dash, marker: shape } = seriesStyle(i);
     if (c.loss.length > 1)
       body.push(`<path${attrs({ d: c.loss.map((p, j) => `${j ? 'L' : 'M'}${x.map(p.epoch + 1).toFixed(1)},${y.map(p.loss).toFixed(1)}`).join(''), stroke: color, 'stroke-dasharray': dash, class: 'series' })}/>`);
     // Points only where a line cannot show the value (one epoch), or sparse curves.
     if (c.loss.length <= 12)
       for (const p of c.loss)
-        body.push(`<circle${attrs({ cx: x.map(p.epoch + 1), cy: y.map(p.loss), r: 3, fill: color, class: 'point' })}><title>${esc(`${c.label}, epoch ${p.epoch + 1}: loss ${p.loss.toFixed(4)}`)}</title></circle>`);
+        body.push(marker(shape, x.map(p.epoch + 1), y.map(p.loss), 3, { fill: color, class: 'point' }, `<title>${esc(`${c.label}, epoch ${p.epoch + 1}: loss ${p.loss.toFixed(4)}`)}</title>`));
   });
   const leg = legend(
     curves.map((c, i) => ({ label: c.label, ...seriesStyle(i) })),
