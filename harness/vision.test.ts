@@ -24,7 +24,7 @@ const snapshot = (vars: Map<string, tf.Variable>, keep: (name: string) => boolea
   Object.fromEntries([...vars].filter(([n]) => keep(n)).map(([n, v]) => [n, [...v.dataSync()]]));
 
 describe('vision: patch labels', () => {
-  it('labels exactly the patches whose centre lies in an object box, with shape, colour and size ids', () => {
+  it('labels exactly the patches whose centre lies in an object box, with shape, colour, size and position ids', () => {
     const scene: Scene = {
       size: 16,
       background: { level: 50, tint: [0, 0, 0], gradAmp: 0, gradAngle: 0, textureSeed: 1 },
@@ -38,6 +38,7 @@ describe('vision: patch labels', () => {
       expect(l.shape[i]).toBe(on.includes(i) ? 3 : 0); // triangle is SHAPES[2]
       expect(l.colour[i]).toBe(on.includes(i) ? 3 : 0); // blue is COLORS[2]
       expect(l.size[i]).toBe(on.includes(i) ? 2 : 0); // large
+      expect(l.position[i]).toBe(on.includes(i) ? 3 : 0); // 'top' (POSITIONS[2]): centre 7.5, dx 0.5, dy −3.5
     }
   });
 });
@@ -59,7 +60,7 @@ describe('vision: the tower pre-training', () => {
     model.params.dispose();
     for (const n of names) expect(a.weights[n].dataSync()).toEqual(b.weights[n].dataSync());
     expect(a.log).toHaveLength(2);
-    for (const e of a.log) for (const h of ['val shape', 'val colour', 'val size']) expect(e.val![h]).toBeGreaterThanOrEqual(0);
+    for (const e of a.log) for (const h of ['val shape', 'val colour', 'val size', 'val position']) expect(e.val![h]).toBeGreaterThanOrEqual(0);
     tf.dispose([...Object.values(a.weights), ...Object.values(b.weights)]);
     expect(tf.memory().numTensors).toBe(before);
   });

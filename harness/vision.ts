@@ -2,8 +2,9 @@
  * The vision tower's own pre-training, before the LM ever sees it (LLaVA starts from a CLIP
  * encoder trained elsewhere and keeps it frozen). Nothing can be downloaded here, so the tower
  * learns on its own ShapesWorld corpus: scenes drawn from a stream of the seed that no dataset
- * split uses, labelled densely. Each patch token predicts the shape, colour and size of the
- * object whose box holds the patch centre, or "background". Trained from the captions alone,
+ * split uses, labelled densely. Each patch token predicts the shape, colour, size and position
+ * word (ShapesWorld's `positionOf`, or "between positions" where it has none) of the object whose
+ * box holds the patch centre, or "background". Trained from the captions alone,
  * the tower never learnt shapes (VQA "what shape" stayed at chance); this objective teaches
  * them to the tower directly, as an ImageNet or CLIP encoder brings them to a real MLLM.
  *
@@ -15,7 +16,7 @@ import { join } from 'node:path';
 import { tf } from './engine.js';
 import { loadWeights, saveWeights } from './checkpoint.js';
 import { imagesToTensor } from './batch.js';
-import { COLORS, generateScene, renderScene, SHAPES, type Scene } from './data/shapesWorld.js';
+import { COLORS, generateScene, POSITIONS, positionOf, renderScene, SHAPES, type Scene } from './data/shapesWorld.js';
 import type { RgbImage } from './data/types.js';
 import type { EpochLog } from './record.js';
 import { Rng } from './rng.js';
@@ -36,15 +37,14 @@ export interface VisionPretrainConfig {
 /** Held-out corpus scenes the epoch log's accuracies are measured on. */
 const VAL_IMAGES = 300;
 const SIZES = ['small', 'large'] as const;
-/** The per-token label sets: class 0 is background, then the attribute's values. */
-const HEADS = { shape: SHAPES.length + 1, colour: COLORS.length + 1, size: SIZES.length + 1 } as const;
+/**
+ * The per-token label sets: class 0 is background, then the attribute's values; position has
+ * one more, for objects between two position words (positionOf gives none).
+ */
+const HEADS = { shape: SHAPES.length + 1, colour: COLORS.length + 1, size: SIZES.length + 1, position: POSITIONS.length + 2 } as const;
 type Head = keyof typeof HEADS;
 
-export interface PatchLabels {
-  shape: Int32Array;
-  colour: Int32Array;
-  size: Int32Array;
-}
+export type PatchLabels = Record<Head, Int32Array>;
 
 /**
  * Labels of a scene's patch grid (row-major, grid × grid): the object whose box
@@ -52,7 +52,7 @@ export interface PatchLabels {
  */
 export function patchLabels(scene: Scene, patch: number): PatchLabels {
   const grid = scene.size / patch;
-  const out: PatchLabels = { shape: new Int32Array(grid * grid), colour: new Int32Array(grid * grid), size: new Int32Array(grid * grid) };
+  const out = Object.fromEntries(Object.keys(HEADS).map((h) => [h, new Int32Array(grid * grid)])) as PatchLabels;
   for (let gy = 0; gy < grid; gy++) {
     for (let gx = 0; gx < grid; gx++) {
       const px = gx * patch + (patch - 1) / 2;
@@ -63,6 +63,8 @@ export function patchLabels(scene: Scene, patch: number): PatchLabels {
       out.shape[i] = SHAPES.indexOf(o.shape) + 1;
       out.colour[i] = COLORS.indexOf(o.color) + 1;
       out.size[i] = SIZES.indexOf(o.size) + 1;
+      const where = positionOf(o, scene.size);
+      out.position[i] = where ? POSITIONS.indexOf(where) + 1 : POSITIONS.length + 1;
     }
   }
   return out;
@@ -88,7 +90,7 @@ function labelTensors(items: CorpusItem[]): Record<Head, tf.Tensor1D> {
     items.forEach((it, i) => all.set(it.labels[h], i * n));
     return tf.tensor1d(all, 'int32');
   };
-  return { shape: cat('shape'), colour: cat('colour'), size: cat('size') };
+  return Object.fromEntries((Object.keys(HEADS) as Head[]).map((h) => [h, cat(h)])) as Record<Head, tf.Tensor1D>;
 }
 
 export interface VisionTower {

@@ -48,6 +48,8 @@ export type Position =
   | 'bottom right'
   | 'center';
 
+export const POSITIONS: readonly Position[] = ['left', 'right', 'top', 'bottom', 'top left', 'top right', 'bottom left', 'bottom right', 'center'];
+
 const COLOR_JITTER = 15;
 const OBJECT_NOISE = 4;
 /** Upper bound of every background channel (dark-to-mid tones). */
