@@ -2,10 +2,11 @@
  * The attack plugin boundary (BackdoorVLM's split): an attack = image trigger × optional text
  * trigger × output modifier, plus optional negative samples and clean-label mode. The harness
  * (harness/poison.ts) owns selection (rate, seeded indices, negatives) and test-time
- * triggering; a plugin only says how one sample is changed.
+ * triggering; a plugin only says how one sample is changed (and, if training-controlled, how
+ * it looks at each training step).
  */
 import { z } from 'zod';
-import type { RgbImage, Task } from '../harness/data/types.js';
+import type { FloatImage, RgbImage, Task } from '../harness/data/types.js';
 import type { AsrMatch } from '../harness/metrics/asr.js';
 import type { Rng } from '../harness/rng.js';
 
@@ -33,8 +34,10 @@ export interface TriggerInput {
 }
 
 /**
- * How an attack reaches the model: `poison-only` attacks only change training data (all six
- * of docs/attacks.md); `training-controlled` ones would also act through the training hooks.
+ * How an attack reaches the model: `poison-only` attacks only change the stored training data;
+ * `training-controlled` ones also control what the training loop feeds: their poisoned and
+ * negative examples are made afresh at every step, in float (`Attack.stepImage`), as WaNet's
+ * paper trains it.
  */
 export type AttackKind = 'poison-only' | 'training-controlled';
 
@@ -52,8 +55,8 @@ export interface NegativeSpec {
 export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
   id: string;
   description: string;
-  /** Default 'poison-only' (see `attackKind`). */
-  kind?: AttackKind;
+  /** Default 'poison-only' (see `attackKind`); a function when a parameter switches it. */
+  kind?: AttackKind | ((params: P) => AttackKind);
   /** Validates and fills defaults; errors name the field. */
   schema: z.ZodType<P>;
   /** Build the trigger once per poisoned split; the same asset stamps train and test images. */
@@ -86,10 +89,19 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
   testVariants?(params: P): string[];
   /** Words the attack adds to prompts, so that the tokenizer's vocabulary includes them. */
   vocabulary?(params: P): string[];
+  /**
+   * Training-controlled attacks only: the image a poisoned example (`variant` undefined) or a
+   * negative sample (`variant` its name) shows the model at one training step, made from its
+   * clean `image` in float, unrounded. `rng` is the step's (seeded by the harness), so random
+   * parts (WaNet's cross warps) are drawn afresh at every step. The stored uint8 images
+   * (`applyImage`, `applyVariant`) remain what test time and per-sample losses see.
+   */
+  stepImage?(image: RgbImage, variant: string | undefined, trigger: TriggerAsset, params: P, rng: Rng): FloatImage;
 }
 
-export function attackKind(attack: Pick<Attack<any>, 'kind'>): AttackKind {
-  return attack.kind ?? 'poison-only';
+export function attackKind<P extends BaseAttackParams>(attack: Pick<Attack<P>, 'kind'>, params: P): AttackKind {
+  const kind = attack.kind ?? 'poison-only';
+  return typeof kind === 'function' ? kind(params) : kind;
 }
 
 export const DEFAULT_TARGETS: Record<Task, string> = {

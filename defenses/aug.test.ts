@@ -100,4 +100,17 @@ describe('aug', () => {
     expect(Math.min(...factors)).toBeLessThan(0.9);
     expect(Math.max(...factors)).toBeGreaterThan(1.1); // some clip at 255 in the blue channel
   });
+
+  it('keeps a float image (from a training-controlled attack) float: the same shift, brightness clipped but not rounded', () => {
+    const img = indexImage(8, 8);
+    const fl = { height: 8, width: 8, data: Float32Array.from(img.data, (v) => v + 0.5) };
+    const p = { maxShift: 2, brightness: 0.2 };
+    const outU = augmentImage(img, { ...p, brightness: 0 }, new Rng(6));
+    const outF = augmentImage(fl, p, new Rng(6));
+    expect(outF.data).toBeInstanceOf(Float32Array);
+    const f = outF.data[0] / (outU.data[0] + 0.5);
+    expect(Math.abs(f - 1)).toBeGreaterThan(0.001);
+    expect(Array.from(outF.data)).toEqual(Array.from(outU.data, (v) => Math.fround(Math.min(255, (v + 0.5) * f))).map((v) => expect.closeTo(v, 3)));
+    expect(Array.from(outF.data).some((v) => v !== Math.round(v))).toBe(true);
+  });
 });

@@ -4,7 +4,8 @@
  * by a random integer offset (dx, dy), each uniform in [−maxShift, maxShift] (zero included, as
  * torchvision's RandomCrop with padding), with edge replication; optionally its brightness is
  * scaled by a factor uniform in [1 − brightness, 1 + brightness] (torchvision ColorJitter's
- * brightness), rounded and clipped to [0, 255].
+ * brightness), rounded and clipped to [0, 255] (a float image from a training-controlled
+ * attack is only clipped: it reaches the model unrounded, warped before it is augmented).
  * Defaults: maxShift 2 px, the translation a PyTorch prototype of this setup measured
  * (BackdoorBench's CIFAR RandomCrop pads by 4 px, but here a shift by a whole 4-px patch keeps
  * a patch trigger aligned to the patch grid, the alignment the prototype found the backdoor
@@ -14,7 +15,8 @@
  * contradict its text.
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { PixelImage } from '../harness/data/types.js';
+import { storeAs } from '../harness/pixelImage.js';
 import type { Rng } from '../harness/rng.js';
 import { translate } from './translate.js';
 import type { Defense } from './types.js';
@@ -30,14 +32,15 @@ export const augSchema = z
 export type AugParams = z.infer<typeof augSchema>;
 
 /** One augmented copy of an image (the draws: dx, dy, then the brightness factor if on). */
-export function augmentImage(image: RgbImage, p: AugParams, rng: Rng): RgbImage {
+export function augmentImage<T extends PixelImage>(image: T, p: AugParams, rng: Rng): T {
   const dx = rng.int(-p.maxShift, p.maxShift + 1);
   const dy = rng.int(-p.maxShift, p.maxShift + 1);
   const out = translate(image, dx, dy);
   if (p.brightness > 0) {
     const f = 1 + p.brightness * (2 * rng.next() - 1);
     const d = out.data;
-    for (let i = 0; i < d.length; i++) d[i] = Math.min(255, Math.max(0, Math.round(d[i] * f)));
+    const store = storeAs(out);
+    for (let i = 0; i < d.length; i++) d[i] = store(d[i] * f);
   }
   return out;
 }

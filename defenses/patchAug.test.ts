@@ -54,4 +54,19 @@ describe('patchAug', () => {
   it('refuses a grid that does not divide the image', () => {
     expect(() => patchAug(gradientImage(10), { ...base, grid: 4 }, new Rng(1))).toThrow(/grid 4/);
   });
+
+  it('keeps a float image float and unrounded: the same shuffle and mask, noise only clipped', () => {
+    const img = gradientImage(8);
+    const fl = { height: 8, width: 8, data: Float32Array.from(img.data, (v) => v * 0.999 + 0.3) };
+    const o = { grid: 4, shuffle: 1, noiseFraction: 0, noiseSigma: 0, maskFraction: 0.25 };
+    const outU = patchAug(img, o, new Rng(3));
+    const outF = patchAug(fl, o, new Rng(3));
+    expect(outF.data).toBeInstanceOf(Float32Array);
+    // every float value is ≥ 0.3, so the zeros are exactly the 4 masked 2×2 patches
+    expect(Array.from(outF.data).filter((v) => v === 0).length).toBe(4 * 4 * 3);
+    expect(Array.from(outF.data)).toEqual(Array.from(outU.data, (v, i) => (outF.data[i] === 0 ? 0 : Math.fround(v * 0.999 + 0.3))));
+    const noisy = patchAug(fl, { ...o, shuffle: 0, maskFraction: 0, noiseFraction: 1, noiseSigma: 0.1 }, new Rng(4));
+    expect(Array.from(noisy.data).some((v) => v !== Math.round(v))).toBe(true);
+    expect(Array.from(noisy.data).every((v) => v >= 0 && v <= 255)).toBe(true);
+  });
 });

@@ -1,9 +1,11 @@
 /**
  * PCR's perturbed view x̃ = PatchAug(x): the image is cut into a g×g grid of patches and
  * (1) a fraction of patch positions is shuffled, (2) Gaussian noise is added inside a fraction
- * of patches, (3) a fraction of patches is masked to zero. uint8 HWC in, uint8 HWC out.
+ * of patches, (3) a fraction of patches is masked to zero. HWC in, the same kind out: uint8
+ * noise is rounded and clipped, a float image (a training-controlled attack's) only clipped.
  */
-import type { RgbImage } from '../harness/data/types.js';
+import type { PixelImage } from '../harness/data/types.js';
+import { blankLike, storeAs } from '../harness/pixelImage.js';
 import type { Rng } from '../harness/rng.js';
 
 export interface PatchAugOptions {
@@ -21,7 +23,7 @@ function pickPatches(rng: Rng, n: number, fraction: number): number[] {
   return rng.sample(n, Math.round(fraction * n));
 }
 
-export function patchAug(image: RgbImage, o: PatchAugOptions, rng: Rng): RgbImage {
+export function patchAug<T extends PixelImage>(image: T, o: PatchAugOptions, rng: Rng): T {
   const { height: h, width: w } = image;
   if (h % o.grid || w % o.grid) throw new Error(`pcr: grid ${o.grid} does not divide the ${h}x${w} image`);
   const ph = h / o.grid;
@@ -32,7 +34,9 @@ export function patchAug(image: RgbImage, o: PatchAugOptions, rng: Rng): RgbImag
   const moved = pickPatches(rng, n, o.shuffle);
   const perm = rng.shuffle(moved);
   moved.forEach((dst, k) => (source[dst] = perm[k]));
-  const out = new Uint8Array(image.data.length);
+  const result = blankLike(image);
+  const out = result.data;
+  const store = storeAs(image);
   for (let dst = 0; dst < n; dst++) {
     const src = source[dst];
     const dy = Math.floor(dst / o.grid) * ph;
@@ -53,8 +57,7 @@ export function patchAug(image: RgbImage, o: PatchAugOptions, rng: Rng): RgbImag
     for (const p of pickPatches(rng, n, o.noiseFraction)) {
       patchPixels(p, (off) => {
         for (let c = 0; c < 3; c++) {
-          const v = out[off + c] + rng.normal() * o.noiseSigma * 255;
-          out[off + c] = Math.min(255, Math.max(0, Math.round(v)));
+          out[off + c] = store(out[off + c] + rng.normal() * o.noiseSigma * 255);
         }
       });
     }
@@ -62,5 +65,5 @@ export function patchAug(image: RgbImage, o: PatchAugOptions, rng: Rng): RgbImag
   if (o.maskFraction > 0) {
     for (const p of pickPatches(rng, n, o.maskFraction)) patchPixels(p, (off) => out.fill(0, off, off + 3));
   }
-  return { height: h, width: w, data: out };
+  return result;
 }

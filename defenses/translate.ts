@@ -2,14 +2,17 @@
  * Integer image translation with edge replication, shared by `aug` (training) and `jitter`
  * (inference): out(y, x) = in(clamp(y − dy), clamp(x − dx)), so the content moves dx pixels
  * right and dy pixels down and the uncovered border repeats the nearest edge pixel (no black
- * bars that a model could learn as a cue). uint8 HWC in, uint8 HWC out.
+ * bars that a model could learn as a cue). HWC in, the same kind out (uint8 or float: it only
+ * moves pixels).
  */
-import type { RgbImage } from '../harness/data/types.js';
+import type { PixelImage } from '../harness/data/types.js';
+import { blankLike } from '../harness/pixelImage.js';
 
-export function translate(image: RgbImage, dx: number, dy: number): RgbImage {
+export function translate<T extends PixelImage>(image: T, dx: number, dy: number): T {
   if (!Number.isInteger(dx) || !Number.isInteger(dy)) throw new Error(`translate: offsets must be integers (got ${dx}, ${dy})`);
   const { height: h, width: w, data } = image;
-  const out = new Uint8Array(data.length);
+  const result = blankLike(image);
+  const out = result.data;
   const clamp = (v: number, n: number) => (v < 0 ? 0 : v >= n ? n - 1 : v);
   for (let y = 0; y < h; y++) {
     const sy = clamp(y - dy, h);
@@ -21,5 +24,5 @@ export function translate(image: RgbImage, dx: number, dy: number): RgbImage {
       out[to + 2] = data[from + 2];
     }
   }
-  return { height: h, width: w, data: out };
+  return result;
 }

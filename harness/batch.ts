@@ -1,10 +1,11 @@
 /**
- * Turning examples into tensors: images to float [B,H,W,3] in [0,1], text to
+ * Turning examples into tensors: images (uint8 or float on [0, 255]) to float [B,H,W,3] in [0,1], text to
  * `prompt <bos> response <eos>` token rows padded to a fixed length (constant shapes keep the
  * backend's memory reuse and the model's mask cache effective).
  */
 import { tf } from './engine.js';
-import type { RgbImage } from './data/types.js';
+import type { FloatImage, PixelImage, RgbImage } from './data/types.js';
+import type { Rng } from './rng.js';
 import { BOS, EOS, PAD, type Tokenizer } from './tokenizer.js';
 
 /** One supervised pair after any attack: the responses are alternatives (one drawn per epoch). */
@@ -15,9 +16,18 @@ export interface TrainExample {
   responses: string[];
   /** Ground truth for analysis only (e.g. AUROC of a defense's poison scores); never read by defenses. */
   poisoned: boolean;
+  /**
+   * Set by a training-controlled attack (harness/poison.ts) on its poisoned and negative
+   * examples: the float image the training loop feeds at each step instead of `image`, drawn
+   * from that step's rng (harness/training.ts). `image` then holds a stored uint8 stand-in for
+   * what reads examples outside the loop (per-sample losses). Defenses that filter or copy
+   * examples keep it by passing the objects on (spread or filter, never rebuilt field by field).
+   */
+  stepImage?: (rng: Rng) => FloatImage;
 }
 
-export function imagesToTensor(images: RgbImage[]): tf.Tensor4D {
+/** uint8 and float images alike: both are on the [0, 255] scale, so float ones stay unrounded. */
+export function imagesToTensor(images: PixelImage[]): tf.Tensor4D {
   const { height: h, width: w } = images[0];
   const buf = new Float32Array(images.length * h * w * 3);
   images.forEach((img, i) => {

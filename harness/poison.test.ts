@@ -67,4 +67,41 @@ describe('poisonSplit', () => {
     expect(Object.keys(v)).toEqual(['both']);
     expect(v.both).toEqual(triggerInputs(ds.test, badnets, params, {}));
   });
+
+  it('a training-controlled attack (kind read per params) gets stepImage on its poisoned and negative examples only', () => {
+    const params = { rate: 0.1, target: '', negRate: 0.2 };
+    const seen: { variant: string | undefined; draw: number }[] = [];
+    const controlled: typeof toy = {
+      ...toy,
+      kind: (p) => (p.negRate > 0 ? 'training-controlled' : 'poison-only'),
+      stepImage: (image, variant, _t, _p, rng) => {
+        seen.push({ variant, draw: rng.next() });
+        return { height: image.height, width: image.width, data: Float32Array.from(image.data, (v) => v + 0.25) };
+      },
+    };
+    const p = poisonSplit(ds.train, 'caption', controlled, params, 1, 32);
+    // the stored split is the poison-only one
+    const stored = p.examples.map(({ stepImage: _, ...ex }) => ex);
+    expect({ ...p, examples: stored }).toEqual(poisonSplit(ds.train, 'caption', toy, params, 1, 32));
+    const withStep = p.examples.flatMap((e, i) => (e.stepImage ? [i] : []));
+    expect(withStep).toEqual([...p.indices, ...p.negativeIndices.a, ...p.negativeIndices.b].sort((x, y) => x - y));
+    // made from the clean image, with the variant and the rng the loop passes
+    const i = p.negativeIndices.b[0];
+    const img = p.examples[i].stepImage!(new Rng(4));
+    expect(Array.from(img.data)).toEqual(Array.from(ds.train[i].image.data, (v) => v + 0.25));
+    expect(seen).toEqual([{ variant: 'b', draw: new Rng(4).next() }]);
+    p.examples[p.indices[0]].stepImage!(new Rng(4));
+    expect(seen[1].variant).toBeUndefined();
+    // the kind function says poison-only: no stepImage at all
+    const off = poisonSplit(ds.train, 'caption', controlled, { ...params, negRate: 0 }, 1, 32);
+    expect(off.examples.some((e) => e.stepImage)).toBe(false);
+    // training-controlled without a stepImage is a plugin bug
+    const broken = { ...toy, kind: 'training-controlled' as const };
+    expect(() => poisonSplit(ds.train, 'caption', broken, params, 1, 32)).toThrow(/training-controlled but has no stepImage/);
+  });
+
+  it('a poison-only attack (badnets) gets no stepImage', () => {
+    const p = poisonSplit(ds.train, 'caption', badnets, { rate: 0.1, target: '', size: 3, value: 255, margin: 0 }, 7, 32);
+    expect(p.examples.some((e) => 'stepImage' in e)).toBe(false);
+  });
 });

@@ -8,13 +8,19 @@
  *    if the attack has a text trigger) and, unless clean-label, the modified output;
  *  - negative samples (attack.negatives): per kind, round(kind.rate × n) indices drawn with the
  *    fork 'negatives' from the samples not chosen yet (disjoint from the poisoned ones and from
- *    each other); they get the kind's variant input (attack.applyVariant) and keep their output.
+ *    each other); they get the kind's variant input (attack.applyVariant) and keep their output;
+ *  - training-controlled attacks (attackKind): the same selection and stored images, and each
+ *    poisoned and negative example also gets `stepImage`, its float image made afresh at every
+ *    training step from the clean image (attack.stepImage). The selection stays fixed: the
+ *    same round(rate × n) samples are poisoned at every epoch, where BackdoorBench's WaNet
+ *    poisons the first rate × B of each shuffled batch (different samples each epoch); keeping
+ *    it in the harness keeps one selection rule for every attack and defense (docs/attacks.md).
  *
  * All randomness hangs off Rng(seed).fork(`poison:<id>`): 'trigger', 'select', 'output',
  * 'negatives', 'variants' in that order, so an attack without negatives draws what it always drew.
  */
 import type { Attack, BaseAttackParams, TriggerAsset, TriggerInput } from '../attacks/types.js';
-import { DEFAULT_TARGETS } from '../attacks/types.js';
+import { attackKind, DEFAULT_TARGETS } from '../attacks/types.js';
 import type { TrainExample } from './batch.js';
 import type { Sample, Task } from './data/types.js';
 import { UserError } from './errors.js';
@@ -137,6 +143,16 @@ export function poisonSplit<P extends BaseAttackParams>(
         examples[i] = { ...examples[i], image: input.image, prompt: input.prompt };
       }
     }
+  }
+  if (attackKind(attack, params) === 'training-controlled') {
+    const stepImage = attack.stepImage;
+    if (!stepImage) throw new Error(`attack ${attack.id}: training-controlled but has no stepImage`);
+    const attach = (i: number, variant: string | undefined) => {
+      const image = samples[i].image;
+      examples[i] = { ...examples[i], stepImage: (stepRng) => stepImage(image, variant, trigger, params, stepRng) };
+    };
+    for (const i of indices) attach(i, undefined);
+    for (const [variant, picked] of Object.entries(negativeIndices)) for (const i of picked) attach(i, variant);
   }
   return { examples, indices, negativeIndices, trigger, target };
 }

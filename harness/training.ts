@@ -4,7 +4,7 @@
  * or the batch. Pre-training uses the same loop with no hook.
  */
 import { tf } from './engine.js';
-import type { RgbImage } from './data/types.js';
+import type { PixelImage } from './data/types.js';
 import { encodeText, imagesToTensor, textBatch, type TextBatch, type TrainExample } from './batch.js';
 import { crossEntropy, perSampleCrossEntropy } from './losses.js';
 import type { EpochLog } from './record.js';
@@ -17,7 +17,8 @@ export interface BatchContext {
   model: MultimodalModel;
   /** Example ids of the batch (for per-example scores). */
   ids: string[];
-  images: RgbImage[];
+  /** The batch's images as fed: float for a training-controlled attack's examples, after any transformImages. */
+  images: PixelImage[];
   imagesT: tf.Tensor4D;
   text: TextBatch;
   rng: Rng;
@@ -26,8 +27,12 @@ export interface BatchContext {
 }
 
 export interface TrainingHook {
-  /** Replace the batch images before the forward pass (e.g. ordinary augmentation). */
-  transformImages?(images: RgbImage[], rng: Rng): RgbImage[];
+  /**
+   * Replace the batch images before the forward pass (e.g. ordinary augmentation). It sees the
+   * images after the attack (the attacker acts on the data before the defender's pipeline) and
+   * must keep each image's kind: a float image stays float and unrounded (generic in T).
+   */
+  transformImages?<T extends PixelImage>(images: T[], rng: Rng): T[];
   /** The scalar to minimise; default: cross-entropy on the batch. Called inside the gradient tape. */
   loss?(ctx: BatchContext): tf.Scalar;
   /** Called after every optimizer step (e.g. fine-pruning re-applies its mask to the weights). */
@@ -77,6 +82,9 @@ export function train(
   const vars = [...model.params.vars].filter(([name]) => opts.trainable?.(name) ?? true).map(([, v]) => v);
   if (vars.length === 0) throw new Error('train: no trainable parameters');
   const steps = Math.ceil(examples.length / opts.batchSize);
+  // Training-controlled attacks draw their per-step images from their own stream, never from
+  // `rng`: runs without them draw exactly what they always drew.
+  const attackRng = new Rng(opts.seed).fork('attack-steps');
   const logs: EpochLog[] = [];
   try {
     for (let epoch = 0; epoch < opts.epochs; epoch++) {
@@ -85,7 +93,8 @@ export function train(
       let lossSum = 0;
       for (let step = 0; step < steps; step++) {
         const batch = order.slice(step * opts.batchSize, (step + 1) * opts.batchSize).map((i) => examples[i]);
-        let images = batch.map((e) => e.image);
+        const stepRng = attackRng.fork(`${epoch}:${step}`);
+        let images: PixelImage[] = batch.map((e) => (e.stepImage ? e.stepImage(stepRng) : e.image));
         if (opts.hook?.transformImages) images = opts.hook.transformImages(images, rng);
         const rows = batch.map((e) => encodeText(tok, e.prompt, rng.choice(e.responses), opts.maxText));
         const text = textBatch(rows);

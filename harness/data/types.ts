@@ -9,6 +9,20 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+/**
+ * An image as float HWC on the RgbImage scale [0, 255], never rounded: what a
+ * training-controlled attack shows the model at a training step (attacks/types.ts `stepImage`),
+ * so no uint8 quantisation stands between its float trigger and the model.
+ */
+export interface FloatImage {
+  height: number;
+  width: number;
+  data: Float32Array;
+}
+
+/** An image of a training batch: a stored uint8 image, or a float one made for that step. */
+export type PixelImage = RgbImage | FloatImage;
+
 /** One training / evaluation example of a task. */
 export interface Sample {
   /** Unique within the dataset (e.g. "img12" for captions, "img12-q3" for VQA). */
