@@ -4,7 +4,7 @@ import type { RgbImage } from '../harness/data/types.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { cleanExamples, poisonSplit } from '../harness/poison.js';
 import { Rng } from '../harness/rng.js';
-import { identityCoord, upsampleBicubic, wanet, warpImage, type WanetTrigger } from './wanet.js';
+import { identityCoord, upsampleBicubic, wanet, warpFloat, warpImage, type WanetTrigger } from './wanet.js';
 
 const defaults = parseWith(wanet.schema, {}, 'wanet');
 
@@ -26,7 +26,7 @@ function displacements(grid: number[], size: number): number[] {
 
 describe('wanet', () => {
   it('defaults follow BackdoorBench (k 4, s 0.5, grid_rescale 1, cross ratio 2)', () => {
-    expect(defaults).toEqual({ rate: 0.05, target: '', k: 4, s: 0.5, gridRescale: 1, noiseMode: true, crossRatio: 2 });
+    expect(defaults).toEqual({ rate: 0.05, target: '', k: 4, s: 0.5, gridRescale: 1, noiseMode: true, crossRatio: 2, onTheFly: true });
   });
 
   it('s = 0 gives exactly the input', () => {
@@ -81,6 +81,26 @@ describe('wanet', () => {
     }
   });
 
+  it('the float warp is the uint8 warp before rounding: exact on a ramp, rounds to it on a random image', () => {
+    const t = wanet.makeTrigger(defaults, { rng: new Rng(3), imageSize: 32 }) as WanetTrigger;
+    const ramp: RgbImage = { height: 32, width: 32, data: new Uint8Array(32 * 32 * 3) };
+    for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) ramp.data.fill(4 * x + 60, (y * 32 + x) * 3, (y * 32 + x) * 3 + 3);
+    const f = warpFloat(ramp, t.grid);
+    expect(f.data).toBeInstanceOf(Float32Array);
+    for (let p = 0; p < 32 * 32; p++) expect(f.data[p * 3]).toBeCloseTo(4 * ((t.grid[p * 2] + 1) / 2) * 31 + 60, 4);
+    const img = randomImage(32, 9);
+    const fl = warpFloat(img, t.grid).data;
+    const u8 = warpImage(img, t.grid).data;
+    let fractional = 0;
+    for (let i = 0; i < fl.length; i++) {
+      expect(Math.abs(fl[i] - u8[i])).toBeLessThanOrEqual(0.5 + 1e-4);
+      // float32 storage may move a value across a .5 rounding boundary; away from one they agree
+      if (Math.abs((fl[i] % 1) - 0.5) > 1e-3) expect(Math.round(fl[i])).toBe(u8[i]);
+      if (Math.abs(fl[i] - Math.round(fl[i])) > 0.01) fractional++;
+    }
+    expect(fractional).toBeGreaterThan(fl.length / 2); // the float path really is unrounded
+  });
+
   it('displacement is bounded by s·max|noise|·(W−1)/(2H) pixels and is not zero', () => {
     for (const s of [0.5, 2]) {
       const params = { ...defaults, s };
@@ -130,8 +150,9 @@ describe('wanet', () => {
     const v1 = wanet.applyVariant!({ image: ds.train[0].image, prompt: '' }, 'cross', p.trigger, params, new Rng(1));
     const v2 = wanet.applyVariant!({ image: ds.train[0].image, prompt: '' }, 'cross', p.trigger, params, new Rng(2));
     expect(v1.image).not.toEqual(v2.image);
-    // seeded: the same seed gives the same split
-    expect(poisonSplit(ds.train, 'caption', wanet, params, 2, 32)).toEqual(p);
+    // seeded: the same seed gives the same split (stepImage closures aside, tested in wanetSteps.test.ts)
+    const stored = (split: typeof p) => ({ ...split, examples: split.examples.map(({ stepImage: _, ...ex }) => ex) });
+    expect(stored(poisonSplit(ds.train, 'caption', wanet, params, 2, 32))).toEqual(stored(p));
     // noise mode off: no negatives
     expect(poisonSplit(ds.train, 'caption', wanet, { ...params, noiseMode: false }, 2, 32).negativeIndices).toEqual({});
   });

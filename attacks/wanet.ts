@@ -8,17 +8,25 @@
  *             F.interpolate/upsample: cubic convolution A = −0.75, border indices clamped);
  *   grid    = clamp((identity + s·noise/H)·gridRescale, −1, 1), identity = linspace(−1, 1)
  *             per axis; channel 0 is x (column), channel 1 is y (row), as in F.grid_sample.
- * Sampling (applyImage) is F.grid_sample(bilinear, zeros padding, align_corners = true): grid
- * value g maps to the source pixel (g + 1)/2·(size − 1); then round half up and clip. So the
- * displacement is at most s·max|noise|·(W − 1)/(2H) < s·max|noise|/2 pixels (gridRescale = 1).
+ * Sampling is F.grid_sample(bilinear, zeros padding, align_corners = true): grid value g maps
+ * to the source pixel (g + 1)/2·(size − 1). So the displacement is at most
+ * s·max|noise|·(W − 1)/(2H) < s·max|noise|/2 pixels (gridRescale = 1).
  *
  * Noise mode (default on, cross ratio 2): an extra crossRatio × rate fraction of the split gets
- * the variant 'cross', a different random warp per sample, grid + uniform[−1, 1]/H, clamped,
- * and keeps its clean output (BackdoorBench's "cross" samples). Unlike BackdoorBench, which
- * warps each batch on the fly in float, this is poison-only: warped uint8 images are stored.
+ * the variant 'cross', a random warp, grid + uniform[−1, 1]/H, clamped, and keeps its clean
+ * output (BackdoorBench's "cross" samples).
+ *
+ * Training-controlled (onTheFly, the default), as the paper and BackdoorBench train it: at
+ * every training step the poisoned samples are warped in float (stepImage: no rounding between
+ * the warp and the model) and each cross sample gets a fresh random warp from the step's rng.
+ * The harness keeps its fixed seeded selection (harness/poison.ts says how BackdoorBench's
+ * per-batch one differs). Test inputs are the fixed warp rounded to uint8 (applyImage): a
+ * deployed attacker submits real 8-bit images, and BackdoorBench too stores its warped test
+ * set as 8-bit images. onTheFly false is the former poison-only attack: one warp per sample,
+ * stored as uint8 (applyImage, applyVariant round half up and clip).
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { FloatImage, RgbImage } from '../harness/data/types.js';
 import type { Rng } from '../harness/rng.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { checkSize, toUint8 } from './pixels.js';
@@ -37,6 +45,8 @@ const schema = z
     noiseMode: z.boolean().default(true),
     /** Cross samples per poisoned sample. */
     crossRatio: z.number().min(0).max(10).default(2),
+    /** Warp in float at every training step, fresh cross warps each step (false: stored uint8, one warp per sample). */
+    onTheFly: z.boolean().default(true),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -112,12 +122,12 @@ export function warpGrid(control: ArrayLike<number>, k: number, size: number, s:
   return grid;
 }
 
-/** F.grid_sample(image, grid, mode='bilinear', padding_mode='zeros', align_corners=True), rounded and clipped. */
-export function warpImage(image: RgbImage, grid: ArrayLike<number>): RgbImage {
+/** F.grid_sample(image, grid, mode='bilinear', padding_mode='zeros', align_corners=True) in float64. */
+function sample(image: RgbImage, grid: ArrayLike<number>): Float64Array {
   const { height: h, width: w } = image;
   if (grid.length !== h * w * 2) throw new Error(`wanet: grid has ${grid.length} values, expected ${h * w * 2}`);
   const src = image.data;
-  const data = new Uint8Array(src.length);
+  const out = new Float64Array(src.length);
   const pix = (y: number, x: number, c: number) => (y < 0 || y >= h || x < 0 || x >= w ? 0 : src[(y * w + x) * 3 + c]);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
@@ -129,13 +139,25 @@ export function warpImage(image: RgbImage, grid: ArrayLike<number>): RgbImage {
       const fx = sx - x0;
       const fy = sy - y0;
       for (let c = 0; c < 3; c++) {
-        const v =
+        out[p * 3 + c] =
           (1 - fy) * ((1 - fx) * pix(y0, x0, c) + fx * pix(y0, x0 + 1, c)) +
           fy * ((1 - fx) * pix(y0 + 1, x0, c) + fx * pix(y0 + 1, x0 + 1, c));
-        data[p * 3 + c] = toUint8(v);
       }
     }
-  return { height: h, width: w, data };
+  return out;
+}
+
+/** The warped image stored as uint8: the grid_sample values rounded half up and clipped. */
+export function warpImage(image: RgbImage, grid: ArrayLike<number>): RgbImage {
+  return { height: image.height, width: image.width, data: Uint8Array.from(sample(image, grid), toUint8) };
+}
+
+/**
+ * The warped image in float, unrounded (a convex mix of pixels and zero padding, so within
+ * [0, 255] without clipping): what the training loop feeds when the attack is on the fly.
+ */
+export function warpFloat(image: RgbImage, grid: ArrayLike<number>): FloatImage {
+  return { height: image.height, width: image.width, data: Float32Array.from(sample(image, grid)) };
 }
 
 /** A 'cross' sample's grid: the trigger's grid plus uniform[−1, 1]/H noise per value, clamped. */
@@ -145,8 +167,8 @@ export function crossGrid(grid: readonly number[], size: number, rng: Rng): numb
 
 export const wanet: Attack<WanetParams> = {
   id: 'wanet',
-  description: 'smooth warping field (k 4, s 0.5), bilinear; noise mode adds random-warp samples with clean outputs',
-  kind: 'poison-only',
+  description: 'smooth warping field (k 4, s 0.5), bilinear, in float at every training step; noise mode adds fresh random-warp samples with clean outputs',
+  kind: (params) => (params.onTheFly ? 'training-controlled' : 'poison-only'),
   schema,
   makeTrigger: (params, { rng, imageSize }) => {
     if (params.k > imageSize) throw new Error(`wanet: k = ${params.k} exceeds the image size ${imageSize}`);
@@ -168,5 +190,12 @@ export const wanet: Attack<WanetParams> = {
     const t = trigger as WanetTrigger;
     checkSize('wanet', input.image, t.size, t.size);
     return { image: warpImage(input.image, crossGrid(t.grid, t.size, rng)), prompt: input.prompt };
+  },
+  stepImage: (image, variant, trigger, _params, rng) => {
+    const t = trigger as WanetTrigger;
+    checkSize('wanet', image, t.size, t.size);
+    if (variant === undefined) return warpFloat(image, t.grid);
+    if (variant !== 'cross') throw new Error(`wanet: unknown variant "${variant}"`);
+    return warpFloat(image, crossGrid(t.grid, t.size, rng));
   },
 };
