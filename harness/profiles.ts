@@ -48,7 +48,8 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // that is not registered yet fails validation by name instead of silently shrinking it.
     models: ['llava', 'blip2', 'flamingo'],
     // The default 5% (docs/attacks.md), except where an attack needs more to implant at this scale (measured,
-    // issue 3 notes): blended 10%, trojvlm 20%. WaNet implants at no rate tried; it stays at 5%.
+    // issue 3 notes): blended 10%, trojvlm 20%. WaNet implants at no rate tried (on the fly, not at 5%
+    // with s up to 4 either: docs/attacks.md); it stays at 5%.
     attacks: [
       { id: 'badnets', params: {} },
       { id: 'blended', params: { rate: 0.1 }, label: 'blended@0.1' },
