@@ -6,8 +6,9 @@
  * - `attacks`, `defenses`: the registries (ATTACKS / DEFENSES by id, getAttack / getDefense,
  *   isAttack / isDefense), every built-in plugin included;
  * - `metrics`: the caption, VQA, ASR, DER and statistics functions (harness/metrics);
- * - the plugin interfaces (Attack, Defense and what they take), the same types the built-in
- *   plugins implement, so a file loaded with `mbb run --plugin FILE` is checked as they are.
+ * - the plugin interfaces (Attack, Defense and what they take, the float images of
+ *   training-controlled attacks included), the same types the built-in plugins implement, so a
+ *   file loaded with `mbb run --plugin FILE` is checked as they are.
  *
  * The package ships its TypeScript sources, no build: package.json's `exports` points both the
  * `types` and the `default` condition here, so tsc reads these files for types and a consumer
@@ -18,5 +19,5 @@ export * as defenses from './defenses/registry.js';
 export * as metrics from './harness/metrics/index.js';
 export { baseFields, DEFAULT_TARGETS, type Attack, type AttackKind, type BaseAttackParams, type NegativeSpec, type TriggerAsset, type TriggerInput } from './attacks/types.js';
 export type { Defense, DefenseContext, DefenseStage, PostContext, ScoreSink, SftContext } from './defenses/types.js';
-export type { RgbImage, Task } from './harness/data/types.js';
+export type { FloatImage, PixelImage, RgbImage, Task } from './harness/data/types.js';
 export type { Rng } from './harness/rng.js';
