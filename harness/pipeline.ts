@@ -25,7 +25,7 @@ import { Rng } from './rng.js';
 import { shuffledView } from './shuffledView.js';
 import { cachedVisionTower, loadVisionTower, pretrainVision, vitSizes, type VisionTower } from './vision.js';
 import { isVisionWeight } from '../models/layers.js';
-import { resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdentity.js';
+import { imageDecoderFor, resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdentity.js';
 import { hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
 import type { EpochLog, RunRecord } from './record.js';
@@ -174,6 +174,7 @@ export async function executeRun(
     code: stageCode('pretrain', rr),
     task: r.task,
     data: r.exp.data,
+    decoder: imageDecoderFor(r.exp.data),
     model: mcfg,
     pretrain: r.exp.pretrain,
     vocab: toks.pretrain.words,

@@ -7,7 +7,8 @@ import { experimentSchema, layer, parseWith } from './config.js';
 import { expandGrid, runId, safeLabel } from './grid.js';
 import { PROFILES } from './profiles.js';
 import type { RunRecord } from './record.js';
-import { resolveRun, runIdentity, stageCode } from './runIdentity.js';
+import { imageDecoderFor, resolveRun, runIdentity, stageCode } from './runIdentity.js';
+import type { RunSpec } from './grid.js';
 import { validatePlugins } from './runner.js';
 
 const smoke = (over: Record<string, unknown>) => parseWith(experimentSchema, layer(PROFILES.smoke, over), 'test');
@@ -36,6 +37,11 @@ describe('run identity: a run is a function of its own inputs', () => {
     expect(stageCode('sft', resolveRun(ft))).toBe(stageCode('sft', resolveRun(alone)));
     expect(stageCode('sft', resolveRun(pcr))).not.toBe(stageCode('sft', resolveRun(alone)));
     expect(stageCode('pretrain', resolveRun(sig))).toBe(stageCode('pretrain', resolveRun(pcr)));
+  });
+
+  it('counts the image decoder for datasets read from files, not for the generated ShapesWorld', () => {
+    expect(imageDecoderFor({ kind: 'shapes' } as RunSpec['exp']['data'])).toBeUndefined();
+    expect(['sharp', 'js']).toContain(imageDecoderFor({ kind: 'coco' } as RunSpec['exp']['data']));
   });
 
   it('hostile labels become safe run ids; labels that map to one id are refused by name before any work', () => {

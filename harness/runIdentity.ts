@@ -11,6 +11,7 @@ import type { Attack, BaseAttackParams } from '../attacks/types.js';
 import { getDefense } from '../defenses/registry.js';
 import type { Defense } from '../defenses/types.js';
 import { codeHash } from './codeHash.js';
+import { imageDecoder } from './data/decoder.js';
 import { parseWith } from './config.js';
 import type { RunSpec } from './grid.js';
 import { pluginFile } from './plugins.js';
@@ -90,7 +91,15 @@ export function runInputs(r: RunSpec, rr: ResolvedRun): Record<string, unknown> 
     attack: { id: rr.attack.id, params: rr.attackParams },
     defense: { id: rr.defense.id, params: rr.defenseParams },
     settings,
+    // Files of a real dataset decode to pixels that differ by 1–2 levels between sharp and the
+    // pure-JS decoders (docs/data.md): the decoder is an input of every stage that reads them.
+    decoder: imageDecoderFor(r.exp.data),
   };
+}
+
+/** The decoder a run's images go through: none for the generated ShapesWorld. */
+export function imageDecoderFor(data: RunSpec['exp']['data']): string | undefined {
+  return data.kind === 'shapes' ? undefined : imageDecoder().name;
 }
 
 /** What a finished record must match to count as done: its inputs' hash and its code's. */
