@@ -74,6 +74,13 @@ describe('measureRates', () => {
     expect(rate('eval|caption|llava|')).toBeCloseTo(32 / 3600, 12); // (10 + 12 + 10) s over 3 × 1200 tokens
     expect([...rates.keys()].sort()).toEqual(['eval|caption|llava|', 'pretrain|caption|llava|', 'repair|caption|llava|ft', 'sft|caption|llava|none', 'sft|caption|llava|pcr']);
   });
+
+  it('costs a vision tower trained in the run with the pre-training after it, and a cached one not at all', () => {
+    const trained = measureRates([rec('none', { vision: false, pretrain: false, sft: false }, { vision: 50, pretrain: 100, sft: 20 })], stageOf);
+    expect(trained.get('pretrain|caption|llava|')!.seconds).toBe(150);
+    const cached = measureRates([rec('none', { vision: true, pretrain: false, sft: false }, { vision: 0.1, pretrain: 100, sft: 20 })], stageOf);
+    expect(cached.get('pretrain|caption|llava|')!.seconds).toBe(100);
+  });
 });
 
 describe('estimateGrid', () => {

@@ -59,7 +59,10 @@ export function measureRates(records: RunRecord[], stageOf: (defenseId: string) 
     const n = sizes?.train ?? r.trainSize;
     const defense = cfg.defense.id;
     const stage = stageOf(defense);
-    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain, exp.pretrain.epochs * n);
+    // A vision tower trained in the same run is costed with the pre-training it precedes: an
+    // upper bound, since one tower serves every task and family of a seed (docs/models.md).
+    const vision = r.cached.vision === false ? (r.timings.vision ?? 0) : 0;
+    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain + vision, exp.pretrain.epochs * n);
     if (r.cached.sft === false) add('sft', r, stage === 'training' ? defense : 'none', r.timings.sft, exp.sft.epochs * n);
     if (r.cached.repair === false) add('repair', r, defense, r.timings.repair, n);
     if (sizes) add('eval', r, '', (r.timings.eval ?? 0) + (r.timings.data ?? 0), evalUnits(exp, task, sizes));

@@ -11,6 +11,7 @@ describe('profiles', () => {
   it('keeps the default profile as it was: cached stages and records are keyed by its values', () => {
     expect(PROFILES.default).toEqual({
       name: 'default',
+      vision: { epochs: 30 },
       perTask: { vqa: { data: { nTrain: 6000, questionsPerImage: 1 }, model: { merge: 1 }, pretrain: { epochs: 10 }, sft: { epochs: 4 } } },
     });
   });
@@ -27,6 +28,7 @@ describe('profiles', () => {
     expect(paper.seeds).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(expandGrid(paper)).toHaveLength(3 * 2 * 6 * 10 * 10);
     expect(paper.perTask).toEqual(parse('default').perTask);
+    expect(paper.vision).toEqual(parse('default').vision);
   });
 
   it('paper validates, or names the model families not registered yet', () => {

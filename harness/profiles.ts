@@ -18,6 +18,14 @@ const every = (registry: Record<string, unknown>) => Object.keys(registry).map((
  * merge) and more distinct images than captioning to answer shape/position questions; its short
  * answers make each sample cheaper. Chosen on the validation split ("val VQA-acc", session 1).
  */
+/**
+ * The vision tower pre-trained on its own and frozen after (docs/models.md), chosen on the
+ * validation split (1000 VQA questions, 500 caption images; llava, seed 1; rule fixed before:
+ * the higher validation clean metric wins, within 1 point the cheaper): captions CIDEr-D 3.90
+ * against 2.59 without, VQA accuracy 67.4% against 53% ("what shape" 69.5% against 15–18%).
+ */
+const VISION = { epochs: 30 };
+
 const DEFAULT_PER_TASK = {
   vqa: {
     data: { nTrain: 6000, questionsPerImage: 1 },
@@ -40,6 +48,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   default: {
     name: 'default',
+    vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
   paper: {
@@ -64,6 +73,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // Measured: caption BadNets 5%, llava, default sizes, none/pcr/fp × 8 seeds: pooled seed sd
     // of the paired ASR differences 22.4 points → 10 seeds (a 10-point difference would need 40).
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
 };
