@@ -363,7 +363,7 @@ export async function executeRun(
     target: poisoned.target,
     poisonCount: poisoned.indices.length,
     trainSize: poisoned.examples.length,
-    keys: { pretrain: pretrainKey, sft: sftKey },
+    keys: { ...(vision ? { vision: vision.key } : {}), pretrain: pretrainKey, sft: sftKey },
     cached,
     suspicion,
     ...(removal ? { removal } : {}),

@@ -96,5 +96,6 @@ describe('vision: in the pipeline', () => {
     // The other task reuses the tower (same sizes and seed).
     const other = await executeRun(vqa, store, () => {});
     expect(other.cached).toMatchObject({ vision: true, pretrain: false });
+    expect(other.keys.vision).toBe(visionKey); // one curve in the report's training charts, not one per run
   });
 });

@@ -82,6 +82,11 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
   const profile = await tf.profile(() => void sft.step());
   const flops = matmulFlops(profile.kernels);
   sft.dispose();
+  // The step the default profile's runs take: the pre-trained tower frozen.
+  const frozen = makeTrainStep(w, undefined, { frozenTower: true });
+  frozen.step();
+  const frozenMs = await timeMs('sft-frozen-tower', frozen.step, 10);
+  frozen.dispose();
   // Both view fractions explicitly, whatever PCR's default is (defenses/pcr.ts PCR_DEFAULTS).
   const pcr = makeTrainStep(w, pcrHook(w, { viewFraction: 1 }));
   pcr.step();
@@ -103,6 +108,7 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
     params: w.model.params.count,
     batch,
     sftSamplesPerSec: (batch * 1000) / sftMs,
+    frozenTowerSpeedup: sftMs / frozenMs,
     pcrSamplesPerSec: (batch * 1000) / pcrMs,
     pcrRatio: pcrMs / sftMs,
     pcrHalfViewRatio: pcrHalfMs / sftMs,
@@ -171,6 +177,7 @@ if (child >= 0) {
         task: r.task,
         params: r.params,
         'SFT samples/s': fmt(r.sftSamplesPerSec),
+        'frozen tower ×': fmt(r.frozenTowerSpeedup, 2),
         'PCR samples/s': fmt(r.pcrSamplesPerSec),
         'PCR/SFT, all views': fmt(r.pcrRatio, 2),
         'PCR/SFT, half views': fmt(r.pcrHalfViewRatio, 2),

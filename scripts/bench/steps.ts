@@ -15,6 +15,7 @@ import { PROFILES } from '../../harness/profiles.js';
 import { Rng } from '../../harness/rng.js';
 import { Tokenizer } from '../../harness/tokenizer.js';
 import { defaultLoss, type BatchContext, type TrainingHook } from '../../harness/training.js';
+import { isVisionWeight } from '../../models/layers.js';
 import { createModel } from '../../models/registry.js';
 import type { MultimodalModel } from '../../models/types.js';
 
@@ -45,11 +46,13 @@ export function makeWorkload(family: string, task: Task, exp: ExperimentConfig, 
 
 /**
  * One optimizer step on a fixed batch, as harness/training.ts takes it (hook images, hook loss
- * or cross-entropy, Adam). Returns the step and a dispose for its tensors and optimizer.
+ * or cross-entropy, Adam), every parameter trained unless `frozenTower`. Returns the step and a
+ * dispose for its tensors and optimizer.
  */
-export function makeTrainStep(w: Workload, hook?: TrainingHook): { step: () => number; dispose: () => void } {
+export function makeTrainStep(w: Workload, hook?: TrainingHook, opts: { frozenTower?: boolean } = {}): { step: () => number; dispose: () => void } {
   const optimizer = tf.train.adam(1e-3);
-  const vars = [...w.model.params.vars.values()];
+  // A frozen vision tower (docs/models.md) gets no gradient and no optimizer state, as in training.ts.
+  const vars = [...w.model.params.vars].filter(([name]) => !(opts.frozenTower && isVisionWeight(name))).map(([, v]) => v);
   const rng = new Rng(1);
   const text = textBatch(w.train.map((s) => encodeText(w.tok, s.prompt, s.refs[0], w.maxText)));
   const step = () => {
