@@ -75,11 +75,15 @@ describe('measureRates', () => {
     expect([...rates.keys()].sort()).toEqual(['eval|caption|llava|', 'pretrain|caption|llava|', 'repair|caption|llava|ft', 'sft|caption|llava|none', 'sft|caption|llava|pcr']);
   });
 
-  it('costs a vision tower trained in the run with the pre-training after it, and a cached one not at all', () => {
-    const trained = measureRates([rec('none', { vision: false, pretrain: false, sft: false }, { vision: 50, pretrain: 100, sft: 20 })], stageOf);
-    expect(trained.get('pretrain|caption|llava|')!.seconds).toBe(150);
-    const cached = measureRates([rec('none', { vision: true, pretrain: false, sft: false }, { vision: 0.1, pretrain: 100, sft: 20 })], stageOf);
-    expect(cached.get('pretrain|caption|llava|')!.seconds).toBe(100);
+  it('measures a vision tower trained in the run per image-epoch, and a cached one not at all', () => {
+    const withVision = (cached: boolean) => ({
+      ...rec('none', { vision: cached, pretrain: false, sft: false }, { vision: cached ? 0.1 : 50, pretrain: 100, sft: 20 }),
+      config: { exp: exp({ vision: { epochs: 5, images: 100 } }), defense: { id: 'none' } },
+    });
+    const trained = measureRates([withVision(false)], stageOf);
+    expect(trained.get('vision|caption|llava|')!.seconds / trained.get('vision|caption|llava|')!.units).toBeCloseTo(0.1, 12); // 50 s / 500 image-epochs
+    expect(trained.get('pretrain|caption|llava|')!.seconds).toBe(100);
+    expect(measureRates([withVision(true)], stageOf).has('vision|caption|llava|')).toBe(false);
   });
 });
 

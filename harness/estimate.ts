@@ -13,6 +13,7 @@ import { evalUnits, expandGrid, planStages, splitSizes, type PlannedStage, type 
 import { formatDuration } from './progress.js';
 import type { RunRecord } from './record.js';
 import { simulateWall } from './schedule.js';
+import { RELATIVE_UNIT_COST } from './shard.js';
 import { stableStringify } from './store.js';
 import { UserError } from './errors.js';
 import type { Task } from './data/types.js';
@@ -59,10 +60,8 @@ export function measureRates(records: RunRecord[], stageOf: (defenseId: string) 
     const n = sizes?.train ?? r.trainSize;
     const defense = cfg.defense.id;
     const stage = stageOf(defense);
-    // A vision tower trained in the same run is costed with the pre-training it precedes: an
-    // upper bound, since one tower serves every task and family of a seed (docs/models.md).
-    const vision = r.cached.vision === false ? (r.timings.vision ?? 0) : 0;
-    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain + vision, exp.pretrain.epochs * n);
+    if (r.cached.vision === false && exp.vision) add('vision', r, '', r.timings.vision, exp.vision.epochs * exp.vision.images);
+    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain, exp.pretrain.epochs * n);
     if (r.cached.sft === false) add('sft', r, stage === 'training' ? defense : 'none', r.timings.sft, exp.sft.epochs * n);
     if (r.cached.repair === false) add('repair', r, defense, r.timings.repair, n);
     if (sizes) add('eval', r, '', (r.timings.eval ?? 0) + (r.timings.data ?? 0), evalUnits(exp, task, sizes));
@@ -121,6 +120,10 @@ function rateFor(rates: Rates, s: PlannedStage, note: (a: string) => void): numb
       if (s.kind === 'sft') {
         const all = measured(([k, t, f]) => k === 'sft' && t === task && f === family);
         if (all.length) return done(Math.max(...all), `sft with ${s.variant}: not measured; costed as the costliest measured SFT variant (an upper bound)`);
+      }
+      if (s.kind === 'vision') {
+        const pre = rates.get(rateKey('pretrain', task, family, ''));
+        if (pre) return done((RELATIVE_UNIT_COST.vision * pre.seconds) / pre.units, `vision: not measured; costed as ${RELATIVE_UNIT_COST.vision} of a pre-training sample-epoch per image-epoch (the tower alone)`);
       }
       if (s.kind === 'repair') {
         const all = measured(([k, t, f]) => k === 'repair' && t === task && f === family);

@@ -113,10 +113,11 @@ export function evalUnits(exp: ExperimentConfig, task: Task, sizes: SplitSizes):
   return (2 * test + sizes.val) * maxText;
 }
 
-export type StageKind = 'pretrain' | 'sft' | 'repair' | 'eval';
+export type StageKind = 'vision' | 'pretrain' | 'sft' | 'repair' | 'eval';
 
 /**
- * One unit of work the grid needs, after the cache's sharing: a pre-training per chain, an SFT
+ * One unit of work the grid needs, after the cache's sharing: a vision tower per seed × tower
+ * size when the config pre-trains one (shared across tasks and families), a pre-training per chain, an SFT
  * per chain × attack × training-time defense (plain SFT, shared by every post-training and
  * inference defense), a repair per post-training defense, an evaluation per run.
  */
@@ -137,6 +138,14 @@ export interface PlannedStage {
 }
 
 /** The distinct stages `runs` need, in first-use order; `stageOf` gives a defense's stage by id. */
+/** The vision tower a run needs (harness/vision.ts: one per seed × tower size × settings), or none. */
+export function visionStageKey(r: RunSpec): string | undefined {
+  if (!r.exp.vision) return undefined;
+  const { freeze: _, ...settings } = r.exp.vision;
+  const { patch, width, heads, mlpRatio, encoderLayers } = r.exp.model;
+  return `vision|${r.seed}|${stableStringify({ imageSize: r.exp.data.imageSize, patch, width, heads, mlpRatio, encoderLayers, settings })}`;
+}
+
 export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => string): PlannedStage[] {
   const seen = new Map<string, PlannedStage>();
   const add = (s: PlannedStage) => {
@@ -150,6 +159,8 @@ export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => stri
     const stage = stageOf(r.defense.id);
     const attack = `${refLabel(r.attack)}:${stableStringify(r.attack.params)}`;
     const defense = `${r.defense.id}:${stableStringify(r.defense.params)}`;
+    const vision = visionStageKey(r);
+    if (vision) add({ ...base, kind: 'vision', key: vision, variant: '', units: r.exp.vision!.epochs * r.exp.vision!.images });
     add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * n });
     const sftVariant = stage === 'training' ? r.defense.id : 'none';
     const sftKey = `sft|${chain}|${attack}|${stage === 'training' ? defense : ''}`;

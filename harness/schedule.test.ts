@@ -5,7 +5,8 @@ import { PROFILES } from './profiles.js';
 import { defenseStage } from './runner.js';
 import { Scheduler, simulateWall } from './schedule.js';
 
-const grid = (over: Record<string, unknown> = {}) => expandGrid(parseWith(experimentSchema, layer(PROFILES.default, over), 'test'));
+// The default profile without its vision tower (these tests predate it; the last one adds it back).
+const grid = (over: Record<string, unknown> = {}) => expandGrid(parseWith(experimentSchema, layer({ ...PROFILES.default, vision: undefined }, over), 'test'));
 const id = (r: RunSpec | 'wait' | undefined) => (r === undefined || r === 'wait' ? r : runId(r).replace('__llava', '').replace('__s1', ''));
 
 describe('Scheduler', () => {
@@ -43,6 +44,21 @@ describe('Scheduler', () => {
     s.progress(second, 'eval');
     expect(s.next()).not.toBe('wait');
     expect(s.remaining).toBe(0);
+  });
+
+  it("a vision tower is one stage for both tasks' chains: the second chain waits for it, then starts its own pre-training", () => {
+    const runs = grid({ vision: { epochs: 30 }, defenses: [{ id: 'none' }] });
+    const s = new Scheduler(runs, defenseStage);
+    const vqa = s.next() as RunSpec;
+    expect(id(vqa)).toBe('vqa__badnets__none');
+    expect(s.computes(vqa)).toEqual({ vision: true, pretrain: true, sft: true });
+    expect(s.next()).toBe('wait'); // caption needs the tower vqa's run is training
+    s.progress(vqa, 'vision');
+    expect(s.next()).toBe('wait');
+    s.progress(vqa, 'pretrain'); // past the tower: it is cached
+    const caption = s.next() as RunSpec;
+    expect(id(caption)).toBe('caption__badnets__none');
+    expect(s.computes(caption)).toEqual({ vision: false, pretrain: true, sft: true });
   });
 
   it('independent chains never wait', () => {

@@ -1,6 +1,6 @@
 /**
- * Which run a free worker takes next. Runs share cached stages (a pre-training per chain, a
- * backdoored SFT per chain × attack), so a run is *ready* when every stage it needs is done or
+ * Which run a free worker takes next. Runs share cached stages (a vision tower per seed, a
+ * pre-training per chain, a backdoored SFT per chain × attack), so a run is *ready* when every stage it needs is done or
  * not yet started (it will compute it itself), and *pending* while another worker computes one
  * of them. A free worker takes the costliest ready run; it waits instead when a pending run
  * costs more than all ready runs together, since starting the small ones first would leave the
@@ -11,10 +11,12 @@ import { planStages, runId, type RunSpec } from './grid.js';
 import { RELATIVE_UNIT_COST } from './shard.js';
 
 type StageState = { state: 'unstarted' } | { state: 'running'; by: string } | { state: 'done' };
+/** The cached stages runs share; a run's repair and evaluation are its own. */
+const SHARED = new Set(['vision', 'pretrain', 'sft']);
 
 export class Scheduler {
   private readonly todo: RunSpec[];
-  private readonly needs = new Map<string, { pretrain: string; sft: string }>();
+  private readonly needs = new Map<string, { vision?: string; pretrain: string; sft: string }>();
   private readonly costOf = new Map<string, number>();
   private readonly stages = new Map<string, StageState>();
 
@@ -22,13 +24,13 @@ export class Scheduler {
     this.todo = [...runs];
     for (const r of runs) {
       const plan = planStages([r], stageOf);
-      const key = (kind: string) => plan.find((s) => s.kind === kind)!.key;
-      this.needs.set(runId(r), { pretrain: key('pretrain'), sft: key('sft') });
+      const key = (kind: string) => plan.find((s) => s.kind === kind)?.key;
+      this.needs.set(runId(r), { vision: key('vision'), pretrain: key('pretrain')!, sft: key('sft')! });
       for (const s of plan) {
         this.costOf.set(s.key, s.units * RELATIVE_UNIT_COST[s.kind]);
-        if (s.kind === 'pretrain' || s.kind === 'sft') this.stages.set(s.key, { state: 'unstarted' });
+        if (SHARED.has(s.kind)) this.stages.set(s.key, { state: 'unstarted' });
       }
-      this.costOf.set(runId(r), plan.filter((s) => s.kind !== 'pretrain' && s.kind !== 'sft').reduce((a, s) => a + this.costOf.get(s.key)!, 0));
+      this.costOf.set(runId(r), plan.filter((s) => !SHARED.has(s.kind)).reduce((a, s) => a + this.costOf.get(s.key)!, 0));
     }
   }
 
@@ -43,7 +45,7 @@ export class Scheduler {
 
   private sharedStages(r: RunSpec): string[] {
     const n = this.needs.get(runId(r))!;
-    return [n.pretrain, n.sft];
+    return [...(n.vision ? [n.vision] : []), n.pretrain, n.sft];
   }
 
   /** Work the run would do itself: its own repair and eval, plus each shared stage nobody has started. */
@@ -52,14 +54,14 @@ export class Scheduler {
     return this.costOf.get(runId(r))! + own.reduce((a, k) => a + this.costOf.get(k)!, 0);
   }
 
-  /** Whether `r` itself computes its pre-training and its SFT (it started them), as opposed to loading them. */
-  computes(r: RunSpec): { pretrain: boolean; sft: boolean } {
+  /** Whether `r` itself computes its vision tower, pre-training and SFT (it started them), as opposed to loading them. */
+  computes(r: RunSpec): { vision: boolean; pretrain: boolean; sft: boolean } {
     const n = this.needs.get(runId(r))!;
-    const mine = (k: string) => {
-      const st = this.stages.get(k)!;
-      return st.state === 'running' && st.by === runId(r);
+    const mine = (k: string | undefined) => {
+      const st = k === undefined ? undefined : this.stages.get(k)!;
+      return st?.state === 'running' && st.by === runId(r);
     };
-    return { pretrain: mine(n.pretrain), sft: mine(n.sft) };
+    return { vision: mine(n.vision), pretrain: mine(n.pretrain), sft: mine(n.sft) };
   }
 
   private isPending(r: RunSpec): boolean {
@@ -81,12 +83,14 @@ export class Scheduler {
   }
 
   /**
-   * A run's progress: once it reports a stage after pre-training its pre-trained model is in the
-   * cache; once it reaches repair or evaluation, its SFT model is too (harness/pipeline.ts's stages).
+   * A run's progress: once it reports a stage after the vision tower's, the tower is in the
+   * cache; after pre-training, its pre-trained model; once it reaches repair or evaluation, its
+   * SFT model too (harness/pipeline.ts's stages, in that order).
    */
   progress(r: RunSpec, stage: string): void {
     const n = this.needs.get(runId(r))!;
-    if (stage !== 'data' && stage !== 'pretrain') this.stages.set(n.pretrain, { state: 'done' });
+    if (n.vision && stage !== 'data' && stage !== 'vision') this.stages.set(n.vision, { state: 'done' });
+    if (stage !== 'data' && stage !== 'vision' && stage !== 'pretrain') this.stages.set(n.pretrain, { state: 'done' });
     if (stage === 'eval' || stage.startsWith('repair')) this.stages.set(n.sft, { state: 'done' });
   }
 
@@ -117,7 +121,9 @@ export function simulateWall(runs: RunSpec[], stageOf: (defenseId: string) => st
       const plan = planStages([pick], stageOf);
       const sec = (kind: string) => plan.filter((p) => p.kind === kind).reduce((a, p) => a + secondsOf(p.key), 0);
       const own = s.computes(pick);
-      const tPre = now + (own.pretrain ? sec('pretrain') : 0);
+      const tVision = now + (own.vision ? sec('vision') : 0);
+      const tPre = tVision + (own.pretrain ? sec('pretrain') : 0);
+      events.push({ t: tVision, apply: () => s.progress(pick, 'pretrain') });
       const tSft = tPre + (own.sft ? sec('sft') : 0);
       events.push({ t: tPre, apply: () => s.progress(pick, 'sft') });
       events.push({ t: tSft, apply: () => s.progress(pick, 'eval') });

@@ -40,7 +40,9 @@ export function parseShard(text: string): Shard {
  * pass over the training split. Only ratios matter here: they balance shards, they do not
  * predict time (that is `mbb estimate`).
  */
-export const RELATIVE_UNIT_COST: Record<StageKind, number> = { pretrain: 1, sft: 1, repair: 0.3, eval: 0.1 };
+// A vision unit is one image-epoch of the tower alone: about a quarter of a sample-epoch of the
+// whole model (one encoder layer against the LM's three, no text).
+export const RELATIVE_UNIT_COST: Record<StageKind, number> = { vision: 0.25, pretrain: 1, sft: 1, repair: 0.3, eval: 0.1 };
 
 /** Estimated relative cost of each chain of `runs`: the sum over the distinct stages it needs. */
 export function chainCosts(runs: RunSpec[], stageOf: (defenseId: string) => string): Map<string, number> {
