@@ -139,13 +139,13 @@ describe('mbb run --shard + mbb merge (end to end)', () => {
         sft: { epochs: 1 },
       }),
     );
-    const bad = mbb('run', '--config', cfg, '--shard', '2/2');
+    const bad = mbb('run', '--profile', 'smoke', '--config', cfg, '--shard', '2/2');
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim()).toMatch(/^mbb: --shard 2\/2: shard index 2 is out of range; .*the last of 2 is 1\/2\)$/);
     const cache = join(d, 'cache');
     const shardDirs = [0, 1].map((i) => join(d, `shard-${i}`));
     for (const [i, out] of shardDirs.entries()) {
-      const r = mbb('run', '--config', cfg, '--shard', `${i}/2`, '--out', out, '--cache', cache, '--workers', '1', '--backend', 'wasm');
+      const r = mbb('run', '--profile', 'smoke', '--config', cfg, '--shard', `${i}/2`, '--out', out, '--cache', cache, '--workers', '1', '--backend', 'wasm');
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toContain(`[runner] shard ${i}/2 (numbered from 0): 2 of 4 runs, 1 chain(s)`);
     }

@@ -17,6 +17,7 @@ const MBB = resolve(__dirname, '../scripts/mbb.mjs');
 // 2 seeds (two chains, one per worker) × 4 defenses: none, two with their own SFT, and jitter,
 // last in each chain, which reuses none's backdoored model. 8 runs of ~1 s each on a tiny
 // model, so the kill (at the first record, always a chain's `none`) lands with runs to do.
+// Layered over the smoke profile: the default one pre-trains a vision tower first (minutes).
 const CONFIG = `name: resume
 tasks: [caption]
 seeds: [1, 2]
@@ -68,7 +69,7 @@ describe('resume after kill -9', () => {
     writeFileSync(cfg, CONFIG);
     const out = join(dir, 'out');
     const cache = join(dir, 'cache');
-    const args = ['run', '--config', cfg, '--out', out, '--cache', cache, '--workers', '2', '--backend', 'wasm'];
+    const args = ['run', '--profile', 'smoke', '--config', cfg, '--out', out, '--cache', cache, '--workers', '2', '--backend', 'wasm'];
 
     // 1. Start the grid in its own process group, SIGKILL the whole group at the first record.
     const first = mbb(args, true);

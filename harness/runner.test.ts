@@ -112,7 +112,7 @@ describe('mbb command line', () => {
     const cfg = join(d, 'long.json');
     writeFileSync(cfg, JSON.stringify({ ...PROFILES.smoke, attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }], tasks: ['caption'], pretrain: { epochs: 500 } }));
     const out = join(d, 'out');
-    const runner = spawn(process.execPath, [MBB, 'run', '--config', cfg, '--out', out, '--cache', join(d, 'cache'), '--workers', '1', '--backend', 'wasm']);
+    const runner = spawn(process.execPath, [MBB, 'run', '--profile', 'smoke', '--config', cfg, '--out', out, '--cache', join(d, 'cache'), '--workers', '1', '--backend', 'wasm']);
     let err = '';
     await new Promise<void>((res, rej) => {
       runner.stderr.on('data', (b) => {
