@@ -12,7 +12,7 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { causalLm, prefixModel } from './causalLm.js';
+import { causalLm, paramsUnder, prefixModel } from './causalLm.js';
 import { attention, dense, layerNorm, mlp, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
@@ -63,7 +63,8 @@ export function createBlip2(config: ModelConfig): MultimodalModel {
     });
   }
 
-  return prefixModel(config, p, encodeImage, lm);
+  // BLIP-2's adapter is the whole Q-Former (its queries, layers and projection).
+  return prefixModel(config, p, encodeImage, lm, { params: paramsUnder(p, 'qformer/'), outW: 'qformer/proj/w' });
 }
 
 export const blip2: ModelFamily = { id: 'blip2', description: 'BLIP-2 style: ViT → Q-Former (learned queries cross-attending to patches) → prefix of the causal LM', create: createBlip2 };

@@ -7,23 +7,32 @@
 import { tf } from '../harness/engine.js';
 import { block, causalMask, dense, layerNorm, type KvCache } from './layers.js';
 import type { Params } from './params.js';
-import type { IncrementalDecoder, MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel } from './types.js';
+import type { AdapterParamNames, IncrementalDecoder, MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, VisualAttention } from './types.js';
 
 export interface CausalLm {
   /**
    * Logits at the L text positions [B,L,V] for a prefix [B,P,d] (P = `prefix` of the
-   * constructor; pass undefined when 0) and tokens [B,L]; with `features`, also every block's
-   * output over the whole sequence and the last block's MLP hidden layer.
+   * constructor; pass undefined when 0) and tokens [B,L]; with `want.features`, also every
+   * block's output over the whole sequence and the last block's MLP hidden layer; with
+   * `want.attention` (and a prefix), each block's attention from the text to the prefix.
    */
-  run(prefix: tf.Tensor3D | undefined, tokens: tf.Tensor2D, features: boolean, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures;
+  run(prefix: tf.Tensor3D | undefined, tokens: tf.Tensor2D, want: { features?: boolean; attention?: boolean }, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures;
   /**
    * An incremental decoder over the same weights: the prefix (and `owned`, e.g. flamingo's
    * visual tokens, which `beforeBlock` reads) is kept until dispose; each block keeps its keys
-   * and values, so a new token costs one position, not the whole row.
+   * and values, so a new token costs one position, not the whole row. `prune` [B,P]: prefix
+   * positions no position may attend to (1 = pruned).
    */
-  decoder(prefix: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned?: tf.Tensor[]): IncrementalDecoder;
+  decoder(prefix: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned?: tf.Tensor[], prune?: tf.Tensor2D): IncrementalDecoder;
   /** The last block's MLP, for fine-pruning. */
   lastMlp: MlpParamNames;
+}
+
+/** Additive attention bias [B,1,1,S] that hides the pruned prefix positions (1 in `prune` [B,P]) of a sequence of S. */
+export function pruneBias(prune: tf.Tensor2D, s: number): tf.Tensor4D {
+  const [b, p] = prune.shape;
+  const bias = tf.mul(prune, -1e9);
+  return (s > p ? tf.concat([bias, tf.zeros([b, s - p])], 1) : bias).reshape([b, 1, 1, s]);
 }
 
 export function causalLm(p: Params, config: ModelConfig, prefix: number): CausalLm {
@@ -40,7 +49,7 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
     return masks.get(s)!;
   };
 
-  function run(vis: tf.Tensor3D | undefined, tokens: tf.Tensor2D, features: boolean, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures {
+  function run(vis: tf.Tensor3D | undefined, tokens: tf.Tensor2D, want: { features?: boolean; attention?: boolean }, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures {
     const [b, l] = tokens.shape;
     if (l > maxText) throw new Error(`text length ${l} exceeds model maxText ${maxText}`);
     const txt = tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, l, d]);
@@ -48,18 +57,32 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
     let x: tf.Tensor = tf.add(vis ? tf.concat([vis, txt], 1) : txt, pos.slice([0, 0, 0], [1, s, d]));
     const mask = maskFor(s);
     const outs: tf.Tensor3D[] = [];
+    const attention: VisualAttention[] = [];
     let mlpHidden: tf.Tensor | undefined;
     blocks.forEach((blk, i) => {
       if (beforeBlock) x = beforeBlock(i, x);
-      if (features && i === blocks.length - 1) ({ out: x, mlpHidden } = blk.withMlpHidden(x, mask));
-      else x = blk(x, mask);
-      if (features) outs.push(x as tf.Tensor3D);
+      if (want.features || want.attention) {
+        const r = blk.detailed(x, mask);
+        x = r.out;
+        if (i === blocks.length - 1) mlpHidden = r.mlpHidden;
+        // The text rows' split of each head's attention: the prefix's share, the rest on text.
+        if (want.attention && prefix) {
+          attention.push({
+            visual: r.probs.slice([0, 0, prefix, 0], [b, heads, l, prefix]) as tf.Tensor4D,
+            text: tf.sum(r.probs.slice([0, 0, prefix, prefix], [b, heads, l, l]), -1) as tf.Tensor3D,
+          });
+        }
+      } else x = blk(x, mask);
+      if (want.features) outs.push(x as tf.Tensor3D);
     });
     const logits = head(ln(prefix ? x.slice([0, prefix, 0], [b, l, d]) : x)) as tf.Tensor3D;
-    return { logits, blocks: outs, mlpHidden: mlpHidden as tf.Tensor3D };
+    return { logits, blocks: outs, mlpHidden: mlpHidden as tf.Tensor3D, ...(want.attention && prefix ? { attention } : {}) };
   }
 
-  function decoder(vis: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned: tf.Tensor[] = []): IncrementalDecoder {
+  function decoder(vis: tf.Tensor3D | undefined, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor, owned: tf.Tensor[] = [], prune?: tf.Tensor2D): IncrementalDecoder {
+    if (prune && (!vis || prune.shape[1] !== prefix)) throw new Error(`decoder: prune must cover the ${prefix} prefix positions`);
+    // Kept with the caches: the caller keeps ownership of `prune`.
+    const pruned = prune && tf.keep(prune.clone());
     let caches: (KvCache | undefined)[] = blocks.map(() => undefined);
     let seen = 0; // sequence positions fed so far, the prefix included
     let text = 0;
@@ -76,7 +99,9 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
           const seq = (first && vis ? tf.concat([vis, txt], 1) : txt) as tf.Tensor3D;
           const s = seq.shape[1];
           let x: tf.Tensor = tf.add(seq, pos.slice([0, seen, 0], [1, s, d]));
-          const mask = first ? maskFor(s) : undefined;
+          // The prompt: causal; later steps see every cached position. Pruned prefix positions: hidden from all.
+          const causal = first ? maskFor(s) : undefined;
+          const mask = pruned ? (causal ? tf.add(causal, pruneBias(pruned, s)) : pruneBias(pruned, seen + n)) : causal;
           const next: KvCache[] = [];
           blocks.forEach((blk, i) => {
             if (beforeBlock) x = beforeBlock(i, x);
@@ -96,7 +121,7 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
       dispose() {
         caches.forEach((c) => c && tf.dispose([c.k, c.v]));
         caches = [];
-        tf.dispose([...(vis ? [vis] : []), ...owned]);
+        tf.dispose([...(vis ? [vis] : []), ...(pruned ? [pruned] : []), ...owned]);
       },
     };
   }
@@ -105,16 +130,26 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
   return { run, decoder, lastMlp: { fcW: `${last}/fc/w`, fcB: `${last}/fc/b`, projW: `${last}/proj/w`, hidden: d * mlpRatio } };
 }
 
+/** tf.tidy over a features pass, keeping every tensor of its result (tidy's TensorContainer type rejects the ModelFeatures interface). */
+export function tidyFeatures(pass: () => ModelFeatures): ModelFeatures {
+  return tf.tidy(() => pass() as unknown as tf.TensorContainer) as unknown as ModelFeatures;
+}
+
 /** A prefix model (llava, blip2): the image encoder's output is the LM's visual prefix. */
-export function prefixModel(config: ModelConfig, params: Params, encodeImage: (images: tf.Tensor4D) => tf.Tensor3D, lm: CausalLm): MultimodalModel {
+export function prefixModel(config: ModelConfig, params: Params, encodeImage: (images: tf.Tensor4D) => tf.Tensor3D, lm: CausalLm, adapter: AdapterParamNames): MultimodalModel {
   return {
     config,
     params,
     encodeImage,
-    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, false).logits),
-    // A literal copy: tidy's TensorContainer type rejects the ModelFeatures interface.
-    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...lm.run(encodeImage(images), tokens, true) })),
-    startDecoding: (images) => lm.decoder(encodeImage(images)),
+    forward: (images, tokens) => tf.tidy(() => lm.run(encodeImage(images), tokens, {}).logits),
+    forwardWithFeatures: (images, tokens, opts) => tidyFeatures(() => lm.run(encodeImage(images), tokens, { features: true, attention: opts?.attention })),
+    startDecoding: (images, prune) => lm.decoder(encodeImage(images), undefined, [], prune),
     lastMlp: lm.lastMlp,
+    adapter,
   };
+}
+
+/** The names of the parameters under the given prefixes (e.g. 'projector/'), in creation order. */
+export function paramsUnder(params: Params, ...prefixes: string[]): string[] {
+  return [...params.vars.keys()].filter((n) => prefixes.some((p) => n.startsWith(p)));
 }

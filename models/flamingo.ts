@@ -11,10 +11,10 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { causalLm } from './causalLm.js';
+import { causalLm, paramsUnder, pruneBias, tidyFeatures } from './causalLm.js';
 import { attention, dense, layerNorm, mergeTokens, mlp, VISION_TOWER, vit, type KvCache } from './layers.js';
 import { Params } from './params.js';
-import type { ModelConfig, ModelFamily, ModelFeatures, MultimodalModel } from './types.js';
+import type { ModelConfig, ModelFamily, ModelFeatures, MultimodalModel, VisualAttention } from './types.js';
 
 export const FLAMINGO_DEFAULTS = { crossEvery: 1 };
 
@@ -38,16 +38,27 @@ function gatedCrossAttention(p: Params, name: string, d: number, heads: number, 
   const ln2 = layerNorm(p, `${name}/ln2`, d);
   const ff = mlp(p, `${name}/mlp`, d, d * mlpRatio);
   const mlpGate = p.constant(`${name}/mlpGate`, [1], GATE_INIT);
-  // No mask: every text position sees the whole image, and no position sees another's text.
+  // No causal mask: every text position sees the whole image, and no position sees another's text.
   const apply = (x: tf.Tensor, cross: (h: tf.Tensor) => tf.Tensor): tf.Tensor => {
     x = tf.add(x, tf.mul(tf.tanh(attnGate), cross(ln1(x))));
     return tf.add(x, tf.mul(tf.tanh(mlpGate), ff(ln2(x))));
   };
   return {
     apply: (x: tf.Tensor, vis: tf.Tensor) => apply(x, (h) => attn(h, vis)),
+    /** As `apply`, also returning the cross-attention probabilities [B, heads, L, N]. */
+    applyWithProbs: (x: tf.Tensor, vis: tf.Tensor) => {
+      let probs: tf.Tensor | undefined;
+      const out = apply(x, (h) => {
+        const r = attn.withProbs(h, vis);
+        probs = r.probs;
+        return r.out;
+      });
+      return { out, probs: probs! };
+    },
     /** For decoding: the visual keys and values projected once, read at every new position. */
     keysValues: (vis: tf.Tensor) => attn.keysValues(vis),
-    withKeysValues: (x: tf.Tensor, kv: KvCache) => apply(x, (h) => attn.over(h, kv)),
+    /** mask: an additive [B,1,1,N] hiding pruned visual tokens, or none. */
+    withKeysValues: (x: tf.Tensor, kv: KvCache, mask?: tf.Tensor) => apply(x, (h) => attn.over(h, kv, mask)),
   };
 }
 
@@ -77,26 +88,40 @@ export function createFlamingo(config: ModelConfig): MultimodalModel {
     });
   }
 
-  function run(images: tf.Tensor4D, tokens: tf.Tensor2D, features: boolean): ModelFeatures {
+  function run(images: tf.Tensor4D, tokens: tf.Tensor2D, want: { features?: boolean; attention?: boolean }): ModelFeatures {
     const vis = encodeImage(images);
-    return lm.run(undefined, tokens, features, (i, x) => (xattn[i] ? xattn[i].apply(x, vis) : x));
+    if (!want.attention) return lm.run(undefined, tokens, want, (i, x) => (xattn[i] ? xattn[i].apply(x, vis) : x));
+    // Flamingo's text reads the image only through its cross-attention: those are its maps.
+    const attention: VisualAttention[] = [];
+    const out = lm.run(undefined, tokens, want, (i, x) => {
+      if (!xattn[i]) return x;
+      const r = xattn[i].applyWithProbs(x, vis);
+      attention.push({ visual: r.probs as tf.Tensor4D });
+      return r.out;
+    });
+    return { ...out, attention };
   }
 
   return {
     config,
     params: p,
     encodeImage,
-    forward: (images, tokens) => tf.tidy(() => run(images, tokens, false).logits),
-    forwardWithFeatures: (images, tokens) => tf.tidy(() => ({ ...run(images, tokens, true) })),
-    startDecoding: (images) => {
+    forward: (images, tokens) => tf.tidy(() => run(images, tokens, {}).logits),
+    forwardWithFeatures: (images, tokens, opts) => tidyFeatures(() => run(images, tokens, { features: true, attention: opts?.attention })),
+    startDecoding: (images, prune) => {
       // Cross-attention reads the same visual keys and values at every position: project them
       // once; no text position sees another's, so it needs no cache of its own.
       const vis = encodeImage(images);
       const kv = xattn.map((x) => (x ? tf.tidy(() => ({ ...x.keysValues(vis) })) : undefined));
       vis.dispose();
-      return lm.decoder(undefined, (i, x) => (xattn[i] ? xattn[i].withKeysValues(x, kv[i]!) : x), kv.flatMap((c) => (c ? [c.k, c.v] : [])));
+      if (prune && prune.shape[1] !== vis.shape[1]) throw new Error(`flamingo: prune must cover the ${vis.shape[1]} visual tokens`);
+      const bias = prune && tf.tidy(() => pruneBias(prune, prune.shape[1]));
+      const owned = [...kv.flatMap((c) => (c ? [c.k, c.v] : [])), ...(bias ? [bias] : [])];
+      return lm.decoder(undefined, (i, x) => (xattn[i] ? xattn[i].withKeysValues(x, kv[i]!, bias) : x), owned);
     },
     lastMlp: lm.lastMlp,
+    // Flamingo trains its visual projection (standing in for the resampler) and the gated cross-attention layers.
+    adapter: { params: paramsUnder(p, 'vis/', 'lm/xattn'), outW: 'vis/proj/w' },
   };
 }
 

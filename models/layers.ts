@@ -69,8 +69,13 @@ export interface KvCache {
 
 /** Multi-head attention: `(x, kv, mask)` full, and `cached` for incremental decoding. */
 export interface Attention {
-  /** Queries x over keys/values kv (self-attention when kv = x); mask: additive [S, S_kv] (0 or -1e9), or none. */
+  /**
+   * Queries x over keys/values kv (self-attention when kv = x); mask: additive, broadcast to
+   * the scores [B, heads, S, S_kv] (0 or -1e9: a causal [S, S_kv], a per-row [B, 1, 1, S_kv]), or none.
+   */
   (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
+  /** The same, also returning the attention probabilities [B, heads, S, S_kv] (rows sum to 1). */
+  withProbs(x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor };
   /**
    * Self-attention of the new positions x [B,n,d] over the cached ones and themselves; returns
    * the output and the cache extended by x's keys and values (the caller disposes the old one).
@@ -89,12 +94,16 @@ export function attention(p: Params, name: string, d: number, heads: number): At
   const v = dense(p, `${name}/v`, d, d);
   const o = dense(p, `${name}/o`, d, d);
   const scale = 1 / Math.sqrt(d / heads);
-  const attend = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => {
+  const attendWithProbs = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => {
     let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
     if (mask) scores = tf.add(scores, mask);
-    return o(mergeHeads(tf.matMul(tf.softmax(scores), vh)));
+    const probs = tf.softmax(scores);
+    return { out: o(mergeHeads(tf.matMul(probs, vh))), probs };
   };
-  const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => attend(splitHeads(q(x), heads), splitHeads(k(kv), heads), splitHeads(v(kv), heads), mask);
+  const attend = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qh, kh, vh, mask).out;
+  const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) =>
+    attendWithProbs(splitHeads(q(x), heads), splitHeads(k(kv), heads), splitHeads(v(kv), heads), mask);
+  const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => withProbs(x, kv, mask).out;
   const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
     const kNew = splitHeads(k(x), heads);
     const vNew = splitHeads(v(x), heads);
@@ -103,13 +112,16 @@ export function attention(p: Params, name: string, d: number, heads: number): At
   };
   const keysValues = (kv: tf.Tensor): KvCache => ({ k: splitHeads(k(kv), heads), v: splitHeads(v(kv), heads) });
   const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(splitHeads(q(x), heads), c.k, c.v, mask);
-  return Object.assign(full, { cached, keysValues, over });
+  return Object.assign(full, { withProbs, cached, keysValues, over });
 }
 
-/** A transformer block; `withMlpHidden` also returns its MLP's hidden activations, `cached` decodes incrementally. */
+/**
+ * A transformer block; `detailed` also returns its MLP's hidden activations and its attention
+ * probabilities [B, heads, S, S] (at no extra compute: the call computes both), `cached` decodes incrementally.
+ */
 export interface Block {
   (x: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
-  withMlpHidden(x: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; mlpHidden: tf.Tensor };
+  detailed(x: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; mlpHidden: tf.Tensor; probs: tf.Tensor };
   cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
 }
 
@@ -119,25 +131,24 @@ export function block(p: Params, name: string, d: number, heads: number, mlpRati
   const attn = attention(p, `${name}/attn`, d, heads);
   const ln2 = layerNorm(p, `${name}/ln2`, d);
   const ff = mlp(p, `${name}/mlp`, d, d * mlpRatio);
-  const residual = (x: tf.Tensor, mask?: tf.Tensor) => {
-    const h = ln1(x);
-    return tf.add(x, attn(h, h, mask));
-  };
   const apply = (x: tf.Tensor, mask?: tf.Tensor): tf.Tensor => {
-    const y = residual(x, mask);
+    const h = ln1(x);
+    const y = tf.add(x, attn(h, h, mask));
     return tf.add(y, ff(ln2(y)));
   };
-  const withMlpHidden = (x: tf.Tensor, mask?: tf.Tensor) => {
-    const y = residual(x, mask);
+  const detailed = (x: tf.Tensor, mask?: tf.Tensor) => {
+    const h = ln1(x);
+    const a = attn.withProbs(h, h, mask);
+    const y = tf.add(x, a.out);
     const mlpHidden = ff.hidden(ln2(y));
-    return { out: tf.add(y, ff.project(mlpHidden)), mlpHidden };
+    return { out: tf.add(y, ff.project(mlpHidden)), mlpHidden, probs: a.probs };
   };
   const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
     const { out: a, cache } = attn.cached(ln1(x), past, mask);
     const y = tf.add(x, a);
     return { out: tf.add(y, ff(ln2(y))), cache };
   };
-  return Object.assign(apply, { withMlpHidden, cached });
+  return Object.assign(apply, { detailed, cached });
 }
 
 /** Additive causal mask [S,S]: position i sees j ≤ i. */

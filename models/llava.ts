@@ -4,7 +4,7 @@
  */
 import { tf } from '../harness/engine.js';
 import { Rng } from '../harness/rng.js';
-import { causalLm, prefixModel } from './causalLm.js';
+import { causalLm, paramsUnder, prefixModel } from './causalLm.js';
 import { dense, gelu, mergeTokens, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
@@ -29,7 +29,7 @@ export function createLlava(config: ModelConfig): MultimodalModel {
     });
   }
 
-  return prefixModel(config, p, encodeImage, lm);
+  return prefixModel(config, p, encodeImage, lm, { params: paramsUnder(p, 'projector/'), outW: 'projector/fc2/w' });
 }
 
 export const llava: ModelFamily = { id: 'llava', description: 'LLaVA-1.5 style: ViT → MLP projector → visual tokens as a prefix of the causal LM', create: createLlava };

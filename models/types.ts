@@ -46,17 +46,47 @@ export interface MultimodalModel {
   /**
    * The same teacher-forced pass as `forward` (same logits), also returning the hidden states
    * the feature-level defenses inspect: NAD's attention maps, fine-pruning's dormant neurons.
-   * Slower than `forward`; optional for a family.
+   * Slower than `forward`; optional for a family. With `attention`, also the text's attention to
+   * the visual tokens (BYE's and CleanSight's maps).
    */
-  forwardWithFeatures?(images: tf.Tensor4D, tokens: tf.Tensor2D): ModelFeatures;
+  forwardWithFeatures?(images: tf.Tensor4D, tokens: tf.Tensor2D, opts?: { attention?: boolean }): ModelFeatures;
   /** Parameter names of the last LM block's MLP (the layer fine-pruning prunes); with forwardWithFeatures. */
   readonly lastMlp?: MlpParamNames;
   /**
    * Greedy decoding without recomputation: the image is encoded once and each LM block keeps a
    * key/value cache. Gives the logits `forward` gives at the same positions. Optional: decoding
    * falls back to repeated `forward` passes.
+   * `prune` [B, N] (1 = pruned, N = the visual tokens of `VisualAttention`) removes visual tokens
+   * from the LM's view: no position attends to them in any LM layer (CleanSight's purification).
+   * The caller keeps ownership of `prune`.
    */
-  startDecoding?(images: tf.Tensor4D): IncrementalDecoder;
+  startDecoding?(images: tf.Tensor4D, prune?: tf.Tensor2D): IncrementalDecoder;
+  /** The adapter between the vision tower and the LM (what RobustIT tunes). */
+  readonly adapter?: AdapterParamNames;
+}
+
+/**
+ * The vision–language adapter: llava's projector, blip2's Q-Former and projection, flamingo's
+ * visual projection and gated cross-attention layers.
+ */
+export interface AdapterParamNames {
+  /** Every parameter of the adapter. */
+  params: string[];
+  /** The weight [dIn, width] whose column c makes channel c of `encodeImage`'s output. */
+  outW: string;
+}
+
+/**
+ * One LM layer's attention from the text to the image, per head. llava and blip2: the part of
+ * the LM's self-attention rows on the visual prefix (projected patches; blip2's queries), with
+ * `text` the rest of each row; flamingo: its gated cross-attention, a softmax over the visual
+ * tokens alone, so no `text` share exists.
+ */
+export interface VisualAttention {
+  /** [B, heads, L, N]: each text position's attention probability on each visual token. */
+  visual: tf.Tensor4D;
+  /** [B, heads, L]: each text position's total attention on the text (prefix models only). */
+  text?: tf.Tensor3D;
 }
 
 /** A decoding session over one batch of images (models/causalLm.ts). */
@@ -81,6 +111,8 @@ export interface ModelFeatures {
   blocks: tf.Tensor3D[];
   /** Hidden activations of the last LM block's MLP after its non-linearity: [B, S, hidden]. */
   mlpHidden: tf.Tensor3D;
+  /** With `{ attention: true }`: every LM layer that reads the image, first to last. */
+  attention?: VisualAttention[];
 }
 
 /**
