@@ -17,9 +17,8 @@
  * misses a few poisons leaves enough of them to implant a backdoor.
  */
 import { z } from 'zod';
-import type { EpochLog } from '../harness/record.js';
-import { tf } from '../harness/engine.js';
 import { ablRanking, lgaLoss, lossProbe } from './abl.js';
+import { probeDropRetrain } from './retrain.js';
 import type { Defense } from './types.js';
 
 const schema = z
@@ -48,21 +47,10 @@ export const remove: Defense<RemoveParams> = {
   description: 'detect then remove: probe SFT, drop the lowest-loss examples, retrain SFT from the pre-trained model on the rest',
   schema,
   sft(p, ctx) {
-    const n = ctx.examples.length;
-    // The pre-trained weights, to start again from once the probe has ranked the examples.
-    const start = new Map([...ctx.model.params.vars].map(([name, v]) => [name, tf.keep(v.clone())]));
-    try {
-      ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} on ${n} examples`);
+    return probeDropRetrain(ctx, () => {
+      ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} on ${ctx.examples.length} examples`);
       const { losses } = lossProbe(ctx, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
-      const dropped = new Set(toRemove(losses, p.removeFraction));
-      ctx.reportRemoved?.(ctx.examples.filter((_, i) => dropped.has(i)).map((e) => e.id));
-      for (const [name, v] of ctx.model.params.vars) v.assign(start.get(name)!);
-      const kept = ctx.examples.filter((_, i) => !dropped.has(i));
-      ctx.progress(`removed ${dropped.size} of ${n} examples; SFT for ${ctx.epochs} epoch(s) on the ${kept.length} left, from the pre-trained weights`);
-      const logs: EpochLog[] = ctx.train(ctx.model, kept, { epochs: ctx.epochs, lr: ctx.lr });
-      return logs;
-    } finally {
-      for (const t of start.values()) t.dispose();
-    }
+      return toRemove(losses, p.removeFraction);
+    });
   },
 };
