@@ -37,6 +37,11 @@ export interface TrainingHook {
   loss?(ctx: BatchContext): tf.Scalar;
   /** Called after every optimizer step (e.g. fine-pruning re-applies its mask to the weights). */
   afterStep?(model: MultimodalModel): void;
+  /**
+   * Which parameters the defense lets train (e.g. RobustIT: the adapter and text embeddings),
+   * given the model; combined with TrainOptions.trainable (both must allow a parameter).
+   */
+  trainable?(model: MultimodalModel): (name: string) => boolean;
 }
 
 export interface TrainOptions {
@@ -79,7 +84,8 @@ export function train(
   if (examples.length === 0) throw new Error('train: no examples');
   const rng = new Rng(opts.seed);
   const optimizer = tf.train.adam(opts.lr);
-  const vars = [...model.params.vars].filter(([name]) => opts.trainable?.(name) ?? true).map(([, v]) => v);
+  const hookAllows = opts.hook?.trainable?.(model);
+  const vars = [...model.params.vars].filter(([name]) => (opts.trainable?.(name) ?? true) && (hookAllows?.(name) ?? true)).map(([, v]) => v);
   if (vars.length === 0) throw new Error('train: no trainable parameters');
   const steps = Math.ceil(examples.length / opts.batchSize);
   // Training-controlled attacks draw their per-step images from their own stream, never from
