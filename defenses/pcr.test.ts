@@ -119,13 +119,13 @@ describe('pcr presets (ablations)', () => {
 
 describe('defense registry', () => {
   it('finds every defense by its id, and every schema parses its defaults', () => {
-    const ids = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter', 'remove'];
+    const ids = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter', 'remove', 'bye', 'cleansight', 'robustit'];
     expect(Object.keys(DEFENSES).sort()).toEqual(ids.slice().sort());
     for (const id of ids) {
       const d = getDefense(id);
       expect(d.id).toBe(id);
       expect(() => parseWith(d.schema, {}, id)).not.toThrow();
-      const hooks = { training: !!(d.trainingHook || d.sft), post: !!d.repair, inference: !!d.transformTestImage, none: true };
+      const hooks = { training: !!(d.trainingHook || d.sft), post: !!d.repair, inference: !!(d.transformTestImage || d.guardModel), none: true };
       expect(hooks[d.stage]).toBe(true);
     }
     expect(() => getDefense('prune')).toThrow(/unknown defense "prune"/);

@@ -11,7 +11,7 @@ import type { Defense } from './types.js';
 export const isDefense = (v: unknown): v is Defense<any> =>
   typeof v === 'object' && v !== null && typeof (v as Defense).id === 'string' && typeof (v as Defense).stage === 'string' && 'schema' in v;
 
-const DOCS_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'];
+const DOCS_ORDER = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter', 'remove', 'bye', 'cleansight', 'robustit'];
 export const DEFENSES: Record<string, Defense<any>> = await discoverPlugins(
   fileURLToPath(new URL('.', import.meta.url)),
   'defense',

@@ -2,7 +2,8 @@
  * The defense plugin boundary. A defense acts at one stage:
  * - training: hooks into the SFT loop on the (possibly poisoned) data;
  * - post: repairs a trained model with a small clean set;
- * - inference: changes test inputs before generation.
+ * - inference: changes test inputs before generation (`transformTestImage`), or guards the
+ *   model's generation (`guardModel`: e.g. CleanSight reads its attention and prunes visual tokens).
  */
 import type { z } from 'zod';
 import type { TrainExample } from '../harness/batch.js';
@@ -68,6 +69,29 @@ export interface SftContext {
   reportRemoved?(ids: string[]): void;
 }
 
+/** What an inference-stage defense that reads the model gets (`guardModel`). */
+export interface InferenceContext {
+  /** The model under test (backdoored, or defended by nothing else). */
+  model: MultimodalModel;
+  tok: Tokenizer;
+  /** Clean training examples the defender holds, drawn as the post stage's (`cleanFraction`): for calibration. */
+  cleanPool: TrainExample[];
+  /** The evaluation batch size. */
+  batchSize: number;
+  progress(detail: string): void;
+}
+
+/**
+ * A guarded generation: the model to decode with (the same weights; its `startDecoding` may
+ * inspect each input and change how it is read), and the count of inputs it flagged, which the
+ * evaluation turns into detection rates on the clean and the triggered test inputs.
+ */
+export interface GuardedModel {
+  model: MultimodalModel;
+  /** Inputs flagged since the last call; resets the count. */
+  takeFlagged(): number;
+}
+
 export interface Defense<P = Record<string, unknown>> {
   id: string;
   stage: DefenseStage;
@@ -79,8 +103,10 @@ export interface Defense<P = Record<string, unknown>> {
   sft?(params: P, ctx: SftContext): EpochLog[];
   /** stage 'post': repair a trained model with clean data. */
   repair?(params: P, ctx: PostContext): MultimodalModel;
-  /** Fraction of the clean training split the defender holds (post stage), from its params. */
+  /** Fraction of the clean training split the defender holds (post stage, and `guardModel`), from its params. */
   cleanFraction?(params: P): number;
   /** stage 'inference': transform one test image before generation. */
   transformTestImage?(image: RgbImage, params: P, rng: Rng): RgbImage;
+  /** stage 'inference', instead: guard the model's generation (calibrated once per run on `cleanPool`). */
+  guardModel?(params: P, ctx: InferenceContext): GuardedModel;
 }

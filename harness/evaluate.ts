@@ -10,6 +10,7 @@ import type { AsrMatch } from './metrics/asr.js';
 import type { Generation } from './record.js';
 import type { Tokenizer } from './tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
+import type { GuardedModel } from '../defenses/types.js';
 
 export interface EvalInputs {
   task: Task;
@@ -23,6 +24,8 @@ export interface EvalInputs {
   batchSize: number;
   /** Inference-stage defense applied to every test image (clean and triggered). */
   transformImage?: (img: RgbImage, index: number) => RgbImage;
+  /** Inference-stage defense that guards generation (e.g. CleanSight): its model generates, and its flags become `flagged` rates. */
+  guard?: GuardedModel;
 }
 
 export interface EvalResult {
@@ -34,12 +37,20 @@ export interface EvalResult {
 export function evaluateModel(model: MultimodalModel, tok: Tokenizer, e: EvalInputs): EvalResult {
   const tf = e.transformImage ?? ((img: RgbImage) => img);
   const opts = { maxText: e.maxText, maxNewTokens: e.maxText - 2, batchSize: e.batchSize };
-  const clean = generate(model, tok, e.samples.map((s, i) => ({ image: tf(s.image, i), prompt: s.prompt })), opts);
-  const outputs: Record<string, string[]> = {};
   const metrics: Record<string, number> = {};
+  const gen = e.guard?.model ?? model;
+  e.guard?.takeFlagged(); // count this evaluation's inputs only
+  // The guard's detection rate over one generate call's inputs: `flagged clean`, `flagged` (the full trigger), `flagged <variant>`.
+  const flagRate = (name: string, n: number) => {
+    if (e.guard) metrics[name] = e.guard.takeFlagged() / n;
+  };
+  const clean = generate(gen, tok, e.samples.map((s, i) => ({ image: tf(s.image, i), prompt: s.prompt })), opts);
+  flagRate('flagged clean', clean.length);
+  const outputs: Record<string, string[]> = {};
   const refs = e.samples.map((s) => s.refs);
   for (const [variant, inputs] of Object.entries(e.triggered)) {
-    outputs[variant] = generate(model, tok, inputs.map((t, i) => ({ image: tf(t.image, i), prompt: t.prompt })), opts);
+    outputs[variant] = generate(gen, tok, inputs.map((t, i) => ({ image: tf(t.image, i), prompt: t.prompt })), opts);
+    flagRate(variant === 'both' ? 'flagged' : `flagged ${variant}`, inputs.length);
     const a = asr({ refs, triggeredPreds: outputs[variant], target: e.target, task: e.task, match: e.match });
     const name = variant === 'both' ? 'ASR' : `ASR ${variant}`;
     metrics[name] = a.asr;

@@ -281,9 +281,7 @@ export async function executeRun(
       repairKey,
       () => {
         const rng = new Rng(r.seed).fork(`defense:${defense.id}`);
-        const clean = cleanExamples(ds.train, r.task);
-        const fraction = defense.cleanFraction?.(defenseParams) ?? 0.05;
-        const pool = rng.fork('clean-pool').sample(clean.length, Math.max(1, Math.round(fraction * clean.length))).map((i) => clean[i]);
+        const pool = defenderPool(ds, r, rr, rng);
         const repairLog: EpochLog[] = [];
         const model = defense.repair!(defenseParams, {
           task: r.task,
@@ -319,6 +317,14 @@ export async function executeRun(
   const transform = defense.transformTestImage
     ? (img: Parameters<NonNullable<typeof defense.transformTestImage>>[0]) => defense.transformTestImage!(img, defenseParams, inferRng)
     : undefined;
+  // A guarding inference defense (CleanSight) calibrates once per run on the defender's clean pool.
+  const guard = defense.guardModel?.(defenseParams, {
+    model: sft.model,
+    tok,
+    cleanPool: defenderPool(ds, r, rr, new Rng(r.seed).fork(`defense:${defense.id}`)),
+    batchSize: r.exp.eval.batchSize,
+    progress: (detail) => progress({ stage: `eval:${defense.id}`, detail }),
+  });
   const evaluateOn = (samples: DatasetSplits['test'], triggered: Record<string, TriggerInput[]>) =>
     evaluateModel(sft.model, tok, {
       task: r.task,
@@ -329,6 +335,7 @@ export async function executeRun(
       maxText,
       batchSize: r.exp.eval.batchSize,
       transformImage: transform,
+      guard,
     });
   const testTriggered = triggerVariants(ds.test, attack, attackParams, poisoned.trigger, r.seed);
   if ('shuffled' in testTriggered) throw new Error(`attack ${attack.id}: test variant "shuffled" clashes with the shuffled-view diagnostic`);
@@ -380,6 +387,13 @@ export async function executeRun(
     },
     config: { task: r.task, model: r.model, attack: r.attack, defense: r.defense, seed: r.seed, exp: r.exp },
   };
+}
+
+/** The clean training examples a post or guarding inference defense holds: `cleanFraction` (default 5%) of the split, seeded. */
+function defenderPool(ds: DatasetSplits, r: RunSpec, rr: ResolvedRun, rng: Rng): TrainExample[] {
+  const clean = cleanExamples(ds.train, r.task);
+  const fraction = rr.defense.cleanFraction?.(rr.defenseParams) ?? 0.05;
+  return rng.fork('clean-pool').sample(clean.length, Math.max(1, Math.round(fraction * clean.length))).map((i) => clean[i]);
 }
 
 function oracleScores(ds: DatasetSplits): Record<string, number> {
