@@ -48,10 +48,13 @@ describe('CleanSight: detection on hand-built attention maps', () => {
     expect(() => calibrate([[1]], 99)).toThrow(/raise cleanFraction/);
   });
 
-  it('prunes the visual tokens any head attends to above τ (the union over heads)', () => {
-    expect(pruneMask([f32(0.01, 0.5, 0.02, 0.2), f32(0.3, 0.01, 0.01, 0.01)], 0.1)).toEqual([1, 1, 0, 1]);
-    expect(pruneMask([f32(0.05, 0.05)], 0.1)).toEqual([0, 0]);
-    expect(parseWith(cleansight.schema, {}, 'cleansight')).toEqual({ layerFrom: 10 / 32, layerTo: 25 / 32, percentile: 99, pruneFactor: 11.52, cleanFraction: 0.05 });
+  it('prunes the visual tokens any head attends to above factor × its mean per visual token (the union over heads)', () => {
+    // Head 1: mean 0.1825, ×1.5 = 0.274 → token 1; head 2: mean 0.0825, ×1.5 = 0.124 → token 0.
+    expect(pruneMask([f32(0.01, 0.5, 0.02, 0.2), f32(0.3, 0.01, 0.01, 0.01)], 1.5)).toEqual([1, 1, 0, 0]);
+    expect(pruneMask([f32(0.01, 0.5, 0.02, 0.2), f32(0.3, 0.01, 0.01, 0.01)], 1)).toEqual([1, 1, 0, 1]);
+    // Spread evenly: nothing stands out, whatever the head's share of attention.
+    expect(pruneMask([f32(0.05, 0.05), f32(0.4, 0.4)], 1.01)).toEqual([0, 0]);
+    expect(parseWith(cleansight.schema, {}, 'cleansight')).toEqual({ layerFrom: 10 / 32, layerTo: 25 / 32, percentile: 99, pruneFactor: 3, cleanFraction: 0.05 });
     expect(() => parseWith(cleansight.schema, { layerFrom: 0.9, layerTo: 0.5 }, 'cleansight')).toThrow(/layerFrom/);
   });
 });
@@ -63,10 +66,10 @@ describe('CleanSight: the guarded model', () => {
     const opts = { maxText: MAX_TEXT, maxNewTokens: 4, batchSize: 4 };
     const plain = generate(model, tok, inputs, opts);
     // Detection layer 1 of 2, 2 heads: a feature vector of 2.
-    const never = guard(model, { mean: [0, 0], sd: [1, 1], threshold: Infinity }, [1], 11.52);
+    const never = guard(model, { mean: [0, 0], sd: [1, 1], threshold: Infinity }, [1], 3);
     expect(generate(never.model, tok, inputs, opts)).toEqual(plain);
     expect(never.takeFlagged()).toBe(0);
-    // Threshold −1: every input is flagged; τ = 0 prunes every token with any attention, τ huge prunes none.
+    // Threshold −1: every input is flagged; factor 0 prunes every token with any attention, a huge factor none.
     const keepAll = guard(model, { mean: [0, 0], sd: [1, 1], threshold: -1 }, [1], 1e9);
     const before = tf.memory().numTensors;
     expect(generate(keepAll.model, tok, inputs, opts)).toEqual(plain);

@@ -9,17 +9,23 @@
  *    inputs' vectors, and the input is flagged when its L2 norm exceeds the `percentile`-th
  *    percentile of the clean inputs' norms (the authors' code: 99th, on ~200 clean samples);
  * 2. purification: for a flagged input, the visual tokens on which any head of the last
- *    detection layer puts more than τ of its attention are pruned: no position attends to them
+ *    detection layer puts more than τ of its attention (the code: 0.02) are pruned: no position attends to them
  *    while the answer is generated (models/types.ts `startDecoding(images, prune)`).
  *
  * Constants carried over to this scale:
  * - layers: the code reads layers 10–24 of LLaVA-1.5-7B's 32, i.e. the image-reading layers
  *   at relative depth [10/32, 25/32) (`layerFrom`, `layerTo`); when none falls in the window
  *   (a 1-layer LM), the last layer;
- * - τ = 0.02 with 576 visual tokens is 11.52 times the uniform share 1/N: `pruneFactor` 11.52, τ = pruneFactor / N;
  * - calibration: the defender's clean pool (5% of the clean training split by default, 150–300
  *   examples at the default sizes, near the code's ~200).
- * Decided here, where the paper is silent:
+ * Decided here, where the paper is silent or its constant does not carry over:
+ * - τ: the code's absolute 0.02 over 576 tokens is 11.5 times the uniform share 1/N; with our
+ *   16–64 visual tokens that asks one token to hold 18–72% of a head's attention, which never
+ *   happens here (a small llava run backdoored by BadNets, validation split: the most attended
+ *   visual token gets 1.9–2.1 times the head's mean attention per visual token on average, p90
+ *   3–4, clean and triggered alike), so pruning would never act. τ is therefore relative to each
+ *   head's own mean attention per visual token: prune j when a_j > `pruneFactor` · (Σ_k a_k)/N,
+ *   default 3 (about that p90), a guess for `mbb sweep` to settle;
  * - pruning hides the tokens in every LM layer (the code masks them from the last detection
  *   layer on; with 1–3 LM layers that would leave the earlier layers reading the trigger);
  * - flamingo's text reads the image only through its gated cross-attention, a softmax over the
@@ -42,8 +48,8 @@ const schema = z
     layerTo: z.number().min(0).max(1).default(25 / 32),
     /** Flag an input whose whitened distance exceeds this percentile of the clean pool's. */
     percentile: z.number().gt(0).max(100).default(99),
-    /** Prune the visual tokens above τ = pruneFactor / N of a head's attention. */
-    pruneFactor: z.number().positive().default(0.02 * 576),
+    /** Prune the visual tokens with more than pruneFactor times the head's mean attention per visual token. */
+    pruneFactor: z.number().min(0).default(3),
     /** Fraction of the clean training split held for calibration. */
     cleanFraction: z.number().gt(0).max(1).default(0.05),
   })
@@ -96,9 +102,10 @@ export function calibrate(features: number[][], q: number): Calibration {
   return { mean, sd, threshold: percentile(features.map((f) => whitenedDistance(f, { mean, sd })), q) };
 }
 
-/** The visual tokens to prune: 1 where any head's attention exceeds τ (the union over heads). */
-export function pruneMask(heads: ArrayLike<number>[], tau: number): number[] {
-  return Array.from({ length: heads[0].length }, (_, j) => (heads.some((h) => h[j] > tau) ? 1 : 0));
+/** The visual tokens to prune: 1 where any head gives a token more than `factor` times its mean per visual token (the union over heads). */
+export function pruneMask(heads: ArrayLike<number>[], factor: number): number[] {
+  const tau = heads.map((h) => (factor * Array.from(h).reduce((a, b) => a + b, 0)) / h.length);
+  return Array.from({ length: heads[0].length }, (_, j) => (heads.some((h, k) => h[j] > tau[k]) ? 1 : 0));
 }
 
 /** The model whose decoders flag and purify each input before generating. */
@@ -119,7 +126,7 @@ export function guard(model: MultimodalModel, cal: Calibration, layers: number[]
         const rows = maps.visual.map((_, s) => {
           if (whitenedDistance(stealingFeatures(maps, s, layers), cal) <= cal.threshold) return Array(nVisual).fill(0);
           flagged++;
-          return pruneMask(maps.visual[s][last], pruneFactor / nVisual);
+          return pruneMask(maps.visual[s][last], pruneFactor);
         });
         const prune = tf.tensor2d(rows, [b, nVisual]);
         const dec = start(kept, prune);
