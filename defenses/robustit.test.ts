@@ -51,6 +51,11 @@ describe('RobustIT: input diversity', () => {
     expect(a.data).not.toEqual(b.data);
     // Gains within [0.8, 1.2] on the flat grey.
     expect(Array.from(a.data).filter((_, i) => i > 40 * 3).every((v) => v >= 80 && v <= 120)).toBe(true);
+    // A training-controlled attack's float image stays float and unrounded.
+    const float = { height: 8, width: 8, data: new Float32Array(8 * 8 * 3).fill(100.25) };
+    const f = diversify(float, { maxShift: 1, colorJitter: 0.2 }, new Rng(3));
+    expect(f.data).toBeInstanceOf(Float32Array);
+    expect(Array.from(f.data).some((v) => !Number.isInteger(v))).toBe(true);
   });
 
   it('replaces prompt words by the unknown token, never BOS, the response or padding', () => {

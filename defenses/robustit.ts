@@ -29,9 +29,10 @@
  */
 import { z } from 'zod';
 import type { TextBatch } from '../harness/batch.js';
-import type { RgbImage } from '../harness/data/types.js';
+import type { PixelImage } from '../harness/data/types.js';
 import { tf } from '../harness/engine.js';
 import { crossEntropy } from '../harness/losses.js';
+import { storeAs } from '../harness/pixelImage.js';
 import type { Rng } from '../harness/rng.js';
 import { PAD, UNK } from '../harness/tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
@@ -63,13 +64,14 @@ export function robustItTrainable(model: MultimodalModel): (name: string) => boo
   return (name) => names.has(name);
 }
 
-/** One sample's spatial and colour perturbation (draws: dx, dy, then the three gains if on). */
-export function diversify(image: RgbImage, p: Pick<RobustItParams, 'maxShift' | 'colorJitter'>, rng: Rng): RgbImage {
+/** One sample's spatial and colour perturbation (draws: dx, dy, then the three gains if on); uint8 or float in, the same kind out. */
+export function diversify<T extends PixelImage>(image: T, p: Pick<RobustItParams, 'maxShift' | 'colorJitter'>, rng: Rng): T {
   const out = translate(image, rng.int(-p.maxShift, p.maxShift + 1), rng.int(-p.maxShift, p.maxShift + 1));
   if (p.colorJitter > 0) {
     const gain = [0, 1, 2].map(() => 1 + p.colorJitter * (2 * rng.next() - 1));
     const d = out.data;
-    for (let i = 0; i < d.length; i++) d[i] = Math.min(255, Math.max(0, Math.round(d[i] * gain[i % 3])));
+    const store = storeAs(out);
+    for (let i = 0; i < d.length; i++) d[i] = store(d[i] * gain[i % 3]);
   }
   return out;
 }
