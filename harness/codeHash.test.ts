@@ -5,7 +5,7 @@ import { STAGE_CODE } from './runIdentity.js';
 describe('importClosure', () => {
   it('follows relative imports, registries to their whole directory, and the kernel fixes to the C++ addon', () => {
     const training = importClosure(['harness/training.ts']);
-    expect(training).toEqual(expect.arrayContaining(['harness/training.ts', 'harness/batch.ts', 'harness/losses.ts', 'harness/engine.ts', 'harness/wasmKernels.ts', 'harness/native/kernels.cc', 'models/types.ts']));
+    expect(training).toEqual(expect.arrayContaining(['harness/training.ts', 'harness/batch.ts', 'harness/losses.ts', 'harness/engine.ts', 'harness/wasmKernels.ts', 'harness/native/kernels.cc', 'harness/native/fused.cc', 'harness/native/heap.h', 'models/types.ts']));
     // Training reaches no plugin: editing an attack or a defense leaves it alone.
     expect(training.filter((f) => f.startsWith('attacks/') || f.startsWith('defenses/'))).toEqual([]);
     const models = importClosure(['models/registry.ts']);

@@ -18,6 +18,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const NATIVE = 'harness/native';
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+|mllm-backdoor-bench)['"]/g;
 const PACKAGE_ENTRY = 'index.ts';
 const isModule = (f: string) => f.endsWith('.ts') && !/\.(test|testutil|d)\.ts$/.test(f);
@@ -56,7 +57,8 @@ export function importClosure(entries: string[], plugins?: string[]): string[] {
       const all = readdirSync(dir).filter(isModule).map((f) => relative(ROOT, join(dir, f)));
       all.filter((f) => !plugins || plugins.includes(f)).forEach(visit);
     }
-    if (src.includes('mbb_kernels.node')) visit('harness/native/kernels.cc');
+    // The addon's sources: every C++ file of harness/native (binding.gyp compiles them all).
+    if (src.includes('mbb_kernels.node')) readdirSync(join(ROOT, NATIVE)).filter((f) => /\.(cc|h)$/.test(f)).forEach((f) => visit(`${NATIVE}/${f}`));
   };
   entries.forEach(visit);
   plugins?.filter((f) => isAbsolute(f)).forEach(visit);

@@ -6,8 +6,9 @@
 // to the wasm kernels when this addon is not built.
 #include <node_api.h>
 #include <cstdint>
-#include <string>
 #include <vector>
+
+#include "heap.h"
 
 namespace {
 
@@ -81,38 +82,6 @@ void batchMatMul(const float* a, const float* b, float* c, int64_t batchA, int64
   }
 }
 
-napi_value Throw(napi_env env, const char* msg) {
-  napi_throw_error(env, nullptr, msg);
-  return nullptr;
-}
-
-// Reads a call's arguments: a Float32Array (the wasm heap) followed by `n` integers. Returns
-// the heap and its length in floats, or nullptr after throwing a JS error naming `fn`.
-float* heapArgs(napi_env env, napi_callback_info info, const char* fn, size_t n, int64_t* ints, napi_value* rest,
-                size_t nRest, int64_t* length) {
-  napi_value argv[16];
-  size_t argc = 16;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 1 + n + nRest) {
-    napi_throw_error(env, nullptr, (std::string(fn) + ": wrong number of arguments").c_str());
-    return nullptr;
-  }
-  napi_typedarray_type type;
-  size_t len;
-  void* data;
-  napi_value arraybuffer;
-  size_t byteOffset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &arraybuffer, &byteOffset) != napi_ok ||
-      type != napi_float32_array) {
-    napi_throw_error(env, nullptr, (std::string(fn) + ": heap must be a Float32Array").c_str());
-    return nullptr;
-  }
-  for (size_t i = 0; i < n; i++) napi_get_value_int64(env, argv[1 + i], &ints[i]);
-  for (size_t i = 0; i < nRest; i++) rest[i] = argv[1 + n + i];
-  *length = static_cast<int64_t>(len);
-  return static_cast<float*>(data);
-}
-
 // bmm(heap: Float32Array, aOff, bOff, cOff, batchA, batchB, m, k, n, transA, transB)
 // Offsets are in floats from the start of `heap`.
 napi_value Bmm(napi_env env, napi_callback_info info) {
@@ -161,6 +130,7 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "bmm", fn);
   napi_create_function(env, "sumRows", NAPI_AUTO_LENGTH, SumRows, nullptr, &fn);
   napi_set_named_property(env, exports, "sumRows", fn);
+  registerFused(env, exports);
   return exports;
 }
 

@@ -1,0 +1,267 @@
+// Fused kernels for what dominates a training step after the matmuls: on the wasm backend each
+// of these is a chain of 4-12 elementwise kernels, every one a pass over memory (plus a copy
+// of each input the tape keeps). Here each is one pass per row (layer norm, softmax) or per
+// element (GELU, Adam), read and written in place on the wasm heap like kernels.cc.
+#include <cmath>
+#include <cstdint>
+
+#include "heap.h"
+
+namespace {
+
+// GELU as the models define it, x·σ(1.702x) (models/layers.ts).
+constexpr float kGeluScale = 1.702f;
+
+// e^x to ~1 ulp in plain float arithmetic, so that loops over it vectorise (libm's expf does
+// not, and then costs more than the wasm kernels it replaces): x = n·ln2 + r with |r| ≤ ln2/2
+// (ln2 split in two so that n·ln2 is exact), e^r by its Taylor series to r⁷ (error < 1e-8), 2ⁿ
+// built in the exponent bits. x is clamped to [−87.3, 88.3], where e^x and 2ⁿ are normal floats: below
+// it the result is ~1e-38 instead of smaller (a masked attention score's weight, for instance).
+inline float fastExp(float x) {
+  const float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+  // Round to nearest by adding and removing 1.5·2²³ (floorf would keep the loop scalar).
+  const float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;
+  const float r = (xc - n * 0.693145751953125f) - n * 1.42860677e-6f;
+  float p = 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  const float scale = __builtin_bit_cast(float, (static_cast<int32_t>(n) + 127) << 23);
+  return p * scale;
+}
+
+inline float sigmoid(float z) { return 1.0f / (1.0f + fastExp(-z)); }
+
+void geluForward(const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(kGeluScale * x[i]);
+}
+
+// d/dx x·σ(ax) = σ(ax) + a·x·σ(ax)(1 − σ(ax)).
+void geluBackward(const float* __restrict x, const float* __restrict dy, float* __restrict dx, int64_t n) {
+  for (int64_t i = 0; i < n; i++) {
+    const float s = sigmoid(kGeluScale * x[i]);
+    dx[i] = dy[i] * (s + kGeluScale * x[i] * s * (1.0f - s));
+  }
+}
+
+// Mean and sqrt(variance + eps) of one row, variance over the row (biased), as tf.moments.
+inline void rowStats(const float* x, int64_t d, float eps, float* mean, float* sd) {
+  float sum = 0;
+  for (int64_t j = 0; j < d; j++) sum += x[j];
+  const float m = sum / static_cast<float>(d);
+  float sq = 0;
+  for (int64_t j = 0; j < d; j++) sq += (x[j] - m) * (x[j] - m);
+  *mean = m;
+  *sd = std::sqrt(sq / static_cast<float>(d) + eps);
+}
+
+// y = (x − mean)/sqrt(var + eps)·g + b over rows of length d.
+void layerNormForward(const float* x, const float* g, const float* b, float* y, int64_t rows, int64_t d, float eps) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * d;
+    float* yr = y + r * d;
+    float mean, sd;
+    rowStats(xr, d, eps, &mean, &sd);
+    for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] - mean) / sd * g[j] + b[j];
+  }
+}
+
+// With x̂ = (x − mean)/sd: db = Σ_rows dy, dg = Σ_rows dy·x̂, and
+// dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/sd where ĝ = dy·g. Statistics are recomputed from x
+// (d is small) rather than kept from the forward pass.
+void layerNormBackward(const float* x, const float* g, const float* dy, float* dx, float* dg, float* db, int64_t rows,
+                       int64_t d, float eps) {
+  for (int64_t j = 0; j < d; j++) dg[j] = db[j] = 0;
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * d;
+    const float* dyr = dy + r * d;
+    float* dxr = dx + r * d;
+    float mean, sd;
+    rowStats(xr, d, eps, &mean, &sd);
+    float sumG = 0, sumGX = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const float xh = (xr[j] - mean) / sd;
+      const float gh = dyr[j] * g[j];
+      sumG += gh;
+      sumGX += gh * xh;
+      dg[j] += dyr[j] * xh;
+      db[j] += dyr[j];
+    }
+    const float meanG = sumG / static_cast<float>(d), meanGX = sumGX / static_cast<float>(d);
+    for (int64_t j = 0; j < d; j++) dxr[j] = (dyr[j] * g[j] - meanG - (xr[j] - mean) / sd * meanGX) / sd;
+  }
+}
+
+// Softmax over rows of length n, max-subtracted.
+void softmaxForward(const float* x, float* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* xr = x + r * n;
+    float* yr = y + r * n;
+    float mx = xr[0];
+    for (int64_t j = 1; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+    for (int64_t j = 0; j < n; j++) yr[j] = fastExp(xr[j] - mx);
+    float sum = 0;
+    for (int64_t j = 0; j < n; j++) sum += yr[j];
+    for (int64_t j = 0; j < n; j++) yr[j] /= sum;
+  }
+}
+
+// dx = y·(dy − Σ dy·y) per row.
+void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; r++) {
+    const float* yr = y + r * n;
+    const float* dyr = dy + r * n;
+    float dot = 0;
+    for (int64_t j = 0; j < n; j++) dot += dyr[j] * yr[j];
+    for (int64_t j = 0; j < n; j++) dx[r * n + j] = yr[j] * (dyr[j] - dot);
+  }
+}
+
+// One parameter's Adam update, operation for operation as tfjs's AdamOptimizer in float32:
+//   m' = m·β1 + g·(1−β1); v' = v·β2 + g²·(1−β2);
+//   w' = (m'/(1−β1ᵗ)) / (sqrt(v'/(1−β2ᵗ)) + ε) · (−lr) + w.
+// Contraction into fused multiply-adds is off so that each product is rounded as the wasm
+// kernels round it: the update is then bit-identical to the stock optimizer's.
+struct AdamScalars {
+  float b1, omb1, b2, omb2, omab1, omab2, eps, negLr;
+};
+__attribute__((optimize("fp-contract=off"))) void adamUpdate(const float* __restrict w, const float* __restrict m,
+                                                             const float* __restrict v, const float* __restrict g,
+                                                             float* __restrict w2, float* __restrict m2, float* __restrict v2,
+                                                             int64_t n, const AdamScalars& s) {
+  for (int64_t i = 0; i < n; i++) {
+    const float mi = m[i] * s.b1 + g[i] * s.omb1;
+    const float vi = v[i] * s.b2 + (g[i] * g[i]) * s.omb2;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = (mi / s.omab1) / (std::sqrt(vi / s.omab2) + s.eps) * s.negLr + w[i];
+  }
+}
+
+// gelu(heap, xOff, yOff, n)
+napi_value Gelu(napi_env env, napi_callback_info info) {
+  int64_t v[3], len;
+  float* heap = heapArgs(env, info, "gelu", 3, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
+  if (!inHeap(v[0], v[2], len) || !inHeap(v[1], v[2], len)) return Throw(env, "gelu: operand outside the heap");
+  geluForward(heap + v[0], heap + v[1], v[2]);
+  return nullptr;
+}
+
+// geluGrad(heap, xOff, dyOff, dxOff, n)
+napi_value GeluGrad(napi_env env, napi_callback_info info) {
+  int64_t v[4], len;
+  float* heap = heapArgs(env, info, "geluGrad", 4, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
+  for (int i = 0; i < 3; i++)
+    if (!inHeap(v[i], v[3], len)) return Throw(env, "geluGrad: operand outside the heap");
+  geluBackward(heap + v[0], heap + v[1], heap + v[2], v[3]);
+  return nullptr;
+}
+
+float doubleArg(napi_env env, napi_value value) {
+  double d = 0;
+  napi_get_value_double(env, value, &d);
+  return static_cast<float>(d);
+}
+
+// layerNorm(heap, xOff, gOff, bOff, yOff, rows, d, eps)
+napi_value LayerNorm(napi_env env, napi_callback_info info) {
+  int64_t v[6], len;
+  napi_value eps;
+  float* heap = heapArgs(env, info, "layerNorm", 6, v, &eps, 1, &len);
+  if (!heap) return nullptr;
+  const int64_t rows = v[4], d = v[5];
+  if (d < 1 || !inHeap(v[0], rows * d, len) || !inHeap(v[1], d, len) || !inHeap(v[2], d, len) || !inHeap(v[3], rows * d, len))
+    return Throw(env, "layerNorm: operand outside the heap");
+  layerNormForward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], rows, d, doubleArg(env, eps));
+  return nullptr;
+}
+
+// layerNormGrad(heap, xOff, gOff, dyOff, dxOff, dgOff, dbOff, rows, d, eps)
+napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
+  int64_t v[8], len;
+  napi_value eps;
+  float* heap = heapArgs(env, info, "layerNormGrad", 8, v, &eps, 1, &len);
+  if (!heap) return nullptr;
+  const int64_t rows = v[6], d = v[7];
+  if (d < 1 || !inHeap(v[0], rows * d, len) || !inHeap(v[1], d, len) || !inHeap(v[2], rows * d, len) ||
+      !inHeap(v[3], rows * d, len) || !inHeap(v[4], d, len) || !inHeap(v[5], d, len))
+    return Throw(env, "layerNormGrad: operand outside the heap");
+  layerNormBackward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], heap + v[4], heap + v[5], rows, d, doubleArg(env, eps));
+  return nullptr;
+}
+
+// softmax(heap, xOff, yOff, rows, n)
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  int64_t v[4], len;
+  float* heap = heapArgs(env, info, "softmax", 4, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
+  const int64_t size = v[2] * v[3];
+  if (v[3] < 1 || !inHeap(v[0], size, len) || !inHeap(v[1], size, len)) return Throw(env, "softmax: operand outside the heap");
+  softmaxForward(heap + v[0], heap + v[1], v[2], v[3]);
+  return nullptr;
+}
+
+// softmaxGrad(heap, yOff, dyOff, dxOff, rows, n)
+napi_value SoftmaxGrad(napi_env env, napi_callback_info info) {
+  int64_t v[5], len;
+  float* heap = heapArgs(env, info, "softmaxGrad", 5, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
+  const int64_t size = v[3] * v[4];
+  for (int i = 0; i < 3; i++)
+    if (!inHeap(v[i], size, len)) return Throw(env, "softmaxGrad: operand outside the heap");
+  softmaxBackward(heap + v[0], heap + v[1], heap + v[2], v[3], v[4]);
+  return nullptr;
+}
+
+// adam(heap, table: Float64Array, b1, 1−b1, b2, 1−b2, 1−b1ᵗ, 1−b2ᵗ, eps, −lr): every parameter
+// in one call. `table` holds 8 numbers per parameter: offsets of w, m, v, g, w', m', v', then
+// its size. The scalars arrive as float32 values (the caller rounds them as tfjs does).
+napi_value Adam(napi_env env, napi_callback_info info) {
+  int64_t len;
+  napi_value rest[9];
+  float* heap = heapArgs(env, info, "adam", 0, nullptr, rest, 9, &len);
+  if (!heap) return nullptr;
+  napi_typedarray_type type;
+  size_t count;
+  void* data;
+  napi_value arraybuffer;
+  size_t byteOffset;
+  if (napi_get_typedarray_info(env, rest[0], &type, &count, &data, &arraybuffer, &byteOffset) != napi_ok ||
+      type != napi_float64_array || count % 8 != 0)
+    return Throw(env, "adam: table must be a Float64Array of 8 numbers per parameter");
+  const double* table = static_cast<const double*>(data);
+  AdamScalars s;
+  float* fields[] = {&s.b1, &s.omb1, &s.b2, &s.omb2, &s.omab1, &s.omab2, &s.eps, &s.negLr};
+  for (int i = 0; i < 8; i++) *fields[i] = doubleArg(env, rest[1 + i]);
+  for (size_t p = 0; p < count; p += 8) {
+    const int64_t n = static_cast<int64_t>(table[p + 7]);
+    for (int i = 0; i < 7; i++)
+      if (!inHeap(static_cast<int64_t>(table[p + i]), n, len)) return Throw(env, "adam: operand outside the heap");
+  }
+  for (size_t p = 0; p < count; p += 8) {
+    const auto at = [&](int i) { return heap + static_cast<int64_t>(table[p + i]); };
+    adamUpdate(at(0), at(1), at(2), at(3), at(4), at(5), at(6), static_cast<int64_t>(table[p + 7]), s);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void registerFused(napi_env env, napi_value exports) {
+  const struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"gelu", Gelu},       {"geluGrad", GeluGrad},       {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
+             {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad}, {"adam", Adam}};
+  for (const auto& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+}

@@ -1,0 +1,45 @@
+// Argument reading shared by the addon's kernels: each call passes the wasm heap (a
+// Float32Array) and offsets into it, in floats.
+#pragma once
+#include <node_api.h>
+#include <cstdint>
+#include <string>
+
+inline napi_value Throw(napi_env env, const char* msg) {
+  napi_throw_error(env, nullptr, msg);
+  return nullptr;
+}
+
+// Reads a call's arguments: a Float32Array (the wasm heap) followed by `n` integers and then
+// `nRest` values left to the caller. Returns the heap and its length in floats, or nullptr
+// after throwing a JS error naming `fn`.
+inline float* heapArgs(napi_env env, napi_callback_info info, const char* fn, size_t n, int64_t* ints, napi_value* rest,
+                       size_t nRest, int64_t* length) {
+  napi_value argv[16];
+  size_t argc = 16;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 1 + n + nRest) {
+    napi_throw_error(env, nullptr, (std::string(fn) + ": wrong number of arguments").c_str());
+    return nullptr;
+  }
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  napi_value arraybuffer;
+  size_t byteOffset;
+  if (napi_get_typedarray_info(env, argv[0], &type, &len, &data, &arraybuffer, &byteOffset) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_error(env, nullptr, (std::string(fn) + ": heap must be a Float32Array").c_str());
+    return nullptr;
+  }
+  for (size_t i = 0; i < n; i++) napi_get_value_int64(env, argv[1 + i], &ints[i]);
+  for (size_t i = 0; i < nRest; i++) rest[i] = argv[1 + n + i];
+  *length = static_cast<int64_t>(len);
+  return static_cast<float*>(data);
+}
+
+// Whether [off, off + size) lies inside a heap of `len` floats.
+inline bool inHeap(int64_t off, int64_t size, int64_t len) { return off >= 0 && size >= 0 && off + size <= len; }
+
+// Registers the fused elementwise kernels and the Adam update (fused.cc) on `exports`.
+void registerFused(napi_env env, napi_value exports);
