@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from './engine.js';
-import { loadNativeKernels } from './wasmKernels.js';
+import { loadNativeKernels } from './nativeAddon.js';
 
 /** Run f on a backend and return its values; inputs are re-created there from plain arrays. */
 async function on(backend: string, f: () => tf.Tensor): Promise<Float32Array> {

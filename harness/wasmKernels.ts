@@ -1,5 +1,7 @@
 /**
- * Kernel fixes for the wasm backend, registered as TF.js kernels so model code is unchanged.
+ * Kernel fixes for the wasm backend, registered as TF.js kernels so model code is unchanged
+ * (the fused kernels of harness/wasmFused.ts are the exception: model code calls them through
+ * harness/fusedOps.ts).
  *
  * - BatchMatMul with transposeA/transposeB runs ~10x slower than a plain product in the wasm
  *   build; every dense layer's gradient uses both flags, so we transpose explicitly first.
@@ -9,19 +11,11 @@
  *   axes (bias gradients) go to an optional native addon (harness/native, built at install
  *   when a C++ toolchain is there) that reads and writes the wasm heap in place; without it
  *   the two fixes above still apply.
+ * - Identity and a Cast to the same dtype share their input's data instead of copying it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-// The wasm backend's internals we rely on (stable across tfjs 4.x): a map from dataId to the
-// heap offset of each tensor, and allocation of outputs on the heap.
-interface WasmBackendLike {
-  dataIdMap: { get(id: object): { memoryOffset: number; id: number } };
-  wasm: { HEAPF32: Float32Array; HEAP32: Int32Array };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(id: object): boolean;
-}
+import { heapOffset, loadNativeKernels, type KernelArgs, type WasmBackendLike } from './nativeAddon.js';
+import { FUSED_FIXES } from './wasmFused.js';
 
 function runKernel(name: string, args: KernelArgs): tf.TensorInfo {
   const k = tf.getKernel(name, 'wasm');
@@ -91,9 +85,9 @@ function registerUnsortedSegmentSum(): boolean {
       // Heap views are taken after makeOutput: allocation may grow (and replace) the heap.
       const heapF = be.wasm.HEAPF32;
       const heapI = be.wasm.HEAP32;
-      const xOff = be.dataIdMap.get(x.dataId).memoryOffset / 4;
-      const idOff = be.dataIdMap.get(segmentIds.dataId).memoryOffset / 4;
-      const oOff = be.dataIdMap.get(out.dataId).memoryOffset / 4;
+      const xOff = heapOffset(be, x);
+      const idOff = heapOffset(be, segmentIds);
+      const oOff = heapOffset(be, out);
       heapF.fill(0, oOff, oOff + numSegments * inner);
       for (let i = 0; i < nIds; i++) {
         const s = heapI[idOff + i];
@@ -106,22 +100,6 @@ function registerUnsortedSegmentSum(): boolean {
     },
   });
   return true;
-}
-
-interface NativeKernels {
-  bmm(heap: Float32Array, aOff: number, bOff: number, cOff: number, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
-  /** Absent from an addon built before it was added: the fix then does not apply. */
-  sumRows?(heap: Float32Array, inOff: number, outOff: number, rows: number, cols: number): void;
-}
-
-/** The native addon if it was built and loads here, else undefined. */
-export function loadNativeKernels(): NativeKernels | undefined {
-  if (process.env.MBB_NATIVE === '0') return undefined;
-  try {
-    return createRequire(import.meta.url)('./native/build/Release/mbb_kernels.node') as NativeKernels;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -151,9 +129,8 @@ function registerNativeMatMul(): boolean {
     const outer = (batchA >= batchB ? a : b).shape.slice(0, -2);
     const be = args.backend as unknown as WasmBackendLike;
     const out = be.makeOutput([...outer, m, n], 'float32');
-    // Offsets are read after makeOutput: allocation may grow (and replace) the heap.
-    const off = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset / 4;
-    native.bmm(be.wasm.HEAPF32, off(a), off(b), off(out), batchA, batchB, m, k, n, transposeA, transposeB);
+    // The heap view is read after makeOutput: allocation may grow (and replace) the heap.
+    native.bmm(be.wasm.HEAPF32, heapOffset(be, a), heapOffset(be, b), heapOffset(be, out), batchA, batchB, m, k, n, transposeA, transposeB);
     return out;
   });
 }
@@ -175,11 +152,30 @@ function registerNativeSum(): boolean {
     const kept = x.shape.slice(axes.length);
     const be = args.backend as unknown as WasmBackendLike;
     const out = be.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, 'float32');
-    // Offsets are read after makeOutput: allocation may grow (and replace) the heap.
-    const off = (t: tf.TensorInfo) => be.dataIdMap.get(t.dataId).memoryOffset / 4;
-    sumRows(be.wasm.HEAPF32, off(x), off(out), rows, tf.util.sizeFromShape(kept));
+    // The heap view is read after makeOutput: allocation may grow (and replace) the heap.
+    sumRows(be.wasm.HEAPF32, heapOffset(be, x), heapOffset(be, out), rows, tf.util.sizeFromShape(kept));
     return out;
   });
+}
+
+/**
+ * Identity (every tensor the tape keeps for the backward pass is cloned) and a Cast to the same
+ * dtype (every Mul gradient casts its operand) copy the data on wasm; the cpu backend shares it
+ * by reference count, and so do these. Safe because no kernel writes into its inputs: outputs
+ * are always new buffers (the wasm backend's own Reshape shares data the same way).
+ */
+function registerAliasCopies(): boolean {
+  const alias = (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    (args.backend as unknown as WasmBackendLike).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  const identity = wrapKernel('Identity', (args, previous) => ((args.inputs.x as tf.TensorInfo).dtype === 'string' ? previous(args) : alias(args)));
+  const cast = wrapKernel('Cast', (args, previous) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    return x.dtype !== 'string' && x.dtype === (args.attrs as { dtype: tf.DataType }).dtype ? alias(args) : previous(args);
+  });
+  return identity && cast;
 }
 
 export const WASM_FIXES = {
@@ -187,6 +183,8 @@ export const WASM_FIXES = {
   'explicit-transpose-matmul': registerExplicitTransposeMatMul,
   'native-matmul': registerNativeMatMul,
   'native-sum': registerNativeSum,
+  'alias-copies': registerAliasCopies,
+  ...FUSED_FIXES,
 } as const;
 export type WasmFix = keyof typeof WASM_FIXES;
 

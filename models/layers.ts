@@ -3,6 +3,7 @@
  * each layer is created once on a Params store under a name prefix and applied as a function.
  */
 import { tf } from '../harness/engine.js';
+import { gelu, layerNorm as layerNormOp, softmax } from '../harness/fusedOps.js';
 import type { Params } from './params.js';
 
 export type Layer<I = tf.Tensor, O = tf.Tensor> = (x: I) => O;
@@ -25,16 +26,11 @@ export function dense(p: Params, name: string, dIn: number, dOut: number, std = 
 export function layerNorm(p: Params, name: string, d: number, eps = 1e-5): Layer {
   const g = p.constant(`${name}/g`, [d], 1);
   const b = p.constant(`${name}/b`, [d], 0);
-  return (x) => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
-  };
+  return (x) => layerNormOp(x, g, b, eps);
 }
 
-/** GELU, sigmoid approximation x·σ(1.702x): one fused-friendly expression, no erf kernel. */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
-}
+// GELU, x·σ(1.702x) (harness/fusedOps.ts: one native kernel each way on wasm).
+export { gelu };
 
 /** Two-layer MLP; `hidden` gives the activations gelu(fc(x)) and `project` the output layer. */
 export interface Mlp {
@@ -97,7 +93,7 @@ export function attention(p: Params, name: string, d: number, heads: number): At
   const attendWithProbs = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => {
     let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
     if (mask) scores = tf.add(scores, mask);
-    const probs = tf.softmax(scores);
+    const probs = softmax(scores);
     return { out: o(mergeHeads(tf.matMul(probs, vh))), probs };
   };
   const attend = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qh, kh, vh, mask).out;
