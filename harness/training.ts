@@ -3,6 +3,7 @@
  * hook through which training-time defenses (and training-controlled attacks) change the loss
  * or the batch. Pre-training uses the same loop with no hook.
  */
+import { adam } from './adam.js';
 import { tf } from './engine.js';
 import type { PixelImage } from './data/types.js';
 import { encodeText, imagesToTensor, textBatch, type TextBatch, type TrainExample } from './batch.js';
@@ -83,7 +84,7 @@ export function train(
 ): EpochLog[] {
   if (examples.length === 0) throw new Error('train: no examples');
   const rng = new Rng(opts.seed);
-  const optimizer = tf.train.adam(opts.lr);
+  const optimizer = adam(opts.lr);
   const hookAllows = opts.hook?.trainable?.(model);
   const vars = [...model.params.vars].filter(([name]) => (opts.trainable?.(name) ?? true) && (hookAllows?.(name) ?? true)).map(([, v]) => v);
   if (vars.length === 0) throw new Error('train: no trainable parameters');
@@ -107,8 +108,8 @@ export function train(
         const imagesT = imagesToTensor(images);
         const ctx: BatchContext = { model, ids: batch.map((e) => e.id), images, imagesT, text, rng, epoch, step };
         const lossFn = opts.hook?.loss ?? defaultLoss;
-        // tfjs's Adam reads `learningRate` at every update; it has no schedule API of its own.
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRate(opts, epoch * steps + step, opts.epochs * steps);
+        // Adam reads `learningRate` at every update; tfjs has no schedule API of its own.
+        optimizer.learningRate = learningRate(opts, epoch * steps + step, opts.epochs * steps);
         const loss = optimizer.minimize(() => lossFn(ctx), true, vars);
         const value = loss!.dataSync()[0];
         tf.dispose([loss!, imagesT, text.tokens, text.targets, text.weights]);

@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from './engine.js';
+import { adam } from './adam.js';
 import { loadWeights, saveWeights } from './checkpoint.js';
 import { imagesToTensor } from './batch.js';
 import { COLORS, generateScene, POSITIONS, positionOf, renderScene, SHAPES, type Scene } from './data/shapesWorld.js';
@@ -113,7 +114,7 @@ export function pretrainVision(sizes: VitSizes, cfg: VisionPretrainConfig, seed:
   const heads = Object.fromEntries(Object.entries(HEADS).map(([h, n]) => [h, dense(p, `head/${h}`, sizes.width, n)])) as Record<Head, (x: tf.Tensor) => tf.Tensor>;
   const features = (x: tf.Tensor4D) => tower(x).reshape([-1, sizes.width]);
   const vars = [...p.vars.values()];
-  const optimizer = tf.train.adam(cfg.lr);
+  const optimizer = adam(cfg.lr);
   const rng = new Rng(seed).fork('vision-order');
   const steps = Math.ceil(train.length / cfg.batchSize);
   const log: EpochLog[] = [];
@@ -126,7 +127,7 @@ export function pretrainVision(sizes: VitSizes, cfg: VisionPretrainConfig, seed:
         const batch = order.slice(step * cfg.batchSize, (step + 1) * cfg.batchSize).map((i) => train[i]);
         const x = imagesToTensor(batch.map((b) => b.image));
         const y = labelTensors(batch);
-        (optimizer as unknown as { learningRate: number }).learningRate = learningRate({ lr: cfg.lr, schedule: 'cosine', warmup: 0.05 }, epoch * steps + step, cfg.epochs * steps);
+        optimizer.learningRate = learningRate({ lr: cfg.lr, schedule: 'cosine', warmup: 0.05 }, epoch * steps + step, cfg.epochs * steps);
         const loss = optimizer.minimize(() => {
           const f = features(x);
           const parts = (Object.keys(HEADS) as Head[]).map((h) => tf.losses.softmaxCrossEntropy(tf.oneHot(y[h], HEADS[h]), heads[h](f)));

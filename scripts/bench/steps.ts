@@ -1,9 +1,10 @@
 /**
  * The workloads `npm run bench` times, built the way the harness runs them: one SFT step (the
- * training loop's loss and Adam update), one PCR step (the defense's training hook) and greedy
+ * training loop's loss and Adam update, fused where the training loop's is), one PCR step (the defense's training hook) and greedy
  * decoding of an evaluation batch, for a model family at a task's default-profile size.
  */
 import { getDefense } from '../../defenses/registry.js';
+import { adam } from '../../harness/adam.js';
 import { encodeText, imagesToTensor, textBatch } from '../../harness/batch.js';
 import { configForTask, experimentSchema, layer, parseWith, type ExperimentConfig } from '../../harness/config.js';
 import type { Sample, Task } from '../../harness/data/types.js';
@@ -50,7 +51,7 @@ export function makeWorkload(family: string, task: Task, exp: ExperimentConfig, 
  * dispose for its tensors and optimizer.
  */
 export function makeTrainStep(w: Workload, hook?: TrainingHook, opts: { frozenTower?: boolean } = {}): { step: () => number; dispose: () => void } {
-  const optimizer = tf.train.adam(1e-3);
+  const optimizer = adam(1e-3);
   // A frozen vision tower (docs/models.md) gets no gradient and no optimizer state, as in training.ts.
   const vars = [...w.model.params.vars].filter(([name]) => !(opts.frozenTower && isVisionWeight(name))).map(([, v]) => v);
   const rng = new Rng(1);
