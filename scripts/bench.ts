@@ -2,7 +2,7 @@
  * `npm run bench` (tinybench): what the CPU engine achieves, in child processes (kernels are
  * registered once per process, and a fresh process keeps one workload from warming another).
  *   kernels: the reference SFT step of issue 8 (the design's reference size: batch 32, 64 visual + 12 text
- *            tokens, d = 64, 4 layers) on stock wasm vs each engine fix;
+ *            tokens, d = 64, 4 layers) on stock wasm vs each engine fix, cumulatively;
  *   models:  per model family and task at the default profile's size: SFT step, PCR step (and
  *            its ratio to SFT, with every sample's view and with viewFraction 0.5), greedy decoding, achieved matmul GFLOP/s of the SFT step against
  *            the raw 2D and batched matmul GFLOP/s of the same backend, tensors leaked per step;
@@ -24,7 +24,11 @@ const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
   'wasm-transpose': { fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul'], note: 'transposed matmuls routed through an explicit transpose' },
   'wasm-native': {
     fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum'],
-    note: 'all engine fixes: products and leading-axis sums on the native addon (when built)',
+    note: 'products and leading-axis sums on the native addon (when built)',
+  },
+  'wasm-fused': {
+    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum', 'alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam'],
+    note: 'all engine fixes: also shared copies and fused GELU, layer norm, softmax and Adam on the addon',
   },
 };
 const TASKS = ['caption', 'vqa'] as const;
