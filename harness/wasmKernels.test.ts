@@ -42,9 +42,9 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     });
   }
 
-  it('BatchMatMul on attention shapes: 16- and 8-wide column blocks, scalar tails, 4-row blocks and leftover rows', async () => {
+  it('BatchMatMul on attention shapes: 32-, 16- and 8-wide column blocks, scalar tails, 6- and 4-row blocks and leftover rows', async () => {
     const f = () => {
-      // 37 = 4·9 + 1 rows; n = 37 = 16·2 + 5 and n = 29 = 16 + 8 + 5 columns; n = 16 exactly.
+      // 37 = 6·6 + 1 and 10 = 6 + 4 rows; n = 37 = 32 + 5 and n = 29 = 16 + 8 + 5 columns; n = 16 exactly.
       const q = tf.tensor3d(rand(3 * 37 * 16, 10), [3, 37, 16]);
       const p = tf.tensor3d(rand(3 * 37 * 37, 11), [3, 37, 37]);
       const r = tf.tensor3d(rand(3 * 16 * 29, 12), [3, 16, 29]);
@@ -53,6 +53,7 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
         tf.matMul(p, q).reshape([-1]), // P·V
         tf.matMul(p, q, true, false).reshape([-1]), // Pᵀ·dO
         tf.matMul(q, r).reshape([-1]),
+        tf.matMul(q.slice([0, 0, 0], [3, 10, 16]), r).reshape([-1]),
       ]);
     };
     expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);

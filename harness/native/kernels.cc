@@ -31,54 +31,63 @@ inline V load(const float* p) {
   return v;
 }
 
-// C[i0..i0+R) row block += A rows · B, for one column block [j, j+W) held in registers over
-// the whole k loop: each B row segment is loaded once per R rows of A (register blocking),
-// and C is written once instead of once per k.
-template <int R, typename V>
-inline void microKernel(const float* A, const float* B, float* C, int64_t k, int64_t n, int64_t j) {
-  V acc[R] = {};
+// Rows [0, R) of C = A · B for one column block [j, j + NV·L) held in R·NV vector registers
+// over the whole k loop: each B row segment is loaded once per R rows of A (register blocking),
+// and C is written once instead of once per k. A's element (r, kk) is A[r·sr + kk·sk], so a
+// transposed A (the weight gradients' xᵀ·dy) is read in place rather than copied. 6 rows × 2
+// vectors (12 accumulators) keep both FMA pipes busy through their latency.
+template <int R, int NV, typename V>
+inline void microKernel(const float* A, int64_t sr, int64_t sk, const float* B, float* C, int64_t k, int64_t n, int64_t j) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  V acc[R][NV] = {};
   for (int64_t kk = 0; kk < k; kk++) {
-    const V b = load<V>(B + kk * n + j);
-    for (int r = 0; r < R; r++) acc[r] += A[r * k + kk] * b;
+    V b[NV];
+    for (int v = 0; v < NV; v++) b[v] = load<V>(B + kk * n + j + v * L);
+    for (int r = 0; r < R; r++) {
+      const float a = A[r * sr + kk * sk];
+      for (int v = 0; v < NV; v++) acc[r][v] += a * b[v];
+    }
   }
-  for (int r = 0; r < R; r++) __builtin_memcpy(C + r * n + j, &acc[r], sizeof(V));
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) __builtin_memcpy(C + r * n + j + v * L, &acc[r][v], sizeof(V));
 }
 
-// Rows [i0, i0+R) of C = A · B (row-major, m×k times k×n): 16-wide column blocks, then one
-// 8-wide block, then scalar columns.
+// Rows [0, R) of C = A · B (m×k times row-major k×n): 32-, 16- and 8-wide column blocks, then
+// scalar columns. Every element is summed over k in order, whichever block computes it.
 template <int R>
-void rowBlock(const float* A, const float* B, float* C, int64_t k, int64_t n) {
+void rowBlock(const float* A, int64_t sr, int64_t sk, const float* B, float* C, int64_t k, int64_t n) {
   int64_t j = 0;
-  for (; j + 16 <= n; j += 16) microKernel<R, v16>(A, B, C, k, n, j);
-  for (; j + 8 <= n; j += 8) microKernel<R, v8>(A, B, C, k, n, j);
+  for (; j + 32 <= n; j += 32) microKernel<R, 2, v16>(A, sr, sk, B, C, k, n, j);
+  for (; j + 16 <= n; j += 16) microKernel<R, 1, v16>(A, sr, sk, B, C, k, n, j);
+  for (; j + 8 <= n; j += 8) microKernel<R, 1, v8>(A, sr, sk, B, C, k, n, j);
   for (; j < n; j++) {
     for (int r = 0; r < R; r++) {
       float sum = 0;
-      for (int64_t kk = 0; kk < k; kk++) sum += A[r * k + kk] * B[kk * n + j];
+      for (int64_t kk = 0; kk < k; kk++) sum += A[r * sr + kk * sk] * B[kk * n + j];
       C[r * n + j] = sum;
     }
   }
 }
 
 // C[b] = op(A[b]) · op(B[b]) for row-major matrices; op = transpose when the flag is set.
-// A batch of 1 broadcasts against the other operand's batch. Transposed operands are first
-// copied into row-major scratch so that one kernel serves every case.
+// A batch of 1 broadcasts against the other operand's batch. A transposed A is read through
+// strides; a transposed B is first copied into row-major scratch (the kernel reads B by rows).
 void batchMatMul(const float* a, const float* b, float* c, int64_t batchA, int64_t batchB,
                  int64_t m, int64_t k, int64_t n, bool transA, bool transB) {
   const int64_t batch = batchA > batchB ? batchA : batchB;
-  std::vector<float> scratchA(transA ? m * k : 0), scratchB(transB ? k * n : 0);
+  const int64_t sr = transA ? 1 : k, sk = transA ? m : 1;
+  std::vector<float> scratchB(transB ? k * n : 0);
   for (int64_t p = 0; p < batch; p++) {
     const float* A = a + (batchA == 1 ? 0 : p) * m * k;
     const float* B = b + (batchB == 1 ? 0 : p) * k * n;
     // A broadcast operand is transposed once, not per batch item.
-    if (transA && (p == 0 || batchA > 1)) transpose(A, scratchA.data(), k, m);
     if (transB && (p == 0 || batchB > 1)) transpose(B, scratchB.data(), n, k);
-    if (transA) A = scratchA.data();
     if (transB) B = scratchB.data();
     float* C = c + p * m * n;
     int64_t i = 0;
-    for (; i + 4 <= m; i += 4) rowBlock<4>(A + i * k, B, C + i * n, k, n);
-    for (; i < m; i++) rowBlock<1>(A + i * k, B, C + i * n, k, n);
+    for (; i + 6 <= m; i += 6) rowBlock<6>(A + i * sr, sr, sk, B, C + i * n, k, n);
+    for (; i + 4 <= m; i += 4) rowBlock<4>(A + i * sr, sr, sk, B, C + i * n, k, n);
+    for (; i < m; i++) rowBlock<1>(A + i * sr, sr, sk, B, C + i * n, k, n);
   }
 }
 
