@@ -31,63 +31,67 @@ inline V load(const float* p) {
   return v;
 }
 
-// Rows [0, R) of C = A · B for one column block [j, j + NV·L) held in R·NV vector registers
-// over the whole k loop: each B row segment is loaded once per R rows of A (register blocking),
-// and C is written once instead of once per k. A's element (r, kk) is A[r·sr + kk·sk], so a
-// transposed A (the weight gradients' xᵀ·dy) is read in place rather than copied. 6 rows × 2
-// vectors (12 accumulators) keep both FMA pipes busy through their latency.
+// Rows [0, R) of C = A · B for one column block of B (row stride ldb) held in R·NV vector
+// registers over the whole k loop: each B row segment is loaded once per R rows of A (register
+// blocking), and C (row stride ldc) is written once instead of once per k, its first `cols`
+// columns only (a partial block is the matrix's last columns, see batchMatMul). A's element
+// (r, kk) is A[r·sr + kk·sk], so a transposed A (the weight gradients' xᵀ·dy) is read in place
+// rather than copied. 6 rows × 2 vectors (12 accumulators) keep both FMA pipes busy through
+// their latency.
 template <int R, int NV, typename V>
-inline void microKernel(const float* A, int64_t sr, int64_t sk, const float* B, float* C, int64_t k, int64_t n, int64_t j) {
+inline void microKernel(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t k,
+                        int64_t cols) {
   constexpr int L = sizeof(V) / sizeof(float);
   V acc[R][NV] = {};
   for (int64_t kk = 0; kk < k; kk++) {
     V b[NV];
-    for (int v = 0; v < NV; v++) b[v] = load<V>(B + kk * n + j + v * L);
+    for (int v = 0; v < NV; v++) b[v] = load<V>(B + kk * ldb + v * L);
     for (int r = 0; r < R; r++) {
       const float a = A[r * sr + kk * sk];
       for (int v = 0; v < NV; v++) acc[r][v] += a * b[v];
     }
   }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < NV; v++) __builtin_memcpy(C + r * n + j + v * L, &acc[r][v], sizeof(V));
+  for (int r = 0; r < R; r++) __builtin_memcpy(C + r * ldc, &acc[r][0], cols * sizeof(float));
 }
 
 // Rows [0, R) of C = A · B (m×k times row-major k×n): 32-, 16- and 8-wide column blocks, then
-// scalar columns. Every element is summed over k in order, whichever block computes it.
+// the last n mod 8 columns from `tail` (those columns of B packed k×8, zero-padded). Every
+// element is summed over k in order, whichever block computes it.
 template <int R>
-void rowBlock(const float* A, int64_t sr, int64_t sk, const float* B, float* C, int64_t k, int64_t n) {
+void rowBlock(const float* A, int64_t sr, int64_t sk, const float* B, const float* tail, float* C, int64_t k, int64_t n) {
   int64_t j = 0;
-  for (; j + 32 <= n; j += 32) microKernel<R, 2, v16>(A, sr, sk, B, C, k, n, j);
-  for (; j + 16 <= n; j += 16) microKernel<R, 1, v16>(A, sr, sk, B, C, k, n, j);
-  for (; j + 8 <= n; j += 8) microKernel<R, 1, v8>(A, sr, sk, B, C, k, n, j);
-  for (; j < n; j++) {
-    for (int r = 0; r < R; r++) {
-      float sum = 0;
-      for (int64_t kk = 0; kk < k; kk++) sum += A[r * sr + kk * sk] * B[kk * n + j];
-      C[r * n + j] = sum;
-    }
-  }
+  for (; j + 32 <= n; j += 32) microKernel<R, 2, v16>(A, sr, sk, B + j, n, C + j, n, k, 32);
+  for (; j + 16 <= n; j += 16) microKernel<R, 1, v16>(A, sr, sk, B + j, n, C + j, n, k, 16);
+  for (; j + 8 <= n; j += 8) microKernel<R, 1, v8>(A, sr, sk, B + j, n, C + j, n, k, 8);
+  if (j < n) microKernel<R, 1, v8>(A, sr, sk, tail, 8, C + j, n, k, n - j);
 }
 
 // C[b] = op(A[b]) · op(B[b]) for row-major matrices; op = transpose when the flag is set.
 // A batch of 1 broadcasts against the other operand's batch. A transposed A is read through
 // strides; a transposed B is first copied into row-major scratch (the kernel reads B by rows).
+// The last n mod 8 columns run as one zero-padded 8-wide block rather than scalar columns,
+// which cost as much as the rest of an attention product (n = 76).
 void batchMatMul(const float* a, const float* b, float* c, int64_t batchA, int64_t batchB,
                  int64_t m, int64_t k, int64_t n, bool transA, bool transB) {
   const int64_t batch = batchA > batchB ? batchA : batchB;
   const int64_t sr = transA ? 1 : k, sk = transA ? m : 1;
-  std::vector<float> scratchB(transB ? k * n : 0);
+  const int64_t n8 = n - n % 8;  // columns in full 8-wide blocks
+  std::vector<float> scratchB(transB ? k * n : 0), tail(n8 < n ? k * 8 : 0);
   for (int64_t p = 0; p < batch; p++) {
     const float* A = a + (batchA == 1 ? 0 : p) * m * k;
     const float* B = b + (batchB == 1 ? 0 : p) * k * n;
-    // A broadcast operand is transposed once, not per batch item.
-    if (transB && (p == 0 || batchB > 1)) transpose(B, scratchB.data(), n, k);
+    // A broadcast B is prepared once, not per batch item.
+    const bool newB = p == 0 || batchB > 1;
+    if (transB && newB) transpose(B, scratchB.data(), n, k);
     if (transB) B = scratchB.data();
+    if (n8 < n && newB)
+      for (int64_t kk = 0; kk < k; kk++)
+        for (int64_t j = 0; j < 8; j++) tail[kk * 8 + j] = n8 + j < n ? B[kk * n + n8 + j] : 0.0f;
     float* C = c + p * m * n;
     int64_t i = 0;
-    for (; i + 6 <= m; i += 6) rowBlock<6>(A + i * sr, sr, sk, B, C + i * n, k, n);
-    for (; i + 4 <= m; i += 4) rowBlock<4>(A + i * sr, sr, sk, B, C + i * n, k, n);
-    for (; i < m; i++) rowBlock<1>(A + i * sr, sr, sk, B, C + i * n, k, n);
+    for (; i + 6 <= m; i += 6) rowBlock<6>(A + i * sr, sr, sk, B, tail.data(), C + i * n, k, n);
+    for (; i + 4 <= m; i += 4) rowBlock<4>(A + i * sr, sr, sk, B, tail.data(), C + i * n, k, n);
+    for (; i < m; i++) rowBlock<1>(A + i * sr, sr, sk, B, tail.data(), C + i * n, k, n);
   }
 }
 
