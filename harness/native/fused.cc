@@ -15,8 +15,10 @@ constexpr float kGeluScale = 1.702f;
 // e^x to ~1 ulp in plain float arithmetic, so that loops over it vectorise (libm's expf does
 // not, and then costs more than the wasm kernels it replaces): x = n·ln2 + r with |r| ≤ ln2/2
 // (ln2 split in two so that n·ln2 is exact), e^r by its Taylor series to r⁷ (error < 1e-8), 2ⁿ
-// built in the exponent bits. x is clamped to [−87.3, 88.3], where e^x and 2ⁿ are normal floats: below
-// it the result is ~1e-38 instead of smaller (a masked attention score's weight, for instance).
+// built in the exponent bits. x is clamped to [−87.3, 88.3], where e^x and 2ⁿ are normal floats,
+// and below −87.3 the result is 0 (by masking 2ⁿ's bits: a select would keep the loop scalar).
+// Not ~1e-38: a masked attention score's weight would then be a denormal, and every product
+// with one costs ~100 cycles.
 inline float fastExp(float x) {
   const float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
   // Round to nearest by adding and removing 1.5·2²³ (floorf would keep the loop scalar).
@@ -30,8 +32,35 @@ inline float fastExp(float x) {
   p = p * r + 0.5f;
   p = p * r + 1.0f;
   p = p * r + 1.0f;
-  const float scale = __builtin_bit_cast(float, (static_cast<int32_t>(n) + 127) << 23);
-  return p * scale;
+  const int32_t keep = -static_cast<int32_t>(x >= -87.3f);  // all ones, or 0 below the range
+  return p * __builtin_bit_cast(float, ((static_cast<int32_t>(n) + 127) << 23) & keep);
+}
+
+// Σ f(j) for j < n in 16 independent partial sums, so that the loop vectorises: one accumulator
+// is a chain of dependent adds, which the compiler may not reorder.
+template <typename F>
+inline float lanesSum(int64_t n, F f) {
+  float acc[16] = {};
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; l++) acc[l] += f(j + l);
+  float s = 0;
+  for (; j < n; j++) s += f(j);
+  for (int l = 0; l < 16; l++) s += acc[l];
+  return s;
+}
+
+// max_j x[j] (n ≥ 1), in 16 lanes likewise.
+inline float lanesMax(const float* x, int64_t n) {
+  float acc[16];
+  for (int l = 0; l < 16; l++) acc[l] = x[0];
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16)
+    for (int l = 0; l < 16; l++) acc[l] = x[j + l] > acc[l] ? x[j + l] : acc[l];
+  float m = x[0];
+  for (; j < n; j++) m = x[j] > m ? x[j] : m;
+  for (int l = 0; l < 16; l++) m = acc[l] > m ? acc[l] : m;
+  return m;
 }
 
 inline float sigmoid(float z) { return 1.0f / (1.0f + fastExp(-z)); }
@@ -50,11 +79,8 @@ void geluBackward(const float* __restrict x, const float* __restrict dy, float* 
 
 // Mean and sqrt(variance + eps) of one row, variance over the row (biased), as tf.moments.
 inline void rowStats(const float* x, int64_t d, float eps, float* mean, float* sd) {
-  float sum = 0;
-  for (int64_t j = 0; j < d; j++) sum += x[j];
-  const float m = sum / static_cast<float>(d);
-  float sq = 0;
-  for (int64_t j = 0; j < d; j++) sq += (x[j] - m) * (x[j] - m);
+  const float m = lanesSum(d, [&](int64_t j) { return x[j]; }) / static_cast<float>(d);
+  const float sq = lanesSum(d, [&](int64_t j) { return (x[j] - m) * (x[j] - m); });
   *mean = m;
   *sd = std::sqrt(sq / static_cast<float>(d) + eps);
 }
@@ -82,13 +108,10 @@ void layerNormBackward(const float* x, const float* g, const float* dy, float* d
     float* dxr = dx + r * d;
     float mean, sd;
     rowStats(xr, d, eps, &mean, &sd);
-    float sumG = 0, sumGX = 0;
+    const float sumG = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j]; });
+    const float sumGX = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j] * ((xr[j] - mean) / sd); });
     for (int64_t j = 0; j < d; j++) {
-      const float xh = (xr[j] - mean) / sd;
-      const float gh = dyr[j] * g[j];
-      sumG += gh;
-      sumGX += gh * xh;
-      dg[j] += dyr[j] * xh;
+      dg[j] += dyr[j] * ((xr[j] - mean) / sd);
       db[j] += dyr[j];
     }
     const float meanG = sumG / static_cast<float>(d), meanGX = sumGX / static_cast<float>(d);
@@ -101,11 +124,9 @@ void softmaxForward(const float* x, float* y, int64_t rows, int64_t n) {
   for (int64_t r = 0; r < rows; r++) {
     const float* xr = x + r * n;
     float* yr = y + r * n;
-    float mx = xr[0];
-    for (int64_t j = 1; j < n; j++) mx = xr[j] > mx ? xr[j] : mx;
+    const float mx = lanesMax(xr, n);
     for (int64_t j = 0; j < n; j++) yr[j] = fastExp(xr[j] - mx);
-    float sum = 0;
-    for (int64_t j = 0; j < n; j++) sum += yr[j];
+    const float sum = lanesSum(n, [&](int64_t j) { return yr[j]; });
     for (int64_t j = 0; j < n; j++) yr[j] /= sum;
   }
 }
@@ -115,8 +136,7 @@ void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, i
   for (int64_t r = 0; r < rows; r++) {
     const float* yr = y + r * n;
     const float* dyr = dy + r * n;
-    float dot = 0;
-    for (int64_t j = 0; j < n; j++) dot += dyr[j] * yr[j];
+    const float dot = lanesSum(n, [&](int64_t j) { return dyr[j] * yr[j]; });
     for (int64_t j = 0; j < n; j++) dx[r * n + j] = yr[j] * (dyr[j] - dot);
   }
 }
