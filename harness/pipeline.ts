@@ -24,7 +24,7 @@ import { cleanExamples, poisonSplit, resolveTarget, triggerInputs, triggerVarian
 import { Rng } from './rng.js';
 import { shuffledView } from './shuffledView.js';
 import { cachedVisionTower, loadVisionTower, pretrainVision, vitSizes, type VisionTower } from './vision.js';
-import { isVisionWeight } from '../models/layers.js';
+import { outsideVisionTower } from '../models/layers.js';
 import { imageDecoderFor, resolveRun, runIdentity, stageCode, type ResolvedRun } from './runIdentity.js';
 import { hashOf, stableStringify, Store } from './store.js';
 import { Tokenizer } from './tokenizer.js';
@@ -166,7 +166,7 @@ export async function executeRun(
     trainLog.vision = tower.log;
     t('vision', t0);
   }
-  const trainable = vision?.freeze ? (name: string) => !isVisionWeight(name) : undefined;
+  const trainable = vision?.freeze ? outsideVisionTower : undefined;
 
   // Stage: clean pre-training, shared by every attack and defense of this model × task × seed.
   // Keyed by what pre-training reads, never by the grid's attack or defense lists.

@@ -76,6 +76,14 @@ export function learningRate(opts: Pick<TrainOptions, 'lr' | 'schedule' | 'warmu
   return opts.lr * (0.1 + 0.45 * (1 + Math.cos(Math.PI * Math.min(1, t))));
 }
 
+/** The variables a step updates: those both `trainable` and the hook allow (default: all). */
+export function trainableVariables(model: MultimodalModel, opts: Pick<TrainOptions, 'trainable' | 'hook'>): tf.Variable[] {
+  const hookAllows = opts.hook?.trainable?.(model);
+  const vars = [...model.params.vars].filter(([name]) => (opts.trainable?.(name) ?? true) && (hookAllows?.(name) ?? true)).map(([, v]) => v);
+  if (vars.length === 0) throw new Error('train: no trainable parameters');
+  return vars;
+}
+
 export function train(
   model: MultimodalModel,
   tok: Tokenizer,
@@ -85,9 +93,7 @@ export function train(
   if (examples.length === 0) throw new Error('train: no examples');
   const rng = new Rng(opts.seed);
   const optimizer = adam(opts.lr);
-  const hookAllows = opts.hook?.trainable?.(model);
-  const vars = [...model.params.vars].filter(([name]) => (opts.trainable?.(name) ?? true) && (hookAllows?.(name) ?? true)).map(([, v]) => v);
-  if (vars.length === 0) throw new Error('train: no trainable parameters');
+  const vars = trainableVariables(model, opts);
   const steps = Math.ceil(examples.length / opts.batchSize);
   // Training-controlled attacks draw their per-step images from their own stream, never from
   // `rng`: runs without them draw exactly what they always drew.

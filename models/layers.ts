@@ -179,6 +179,8 @@ export function mergeTokens(x: tf.Tensor, grid: number, m: number): tf.Tensor3D 
 /** Every family names its vision tower so: the tower's pre-training and freezing find it by name. */
 export const VISION_TOWER = 'vit';
 export const isVisionWeight = (name: string): boolean => name.startsWith(`${VISION_TOWER}/`);
+/** The `trainable` filter of a frozen tower: every parameter but the tower's. */
+export const outsideVisionTower = (name: string): boolean => !isVisionWeight(name);
 
 /** The sizes a ViT patch encoder reads from a ModelConfig. */
 export interface VitSizes {

@@ -15,8 +15,8 @@ import { maxTextFor, modelConfigFor } from '../../harness/pipeline.js';
 import { PROFILES } from '../../harness/profiles.js';
 import { Rng } from '../../harness/rng.js';
 import { Tokenizer } from '../../harness/tokenizer.js';
-import { defaultLoss, type BatchContext, type TrainingHook } from '../../harness/training.js';
-import { isVisionWeight } from '../../models/layers.js';
+import { defaultLoss, trainableVariables, type BatchContext, type TrainingHook } from '../../harness/training.js';
+import { outsideVisionTower } from '../../models/layers.js';
 import { createModel } from '../../models/registry.js';
 import type { MultimodalModel } from '../../models/types.js';
 
@@ -53,7 +53,7 @@ export function makeWorkload(family: string, task: Task, exp: ExperimentConfig, 
 export function makeTrainStep(w: Workload, hook?: TrainingHook, opts: { frozenTower?: boolean } = {}): { step: () => number; dispose: () => void } {
   const optimizer = adam(1e-3);
   // A frozen vision tower (docs/models.md) gets no gradient and no optimizer state, as in training.ts.
-  const vars = [...w.model.params.vars].filter(([name]) => !(opts.frozenTower && isVisionWeight(name))).map(([, v]) => v);
+  const vars = trainableVariables(w.model, { hook, trainable: opts.frozenTower ? outsideVisionTower : undefined });
   const rng = new Rng(1);
   const text = textBatch(w.train.map((s) => encodeText(w.tok, s.prompt, s.refs[0], w.maxText)));
   const step = () => {
