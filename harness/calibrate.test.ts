@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { record } from '../reports/records.testutil.js';
 import { readCalibration } from '../reports/calibration.js';
-import { calibrationExperiment, calibrationRows, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE } from './calibrate.js';
+import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE } from './calibrate.js';
+import { expandGrid, refLabel, type RunSpec } from './grid.js';
+import type { RunRecord } from './record.js';
 import { experimentSchema, layer, parseWith } from './config.js';
 import { PROFILES } from './profiles.js';
 
@@ -77,6 +79,53 @@ describe('the calibration rule', () => {
   });
 });
 
+describe('climbing the ladder', () => {
+  // badnets implants at 5% on captions but never on VQA; sig nowhere. The fake grid answers
+  // each round's runs with these validation numbers and logs what each round ran.
+  const asrOf = (s: RunSpec) => {
+    const label = refLabel(s.attack);
+    if (label === CLEAN_LABEL) return 0;
+    return s.task === 'caption' && label.startsWith('badnets') && Number(s.attack.params.rate) >= 0.05 ? 97 - s.seed : 40;
+  };
+  const climb = async (everyRung: boolean) => {
+    const b = base({ tasks: ['caption', 'vqa'] });
+    const exp = calibrationExperiment(b, spec);
+    const done: RunRecord[] = [];
+    const rounds: string[][] = [];
+    await climbLadder(b, { ...spec, everyRung }, () => done, async (only) => {
+      const specs = expandGrid(exp).filter(only ?? (() => true));
+      rounds.push(specs.filter((s) => s.seed === 1).map((s) => `${s.task} ${refLabel(s.attack)}`));
+      const clean = (s: RunSpec): Record<string, number> => (s.task === 'caption' ? { 'val CIDEr-D': 2 } : { 'val VQA-acc': 0.7 });
+      done.push(...specs.map((s) => record({ task: s.task, attack: refLabel(s.attack), seed: s.seed, metrics: { 'val ASR': asrOf(s) / 100, ...clean(s) } })));
+    });
+    return { rounds, rows: calibrationRows(done, b, spec) };
+  };
+
+  it('one rung per round; a cell whose rung was chosen stops climbing, the others go on', async () => {
+    const { rounds, rows } = await climb(false);
+    expect(rounds).toEqual([
+      ['caption clean (rate 0)', 'caption badnets@0.01', 'caption sig@0.01', 'vqa clean (rate 0)', 'vqa badnets@0.01', 'vqa sig@0.01'],
+      ['caption badnets@0.05', 'caption sig@0.05', 'vqa badnets@0.05', 'vqa sig@0.05'],
+      ['caption sig@0.2', 'vqa badnets@0.2', 'vqa sig@0.2'],
+    ]);
+    expect(rows.filter((r) => r.verdict).map((r) => [r.task, r.attack, r.rate, r.verdict])).toEqual([
+      ['caption', 'badnets', 0.05, 'chosen'],
+      ['caption', 'sig', 0.01, 'best'],
+      ['vqa', 'badnets', 0.01, 'best'],
+      ['vqa', 'sig', 0.01, 'best'],
+    ]);
+  });
+
+  it('everyRung runs the whole ladder in one round, and chooses the same rungs', async () => {
+    const adaptive = await climb(false);
+    const full = await climb(true);
+    expect(full.rounds).toHaveLength(1);
+    expect(full.rounds[0]).toHaveLength(2 * (1 + 2 * 3));
+    const chosen = (rows: typeof full.rows) => rows.filter((r) => r.verdict === 'chosen').map((r) => [r.task, r.attack, r.rate]);
+    expect(chosen(full.rows)).toEqual(chosen(adaptive.rows));
+  });
+});
+
 describe('mbb calibrate (smoke size, end to end)', () => {
   it('runs the ladder, writes calibration.{json,csv} and a report section', () => {
     const out = mkdtempSync(join(tmpdir(), 'mbb-cal-'));
@@ -101,6 +150,7 @@ describe('mbb calibrate (smoke size, end to end)', () => {
         'data.nTest=10',
         '--rates',
         '0.1,0.5',
+        '--every-rung',
         '--out',
         out,
         '--cache',

@@ -10,11 +10,16 @@
  * An attack that reaches no rung is reported as such, with the rung that came closest (the
  * highest lower bound among rungs that keep the clean floor, else among all). Every rung is an
  * ordinary run of the grid (cached, resumable): the pre-trained model is shared by all rungs.
+ *
+ * The ladder is climbed one rung at a time: a task × model × attack whose rung was chosen stops
+ * climbing, since no higher rung can change the choice (the smallest passing rung wins). So an
+ * attack that implants at 5% costs three rungs, not five; `everyRung` runs the whole ladder
+ * (the full curve, for a figure).
  */
 import type { CalibrationRow } from '../reports/calibration.js';
 import type { ExperimentConfig, PluginRef } from './config.js';
 import { UserError } from './errors.js';
-import { refLabel } from './grid.js';
+import { refLabel, type RunSpec } from './grid.js';
 import { tInterval } from './metrics/stats.js';
 import type { RunRecord } from './record.js';
 
@@ -25,6 +30,8 @@ export interface CalibrationSpec {
   minAsr: number;
   /** Required validation clean metric as a fraction of the clean model's. */
   minCleanRatio: number;
+  /** Run every rung even above a chosen one (default: stop climbing at the chosen rung). */
+  everyRung?: boolean;
 }
 
 export const DEFAULT_LADDER = [0.01, 0.02, 0.05, 0.1, 0.2];
@@ -105,6 +112,34 @@ export function calibrationRows(records: RunRecord[], base: ExperimentConfig, sp
 
 export const CALIBRATION_COLUMNS = ['task', 'model', 'attack', 'rate', 'n', 'val ASR mean (%)', 'val ASR lo (%)', 'val ASR hi (%)', 'val clean mean', 'clean ratio', 'meets ASR', 'meets clean', 'verdict'];
 
+/**
+ * Run the calibration grid's rungs: all at once with `everyRung`, else one round per rung, each
+ * running that rung for the task × model × attack cells no lower rung settled (the clean
+ * reference with the first). `runRound(only)` runs the grid's runs that `only` keeps (all
+ * without it); `records()` reads the records so far.
+ */
+export async function climbLadder(
+  base: ExperimentConfig,
+  spec: CalibrationSpec,
+  records: () => RunRecord[],
+  runRound: (only?: (s: RunSpec) => boolean) => Promise<void>,
+): Promise<void> {
+  if (spec.everyRung) return runRound();
+  const rungOf = new Map(base.attacks.flatMap((a) => spec.rates.map((rate) => [rungLabel(a, rate), { attack: refLabel(a), rate }] as const)));
+  const ladder = [...new Set(spec.rates)].sort((a, b) => a - b);
+  for (const rate of ladder) {
+    const settled = new Set(
+      calibrationRows(records(), base, spec)
+        .filter((r) => r.verdict === 'chosen')
+        .map((r) => `${r.task}|${r.model}|${r.attack}`),
+    );
+    await runRound((s) => {
+      const r = rungOf.get(refLabel(s.attack));
+      return r === undefined ? refLabel(s.attack) === CLEAN_LABEL && rate === ladder[0] : r.rate === rate && !settled.has(`${s.task}|${s.model}|${r.attack}`);
+    });
+  }
+}
+
 /** Run the calibration grid (cached, resumable), then write calibration/calibration.{json,csv} and the report. */
 export async function runCalibration(
   base: ExperimentConfig,
@@ -112,12 +147,14 @@ export async function runCalibration(
   opts: { outDir: string; cacheDir: string; workers?: number; backend?: string },
 ): Promise<CalibrationRow[]> {
   const { join } = await import('node:path');
+  const { existsSync } = await import('node:fs');
   const { runGrid } = await import('./runner.js');
   const { writeFileAtomic } = await import('./store.js');
   const { readRecords, writeReport } = await import('../reports/write.js');
   const { toCsv } = await import('../reports/csv.js');
   const exp = calibrationExperiment(base, spec);
-  await runGrid(exp, opts);
+  const records = () => (existsSync(join(opts.outDir, 'runs')) ? readRecords(opts.outDir) : []);
+  await climbLadder(base, spec, records, async (only) => void (await runGrid(exp, { ...opts, only })));
   const rows = calibrationRows(readRecords(opts.outDir), base, spec);
   writeFileAtomic(join(opts.outDir, 'calibration', 'calibration.json'), JSON.stringify(rows, null, 1));
   const r = (v: number, d: number) => (Number.isFinite(v) ? Number(v.toFixed(d)) : '');

@@ -150,9 +150,10 @@ export function buildProgram(): Command {
     .option('--rates <r1,r2,…>', 'the ladder (default: 0.01,0.02,0.05,0.1,0.2)', fractions)
     .option('--min-asr <f>', 'required lower bound of the validation ASR (default: 0.9)', fraction)
     .option('--min-clean <f>', "required fraction of the clean model's clean metric (default: 0.95)", fraction)
-    .action(async (v: GridValues & { rates?: number[]; minAsr?: number; minClean?: number }) => {
+    .option('--every-rung', 'run the whole ladder, also above the chosen rung (default: an attack stops climbing at its chosen rung)', false)
+    .action(async (v: GridValues & { rates?: number[]; minAsr?: number; minClean?: number; everyRung: boolean }) => {
       const { DEFAULT_LADDER, DEFAULT_RULE, runCalibration } = await import('./calibrate.js');
-      const spec = { rates: v.rates ?? DEFAULT_LADDER, minAsr: v.minAsr ?? DEFAULT_RULE.minAsr, minCleanRatio: v.minClean ?? DEFAULT_RULE.minCleanRatio };
+      const spec = { rates: v.rates ?? DEFAULT_LADDER, minAsr: v.minAsr ?? DEFAULT_RULE.minAsr, minCleanRatio: v.minClean ?? DEFAULT_RULE.minCleanRatio, everyRung: v.everyRung };
       const exp = await resolveExperiment(v);
       const rows = await runCalibration(exp, spec, { ...machine(v), outDir: resolve(v.out ?? `reports/out/${exp.name}-calibrate`) });
       for (const r of rows.filter((x) => x.verdict)) {

@@ -35,6 +35,8 @@ export interface RunnerOptions {
   /** Plain progress lines go here (tests); without it, progress goes to stderr, as a live block on a terminal. */
   log?: (line: string) => void;
   shard?: Shard;
+  /** Run only the grid's runs this keeps (a calibration's next rung); the others are neither run nor counted. */
+  only?: (spec: RunSpec) => boolean;
 }
 
 /** What the runner adds to every record's provenance (orchestration facts, not results). */
@@ -193,6 +195,7 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   validatePlugins(exp);
   let all = expandGrid(exp);
   validateData(all);
+  if (opts.only) all = all.filter(opts.only);
   const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     all = takeShard(opts.outDir, all, opts.shard, { experiment: exp.name, experimentHash: provenanceBase.experimentHash, codeVersion: codeVersion() }, defenseStage, say);
