@@ -151,7 +151,7 @@ export async function runCalibration(
   const { runGrid } = await import('./runner.js');
   const { writeFileAtomic } = await import('./store.js');
   const { readRecords, writeReport } = await import('../reports/write.js');
-  const { toCsv } = await import('../reports/csv.js');
+  const { toCsv } = await import('./csvText.js');
   const exp = calibrationExperiment(base, spec);
   const records = () => (existsSync(join(opts.outDir, 'runs')) ? readRecords(opts.outDir) : []);
   await climbLadder(base, spec, records, async (only) => void (await runGrid(exp, { ...opts, only })));

@@ -32,4 +32,12 @@ describe('importClosure', () => {
     expect(own.filter((f) => f.startsWith('models/') && !['models/llava.ts', 'models/registry.ts', 'models/types.ts'].includes(f)).every((f) => !/(blip2|flamingo)/.test(f))).toBe(true);
     expect(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/sig.ts'])).not.toBe(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/badnets.ts']));
   });
+
+  it("no stage's code reaches the reports or the orchestration: editing a table or the runner recomputes nothing", () => {
+    const plugins = ['models/llava.ts', 'attacks/badnets.ts', 'defenses/pcr.ts'];
+    const orchestration = /^(reports\/|harness\/(cli|runner|worker|calibrate|sweep|merge|shard|schedule|estimate|slurm|progress)\.ts$)/;
+    for (const [stage, entries] of Object.entries(STAGE_CODE)) {
+      expect(importClosure(entries, plugins).filter((f) => orchestration.test(f)), stage).toEqual([]);
+    }
+  });
 });

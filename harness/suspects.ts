@@ -5,7 +5,7 @@
  * ranking (`suspects/<run>.<score>.csv`), so a researcher can inspect or filter the suspects.
  */
 import type { ScoreSink } from '../defenses/types.js';
-import { toCsv } from '../reports/csv.js';
+import { toCsv } from './csvText.js';
 import type { TrainExample } from './batch.js';
 import { auroc } from './metrics/index.js';
 import type { RunRecord } from './record.js';

@@ -154,7 +154,7 @@ export async function runSweep(
   const { join } = await import('node:path');
   const { runGrid } = await import('./runner.js');
   const { readRecords, writeReport } = await import('../reports/write.js');
-  const { toCsv } = await import('../reports/csv.js');
+  const { toCsv } = await import('./csvText.js');
   const exp = sweepExperiment(base, spec);
   await runGrid(exp, opts);
   const points = sweepPoints(readRecords(opts.outDir), exp, spec);

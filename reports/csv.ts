@@ -1,24 +1,15 @@
 /**
- * CSV tables with csv-stringify. Cells a spreadsheet would execute as a formula (starting with
- * =, +, -, @, tab or CR) are neutralised with a leading apostrophe, as OWASP recommends;
- * numbers stay numbers. Paper tables hold one number per CSV cell (mean, interval bounds and
- * std in separate columns, rounded as the HTML shows them) so a spreadsheet can compute with them.
+ * The report's CSV tables (cells neutralised by harness/csvText.ts). Paper tables hold one
+ * number per CSV cell (mean, interval bounds and std in separate columns, rounded as the HTML
+ * shows them) so a spreadsheet can compute with them.
  */
-import { stringify } from 'csv-stringify/sync';
 import type { PaperTable, Stat } from './aggregate.js';
 import { bestMarks, type BestMarks } from './best.js';
 import type { Comparison } from './comparisons.js';
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
+import { toCsv } from '../harness/csvText.js';
 
-export function neutralise(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
-
-export function toCsv(header: string[], rows: unknown[][]): string {
-  return stringify([header, ...rows].map((r) => r.map(neutralise)));
-}
 
 /** The ASR's name in headers (it is shown in percent). */
 export const ASR_HEADER = 'ASR (%)';
