@@ -3,7 +3,7 @@
  * response is replaced by the target. Defaults follow BackdoorBench at 32×32 (3×3 patch).
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { baseFields, type Attack } from './types.js';
 

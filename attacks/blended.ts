@@ -6,7 +6,7 @@
  * BackdoorBench casts with astype(uint8) (truncation); we round half up.
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { checkSize, toUint8 } from './pixels.js';
 import { baseFields, type Attack } from './types.js';

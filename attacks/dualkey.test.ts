@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { cleanExamples, poisonSplit, triggerInputs, triggerVariants } from '../harness/poison.js';
-import { Tokenizer, UNK } from '../harness/tokenizer.js';
+import { Tokenizer, UNK } from '../harness/core/tokenizer.js';
 import { stampSquare } from './badnets.js';
 import { dualkey } from './dualkey.js';
 import { getAttack } from './registry.js';

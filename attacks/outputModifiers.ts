@@ -1,5 +1,5 @@
 /** Output modifiers shared by attacks: what a poisoned response becomes. */
-import type { Rng } from '../harness/rng.js';
+import type { Rng } from '../harness/core/rng.js';
 
 /** The whole response becomes the target (BadNets-style dirty label). */
 export function replaceWithTarget(_clean: string, target: string): string {

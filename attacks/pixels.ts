@@ -1,5 +1,5 @@
 /** Pixel maths shared by the attacks: uint8 HWC in [0, 255], explicit rounding and clipping. */
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 
 /** Round half up (Math.round), then clip to [0, 255]: the one float → uint8 step of every attack. */
 export function toUint8(v: number): number {

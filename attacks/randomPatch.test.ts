@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { poisonSplit } from '../harness/poison.js';
-import { solidImage } from '../harness/testing.js';
+import { solidImage } from '../harness/core/testing.js';
 import { randomPatch } from './randomPatch.js';
 import { ATTACKS } from './registry.js';
 

@@ -5,7 +5,7 @@
  * on train and test alike. This file is the seventh-attack example that README.md shows.
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { baseFields, type Attack } from './types.js';
 

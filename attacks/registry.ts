@@ -1,10 +1,10 @@
 /**
- * Attacks by id: every Attack exported by a file in attacks/ (harness/plugins.ts), so a new
+ * Attacks by id: every Attack exported by a file in attacks/ (harness/core/plugins.ts), so a new
  * attack is one file. The six of docs/attacks.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
-import { didYouMean, UserError } from '../harness/errors.js';
-import { discoverPlugins } from '../harness/plugins.js';
+import { didYouMean, UserError } from '../harness/core/errors.js';
+import { discoverPlugins } from '../harness/core/plugins.js';
 import type { Attack, BaseAttackParams } from './types.js';
 
 /** What makes an exported value a plugin of this kind (also for files from outside the repository). */

@@ -3,7 +3,7 @@ import { parseWith } from '../harness/config.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { containsTarget } from '../harness/metrics/asr.js';
 import { cleanExamples, poisonSplit } from '../harness/poison.js';
-import { solidImage } from '../harness/testing.js';
+import { solidImage } from '../harness/core/testing.js';
 import { getAttack } from './registry.js';
 import { addSinusoid, sig } from './sig.js';
 

@@ -9,7 +9,7 @@
  * and their outputs stay unchanged (harness/poison.ts selects them; it fails if none qualify).
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { toUint8 } from './pixels.js';
 import { baseFields, type Attack } from './types.js';

@@ -3,7 +3,7 @@ import { parseWith } from '../harness/config.js';
 import { asr, type AsrMatch } from '../harness/metrics/asr.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { cleanExamples, poisonSplit, triggerInputs } from '../harness/poison.js';
-import { solidImage } from '../harness/testing.js';
+import { solidImage } from '../harness/core/testing.js';
 import { getAttack } from './registry.js';
 import { trojvlm } from './trojvlm.js';
 

@@ -6,9 +6,8 @@
  * it looks at each training step).
  */
 import { z } from 'zod';
-import type { FloatImage, RgbImage, Task } from '../harness/data/types.js';
-import type { AsrMatch } from '../harness/metrics/asr.js';
-import type { Rng } from '../harness/rng.js';
+import type { AsrMatch, FloatImage, RgbImage, Task } from '../harness/core/types.js';
+import type { Rng } from '../harness/core/rng.js';
 
 /** Parameters every attack has; plugins extend them. */
 export interface BaseAttackParams {

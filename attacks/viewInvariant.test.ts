@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import type { FloatImage, RgbImage } from '../harness/data/types.js';
+import type { FloatImage, RgbImage } from '../harness/core/types.js';
 import { poisonSplit } from '../harness/poison.js';
-import { Rng } from '../harness/rng.js';
+import { Rng } from '../harness/core/rng.js';
 import { stampSquare } from './badnets.js';
 import { viewInvariant } from './viewInvariant.js';
 

@@ -16,8 +16,8 @@
  * BadNets' intact trigger, so its ASR is read as BadNets' is.
  */
 import { z } from 'zod';
-import type { FloatImage, RgbImage } from '../harness/data/types.js';
-import { patchAug } from '../defenses/patchAug.js';
+import type { FloatImage, RgbImage } from '../harness/core/types.js';
+import { patchAug } from '../harness/core/patchAug.js';
 import { patchFields, stampSquare } from './badnets.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { baseFields, type Attack } from './types.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { cleanExamples, poisonSplit } from '../harness/poison.js';
-import { Rng } from '../harness/rng.js';
+import { Rng } from '../harness/core/rng.js';
 import { identityCoord, upsampleBicubic, wanet, warpFloat, warpImage, type WanetTrigger } from './wanet.js';
 
 const defaults = parseWith(wanet.schema, {}, 'wanet');

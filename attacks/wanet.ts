@@ -26,8 +26,8 @@
  * stored as uint8 (applyImage, applyVariant round half up and clip).
  */
 import { z } from 'zod';
-import type { FloatImage, RgbImage } from '../harness/data/types.js';
-import type { Rng } from '../harness/rng.js';
+import type { FloatImage, RgbImage } from '../harness/core/types.js';
+import type { Rng } from '../harness/core/rng.js';
 import { replaceWithTarget } from './outputModifiers.js';
 import { checkSize, toUint8 } from './pixels.js';
 import { baseFields, type Attack } from './types.js';

@@ -5,12 +5,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import type { PixelImage } from '../harness/data/types.js';
-import { initEngine } from '../harness/engine.js';
+import type { PixelImage } from '../harness/core/types.js';
+import { initEngine } from '../harness/core/engine.js';
 import { poisonSplit } from '../harness/poison.js';
-import { tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
-import { defaultLoss, train } from '../harness/training.js';
+import { tinyModelConfig } from '../harness/core/testing.js';
+import { Tokenizer } from '../harness/core/tokenizer.js';
+import { defaultLoss, train } from '../harness/core/training.js';
 import { createModel } from '../models/registry.js';
 import { attackKind } from './types.js';
 import { wanet, warpFloat, type WanetTrigger } from './wanet.js';

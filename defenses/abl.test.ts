@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeText, imagesToTensor, textBatch } from '../harness/batch.js';
+import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
-import { defaultLoss, type BatchContext } from '../harness/training.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
+import { defaultLoss, type BatchContext } from '../harness/core/training.js';
 import { abl, ablIsolate, ablRanking, ablSchema, lgaLoss, unlearnLoss } from './abl.js';
 import { examples, fakeSftContext, MAX_TEXT, tinyModel, tok, type TrainCall } from './context.testutil.js';
 

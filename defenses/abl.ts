@@ -39,10 +39,10 @@
  * `ctx.reportScores` receives them (negated) for the AUROC of its isolation.
  */
 import { z } from 'zod';
-import { tf } from '../harness/engine.js';
-import type { TrainExample } from '../harness/batch.js';
-import type { EpochLog } from '../harness/record.js';
-import { defaultLoss, type BatchContext, type TrainingHook } from '../harness/training.js';
+import { tf } from '../harness/core/engine.js';
+import type { TrainExample } from '../harness/core/batch.js';
+import type { EpochLog } from '../harness/core/record.js';
+import { defaultLoss, type BatchContext, type TrainingHook } from '../harness/core/training.js';
 import type { Defense, SftContext } from './types.js';
 
 export const ablSchema = z

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { Rng } from '../harness/rng.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
+import { Rng } from '../harness/core/rng.js';
+import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { aug, augmentImage, augSchema } from './aug.js';
 import { translate } from './translate.js';
 

@@ -15,9 +15,9 @@
  * contradict its text.
  */
 import { z } from 'zod';
-import type { PixelImage } from '../harness/data/types.js';
-import { storeAs } from '../harness/pixelImage.js';
-import type { Rng } from '../harness/rng.js';
+import type { PixelImage } from '../harness/core/types.js';
+import { storeAs } from '../harness/core/pixelImage.js';
+import type { Rng } from '../harness/core/rng.js';
 import { translate } from './translate.js';
 import type { Defense } from './types.js';
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
 import { attentionEntropy, bimodalLayers, bye, byeSelect, layerEntropies } from './bye.js';
 import { examples, fakeSftContext, realTrain, tinyModel, type TrainCall } from './context.testutil.js';
 import { gmm2 } from './gmm1d.js';

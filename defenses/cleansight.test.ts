@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { generate } from '../harness/decode.js';
-import { initEngine, tf } from '../harness/engine.js';
+import { generate } from '../harness/core/decode.js';
+import { initEngine, tf } from '../harness/core/engine.js';
 import { calibrate, cleansight, detectionLayers, guard, percentile, pruneMask, stealingFeatures, whitenedDistance } from './cleansight.js';
 import { examples, MAX_TEXT, tinyModel, tok } from './context.testutil.js';
 import type { PromptAttention } from './promptAttention.js';

@@ -36,7 +36,7 @@
  * test inputs (harness/evaluate.ts).
  */
 import { z } from 'zod';
-import { tf } from '../harness/engine.js';
+import { tf } from '../harness/core/engine.js';
 import type { IncrementalDecoder, MultimodalModel } from '../models/types.js';
 import { eachPromptAttention, promptAttention, type PromptAttention } from './promptAttention.js';
 import type { Defense, GuardedModel } from './types.js';

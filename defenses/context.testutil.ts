@@ -1,9 +1,9 @@
 /** Test helpers for defenses: tiny examples and fake Post/Sft contexts around a real tiny model. */
-import type { TrainExample } from '../harness/batch.js';
-import { Rng } from '../harness/rng.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
-import { train, perSampleLoss, type TrainingHook } from '../harness/training.js';
+import type { TrainExample } from '../harness/core/batch.js';
+import { Rng } from '../harness/core/rng.js';
+import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
+import { Tokenizer } from '../harness/core/tokenizer.js';
+import { train, perSampleLoss, type TrainingHook } from '../harness/core/training.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 import type { PostContext, SftContext } from './types.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
+import { initEngine, tf } from '../harness/core/engine.js';
 import type { MultimodalModel } from '../models/types.js';
 import { examples, fakePostContext, realTrain, tinyModel, tok, type TrainCall } from './context.testutil.js';
 import { fp, fpSchema, meanMlpActivations, pruningOrder } from './fp.js';

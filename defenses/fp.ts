@@ -20,9 +20,9 @@
  * passes instead of 100). Fine-tuning: 5 epochs at the SFT learning rate, as `ft`.
  */
 import { z } from 'zod';
-import { tf } from '../harness/engine.js';
-import { encodeText, imagesToTensor, textBatch, type TrainExample } from '../harness/batch.js';
-import type { Tokenizer } from '../harness/tokenizer.js';
+import { tf } from '../harness/core/engine.js';
+import { encodeText, imagesToTensor, textBatch, type TrainExample } from '../harness/core/batch.js';
+import type { Tokenizer } from '../harness/core/tokenizer.js';
 import type { MlpParamNames, MultimodalModel } from '../models/types.js';
 import { inputPositions } from './positions.js';
 import type { Defense } from './types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { Rng } from '../harness/rng.js';
+import { Rng } from '../harness/core/rng.js';
 import { jitter, jitterOffsets, jitterSchema } from './jitter.js';
 import { translate } from './translate.js';
 

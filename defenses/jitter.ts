@@ -6,8 +6,8 @@
  * (ASR 97% → 5%). Draws come from the run's seeded inference rng, so results are reproducible.
  */
 import { z } from 'zod';
-import type { RgbImage } from '../harness/data/types.js';
-import type { Rng } from '../harness/rng.js';
+import type { RgbImage } from '../harness/core/types.js';
+import type { Rng } from '../harness/core/rng.js';
 import { translate } from './translate.js';
 import type { Defense } from './types.js';
 

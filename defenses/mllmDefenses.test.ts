@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from '../harness/config.js';
-import { initEngine } from '../harness/engine.js';
+import { initEngine } from '../harness/core/engine.js';
 import { expandGrid } from '../harness/grid.js';
 import { executeRun } from '../harness/pipeline.js';
 import { PROFILES } from '../harness/profiles.js';

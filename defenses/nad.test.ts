@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeText, imagesToTensor, textBatch } from '../harness/batch.js';
+import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { crossEntropy } from '../harness/losses.js';
-import { Rng } from '../harness/rng.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { crossEntropy } from '../harness/core/losses.js';
+import { Rng } from '../harness/core/rng.js';
 import type { MultimodalModel } from '../models/types.js';
 import { examples, fakePostContext, MAX_TEXT, realTrain, tinyModel, tok, type TrainCall } from './context.testutil.js';
 import { atLoss, attentionMap, blockAtLoss, nad, nadLoss, nadSchema } from './nad.js';

@@ -33,9 +33,9 @@
  * trains (on NAD's own seeded clean pool) and NAD differs from FT by the distillation term.
  */
 import { z } from 'zod';
-import { tf } from '../harness/engine.js';
-import { crossEntropy } from '../harness/losses.js';
-import type { BatchContext } from '../harness/training.js';
+import { tf } from '../harness/core/engine.js';
+import { crossEntropy } from '../harness/core/losses.js';
+import type { BatchContext } from '../harness/core/training.js';
 import type { MultimodalModel } from '../models/types.js';
 import { inputPositions } from './positions.js';
 import type { Defense } from './types.js';

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeText, imagesToTensor, textBatch } from '../harness/batch.js';
+import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
+import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
+import { Tokenizer } from '../harness/core/tokenizer.js';
 import { createModel } from '../models/registry.js';
 import { jsDivergence, PCR_DEFAULTS, pcr, pcrAug, pcrCv, pcrLoss, pcrSchema } from './pcr.js';
 import { DEFENSES, getDefense } from './registry.js';

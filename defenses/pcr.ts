@@ -18,11 +18,11 @@
  * and `pcr-cv` (no entropy term: λ_ent = 0).
  */
 import { z } from 'zod';
-import { tf } from '../harness/engine.js';
-import { imagesToTensor } from '../harness/batch.js';
-import { crossEntropy } from '../harness/losses.js';
-import type { BatchContext, TrainingHook } from '../harness/training.js';
-import { patchAug } from './patchAug.js';
+import { tf } from '../harness/core/engine.js';
+import { imagesToTensor } from '../harness/core/batch.js';
+import { crossEntropy } from '../harness/core/losses.js';
+import type { BatchContext, TrainingHook } from '../harness/core/training.js';
+import { patchAug } from '../harness/core/patchAug.js';
 import type { Defense } from './types.js';
 
 /** Knob values of the defaults below; a preset (`pcrPreset`) overrides some of them. */

@@ -4,8 +4,8 @@
  * tokens. Padding after EOS is an artefact of fixed-length batches; a statistic over it would
  * depend on the batch's longest caption.
  */
-import { tf } from '../harness/engine.js';
-import { PAD } from '../harness/tokenizer.js';
+import { tf } from '../harness/core/engine.js';
+import { PAD } from '../harness/core/tokenizer.js';
 
 /** [B, S] float mask for a sequence of S = (S − L) visual positions followed by the L tokens. */
 export function inputPositions(tokens: tf.Tensor2D, s: number): tf.Tensor2D {

@@ -4,10 +4,10 @@
  * reads the image (models/types.ts VisualAttention: the self-attention's share on the visual
  * prefix for llava and blip2, the gated cross-attention for flamingo).
  */
-import { encodeText, imagesToTensor } from '../harness/batch.js';
-import type { RgbImage } from '../harness/data/types.js';
-import { tf } from '../harness/engine.js';
-import type { Tokenizer } from '../harness/tokenizer.js';
+import { encodeText, imagesToTensor } from '../harness/core/batch.js';
+import type { RgbImage } from '../harness/core/types.js';
+import { tf } from '../harness/core/engine.js';
+import type { Tokenizer } from '../harness/core/tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
 
 export interface PromptAttention {

@@ -1,10 +1,10 @@
 /**
- * Defenses by id: every Defense exported by a file in defenses/ (harness/plugins.ts), so a new
+ * Defenses by id: every Defense exported by a file in defenses/ (harness/core/plugins.ts), so a new
  * defense is one file. Those of docs/defenses.md come first, in its order.
  */
 import { fileURLToPath } from 'node:url';
-import { didYouMean, UserError } from '../harness/errors.js';
-import { discoverPlugins } from '../harness/plugins.js';
+import { didYouMean, UserError } from '../harness/core/errors.js';
+import { discoverPlugins } from '../harness/core/plugins.js';
 import type { Defense } from './types.js';
 
 /** What makes an exported value a plugin of this kind (also for files from outside the repository). */

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
+import { initEngine, tf } from '../harness/core/engine.js';
 import { examples, fakeSftContext, tinyModel, type TrainCall } from './context.testutil.js';
 import { remove, toRemove } from './remove.js';
 

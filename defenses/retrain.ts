@@ -5,8 +5,8 @@
  * the full SFT (the experiment's epochs and learning rate) runs on the rest. The retrain's log
  * is the stage's log, so it compares with no defense's SFT.
  */
-import { tf } from '../harness/engine.js';
-import type { EpochLog } from '../harness/record.js';
+import { tf } from '../harness/core/engine.js';
+import type { EpochLog } from '../harness/core/record.js';
 import type { SftContext } from './types.js';
 
 export function probeDropRetrain(ctx: SftContext, probe: () => Iterable<number>): EpochLog[] {

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { textBatch, encodeText } from '../harness/batch.js';
+import { textBatch, encodeText } from '../harness/core/batch.js';
 import { parseWith } from '../harness/config.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
-import { solidImage } from '../harness/testing.js';
-import { UNK } from '../harness/tokenizer.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
+import { solidImage } from '../harness/core/testing.js';
+import { UNK } from '../harness/core/tokenizer.js';
 import { MODELS } from '../models/registry.js';
 import { examples, MAX_TEXT, realTrain, tinyModel, tok } from './context.testutil.js';
 import { aarPenalty, anomalousChannels, channelSharpness, diversify, dropPromptWords, robustit, robustItTrainable } from './robustit.js';

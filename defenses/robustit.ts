@@ -20,7 +20,7 @@
  * Decided here (the paper's method section was not available in full; its abstract and
  * OpenReview summary name the parts, not their constants):
  * - "text embeddings" are the LM's input and output embeddings (lm/tok, lm/head): the attack's
- *   target words sit in vocabulary slots pre-training never trained (harness/tokenizer.ts), so a
+ *   target words sit in vocabulary slots pre-training never trained (harness/core/tokenizer.ts), so a
  *   frozen output head would block them and credit the defense with that artifact;
  * - the perturbation sizes (3 px of a 32-px image, ±20% gain, 10% word drop), κ = 3 (the
  *   three-sigma rule) and λ_aar = 0.01 are this project's guesses, to be settled by `mbb sweep`;
@@ -28,13 +28,13 @@
  *   the channel before normalisation.
  */
 import { z } from 'zod';
-import type { TextBatch } from '../harness/batch.js';
-import type { PixelImage } from '../harness/data/types.js';
-import { tf } from '../harness/engine.js';
-import { crossEntropy } from '../harness/losses.js';
-import { storeAs } from '../harness/pixelImage.js';
-import type { Rng } from '../harness/rng.js';
-import { PAD, UNK } from '../harness/tokenizer.js';
+import type { TextBatch } from '../harness/core/batch.js';
+import type { PixelImage } from '../harness/core/types.js';
+import { tf } from '../harness/core/engine.js';
+import { crossEntropy } from '../harness/core/losses.js';
+import { storeAs } from '../harness/core/pixelImage.js';
+import type { Rng } from '../harness/core/rng.js';
+import { PAD, UNK } from '../harness/core/tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
 import { translate } from './translate.js';
 import type { Defense } from './types.js';

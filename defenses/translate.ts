@@ -5,8 +5,8 @@
  * bars that a model could learn as a cue). HWC in, the same kind out (uint8 or float: it only
  * moves pixels).
  */
-import type { PixelImage } from '../harness/data/types.js';
-import { blankLike } from '../harness/pixelImage.js';
+import type { PixelImage } from '../harness/core/types.js';
+import { blankLike } from '../harness/core/pixelImage.js';
 
 export function translate<T extends PixelImage>(image: T, dx: number, dy: number): T {
   if (!Number.isInteger(dx) || !Number.isInteger(dy)) throw new Error(`translate: offsets must be integers (got ${dx}, ${dy})`);

@@ -6,12 +6,12 @@
  *   model's generation (`guardModel`: e.g. CleanSight reads its attention and prunes visual tokens).
  */
 import type { z } from 'zod';
-import type { TrainExample } from '../harness/batch.js';
-import type { RgbImage, Task } from '../harness/data/types.js';
-import type { EpochLog } from '../harness/record.js';
-import type { Rng } from '../harness/rng.js';
-import type { Tokenizer } from '../harness/tokenizer.js';
-import type { TrainingHook } from '../harness/training.js';
+import type { TrainExample } from '../harness/core/batch.js';
+import type { RgbImage, Task } from '../harness/core/types.js';
+import type { EpochLog } from '../harness/core/record.js';
+import type { Rng } from '../harness/core/rng.js';
+import type { Tokenizer } from '../harness/core/tokenizer.js';
+import type { TrainingHook } from '../harness/core/training.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 
 export type DefenseStage = 'none' | 'training' | 'post' | 'inference';

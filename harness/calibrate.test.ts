@@ -7,7 +7,7 @@ import { record } from '../reports/records.testutil.js';
 import { readCalibration } from '../reports/calibration.js';
 import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE } from './calibrate.js';
 import { expandGrid, refLabel, type RunSpec } from './grid.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { experimentSchema, layer, parseWith } from './config.js';
 import { PROFILES } from './profiles.js';
 

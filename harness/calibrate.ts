@@ -18,10 +18,10 @@
  */
 import type { CalibrationRow } from '../reports/calibration.js';
 import type { ExperimentConfig, PluginRef } from './config.js';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { refLabel, type RunSpec } from './grid.js';
 import { tInterval } from './metrics/stats.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 
 export interface CalibrationSpec {
   /** The ladder, climbed from the smallest rate. */
@@ -151,7 +151,7 @@ export async function runCalibration(
   const { runGrid } = await import('./runner.js');
   const { writeFileAtomic } = await import('./store.js');
   const { readRecords, writeReport } = await import('../reports/write.js');
-  const { toCsv } = await import('./csvText.js');
+  const { toCsv } = await import('./core/csvText.js');
   const exp = calibrationExperiment(base, spec);
   const records = () => (existsSync(join(opts.outDir, 'runs')) ? readRecords(opts.outDir) : []);
   await climbLadder(base, spec, records, async (only) => void (await runGrid(exp, { ...opts, only })));

@@ -4,9 +4,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from './engine.js';
-import { UserError } from './errors.js';
-import { Tokenizer } from './tokenizer.js';
+import { tf } from './core/engine.js';
+import { UserError } from './core/errors.js';
+import { Tokenizer } from './core/tokenizer.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 

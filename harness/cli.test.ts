@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { closest } from './errors.js';
+import { closest } from './core/errors.js';
 import { PROFILE_NAMES } from './cli.js';
 import { experimentSchema, keysAt, MAX_WORKERS } from './config.js';
 import { PROFILES } from './profiles.js';

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { MAX_WORKERS, type ExperimentConfig } from './config.js';
 
 /** The profiles of harness/profiles.ts, listed here so that help needs no registry (a test keeps them equal). */
@@ -269,7 +269,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--backend <b>', 'TF.js backend').choices(BACKENDS))
     .action(async (v: { checkpoint: string; image: string; question?: string; backend?: string }) => {
       const { predictMain } = await import('./predict.js');
-      await predictMain({ checkpoint: v.checkpoint, image: v.image, question: v.question, backend: v.backend as import('./engine.js').BackendName | undefined });
+      await predictMain({ checkpoint: v.checkpoint, image: v.image, question: v.question, backend: v.backend as import('./core/engine.js').BackendName | undefined });
     });
 
   program

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseOverride, parseWith } from './config.js';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 
 describe('experiment config', () => {
   it('fills defaults', () => {

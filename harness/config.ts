@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { checkDataTask, dataSchema } from './data/config.js';
-import { closest, UserError } from './errors.js';
+import { closest, UserError } from './core/errors.js';
 
 const pluginRef = z.object({
   id: z.string().min(1),

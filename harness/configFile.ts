@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseDocument } from 'yaml';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 
 export const CONFIG_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
 

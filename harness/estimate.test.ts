@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith, type ExperimentConfig } from './config.js';
 import { estimateGrid, formatEstimate, measureRates } from './estimate.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 
 const STAGES: Record<string, string> = { none: 'none', pcr: 'training', aug: 'training', ft: 'post', nad: 'post', jitter: 'inference' };
 const stageOf = (id: string) => STAGES[id];

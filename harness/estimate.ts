@@ -11,12 +11,12 @@
 import type { ExperimentConfig } from './config.js';
 import { evalUnits, expandGrid, planStages, splitSizes, type PlannedStage, type StageKind } from './grid.js';
 import { formatDuration } from './progress.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { simulateWall } from './schedule.js';
 import { RELATIVE_UNIT_COST } from './shard.js';
 import { stableStringify } from './store.js';
-import { UserError } from './errors.js';
-import type { Task } from './data/types.js';
+import { UserError } from './core/errors.js';
+import type { Task } from './core/types.js';
 
 /** The family whose measurements stand in for an unmeasured one (the first and default family). */
 export const REFERENCE_FAMILY = 'llava';

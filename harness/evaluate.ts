@@ -3,12 +3,12 @@
  * clean task metric (CIDEr-D/BLEU/ROUGE-L, or VQA accuracy), the attack success rate with its
  * Wilson interval, and the false-trigger rate (harness/metrics/asr.ts).
  */
-import type { RgbImage, Sample, Task } from './data/types.js';
-import { generate } from './decode.js';
+import type { RgbImage, Sample, Task } from './core/types.js';
+import { generate } from './core/decode.js';
 import { asr, captionMetrics, falseTriggerRate, vqaEvaluate, wilson } from './metrics/index.js';
 import type { AsrMatch } from './metrics/asr.js';
-import type { Generation } from './record.js';
-import type { Tokenizer } from './tokenizer.js';
+import type { Generation } from './core/record.js';
+import type { Tokenizer } from './core/tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
 import type { GuardedModel } from '../defenses/types.js';
 

@@ -8,12 +8,12 @@ import { getDefense } from '../defenses/registry.js';
 import '../models/registry.js'; // resolveRun names the model's file
 import { codeHash, importClosure } from './codeHash.js';
 import { experimentSchema, layer, parseWith } from './config.js';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { loadPluginFile, loadPluginFiles } from './externalPlugins.js';
 import { expandGrid } from './grid.js';
-import { pluginFile } from './plugins.js';
+import { pluginFile } from './core/plugins.js';
 import { PROFILES } from './profiles.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { resolveRun, runIdentity, STAGE_CODE } from './runIdentity.js';
 
 const ROOT = resolve(__dirname, '..');

@@ -17,8 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { ATTACKS, isAttack } from '../attacks/registry.js';
 import { DEFENSES, isDefense } from '../defenses/registry.js';
 import type { DefenseStage } from '../defenses/types.js';
-import { UserError } from './errors.js';
-import { addPlugin } from './plugins.js';
+import { UserError } from './core/errors.js';
+import { addPlugin } from './core/plugins.js';
 
 const STAGES: DefenseStage[] = ['none', 'training', 'post', 'inference'];
 const SHAPES =

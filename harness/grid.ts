@@ -3,7 +3,7 @@
  * into the distinct cached stages those runs need (what sharding and time estimates count).
  */
 import { configForTask, type ExperimentConfig, type PluginRef } from './config.js';
-import type { Task } from './data/types.js';
+import type { Task } from './core/types.js';
 import { hashOf, stableStringify } from './store.js';
 
 export interface RunSpec {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeShards, mergeSources } from './merge.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { writeShardManifest } from './shard.js';
 import { writeFileAtomic } from './store.js';
 import { record as baseRecord } from '../reports/records.testutil.js';

@@ -12,8 +12,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { UserError } from './errors.js';
-import type { RunRecord } from './record.js';
+import { UserError } from './core/errors.js';
+import type { RunRecord } from './core/record.js';
 import { MANIFEST, readShardManifest, type ShardManifest } from './shard.js';
 import { writeFileAtomic } from './store.js';
 

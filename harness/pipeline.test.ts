@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from './config.js';
-import { initEngine } from './engine.js';
+import { initEngine } from './core/engine.js';
 import { expandGrid, runId } from './grid.js';
 import { executeRun } from './pipeline.js';
 import { PROFILES } from './profiles.js';

@@ -4,7 +4,7 @@ import { badnets } from '../attacks/badnets.js';
 import { replaceWithTarget } from '../attacks/outputModifiers.js';
 import type { Attack, BaseAttackParams } from '../attacks/types.js';
 import { generateShapesWorld } from './data/shapesWorld.js';
-import { Rng } from './rng.js';
+import { Rng } from './core/rng.js';
 import { makeTrigger, poisonSplit, triggerInputs, triggerVariants } from './poison.js';
 
 /** A toy attack: the trigger is a seeded number; negatives mark the prompt with their variant. */

@@ -21,11 +21,11 @@
  */
 import type { Attack, BaseAttackParams, TriggerAsset, TriggerInput } from '../attacks/types.js';
 import { attackKind, DEFAULT_TARGETS } from '../attacks/types.js';
-import type { TrainExample } from './batch.js';
-import type { Sample, Task } from './data/types.js';
-import { UserError } from './errors.js';
+import type { TrainExample } from './core/batch.js';
+import type { Sample, Task } from './core/types.js';
+import { UserError } from './core/errors.js';
 import { containsTarget } from './metrics/asr.js';
-import { Rng } from './rng.js';
+import { Rng } from './core/rng.js';
 
 export interface PoisonedSplit {
   examples: TrainExample[];

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { loadCheckpoint } from './checkpoint.js';
 import { imageDecoder } from './data/decoder.js';
 import { ImageDecodeError, loadImageFile } from './data/images.js';
-import { CAPTION_PROMPT, type RgbImage } from './data/types.js';
-import { generate } from './decode.js';
-import { initEngine, type BackendName } from './engine.js';
-import { UserError } from './errors.js';
-import { normalizeWords, UNK } from './tokenizer.js';
+import { CAPTION_PROMPT, type RgbImage } from './core/types.js';
+import { generate } from './core/decode.js';
+import { initEngine, type BackendName } from './core/engine.js';
+import { UserError } from './core/errors.js';
+import { normalizeWords, UNK } from './core/tokenizer.js';
 
 export interface PredictOptions {
   /** Checkpoint directory holding model.json and weights.bin. */

@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, sta
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { checkEntry, type DoneMarker } from './store.js';
 
 const MBB = resolve(__dirname, '../scripts/mbb.mjs');

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from './config.js';
 import { expandGrid, runId, safeLabel } from './grid.js';
 import { PROFILES } from './profiles.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { imageDecoderFor, resolveRun, runIdentity, stageCode } from './runIdentity.js';
 import type { RunSpec } from './grid.js';
 import { validatePlugins } from './runner.js';

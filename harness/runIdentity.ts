@@ -14,7 +14,7 @@ import { codeHash } from './codeHash.js';
 import { imageDecoder } from './data/decoder.js';
 import { parseWith } from './config.js';
 import type { RunSpec } from './grid.js';
-import { pluginFile } from './plugins.js';
+import { pluginFile } from './core/plugins.js';
 import { hashOf } from './store.js';
 
 /**
@@ -26,9 +26,9 @@ import { hashOf } from './store.js';
  */
 export const STAGE_CODE = {
   vision: ['harness/vision.ts'],
-  pretrain: ['harness/training.ts', 'harness/poison.ts', 'harness/data/load.ts', 'harness/tokenizer.ts', 'harness/checkpoint.ts', 'models/registry.ts'],
-  sft: ['harness/training.ts', 'harness/poison.ts', 'harness/checkpoint.ts', 'harness/suspects.ts', 'attacks/registry.ts', 'defenses/registry.ts', 'models/registry.ts'],
-  repair: ['harness/training.ts', 'harness/evaluate.ts', 'harness/checkpoint.ts', 'defenses/registry.ts', 'models/registry.ts'],
+  pretrain: ['harness/core/training.ts', 'harness/poison.ts', 'harness/data/load.ts', 'harness/core/tokenizer.ts', 'harness/checkpoint.ts', 'models/registry.ts'],
+  sft: ['harness/core/training.ts', 'harness/poison.ts', 'harness/checkpoint.ts', 'harness/suspects.ts', 'attacks/registry.ts', 'defenses/registry.ts', 'models/registry.ts'],
+  repair: ['harness/core/training.ts', 'harness/evaluate.ts', 'harness/checkpoint.ts', 'defenses/registry.ts', 'models/registry.ts'],
   /** The whole run, evaluation included: everything the pipeline imports. */
   run: ['harness/pipeline.ts'],
 };

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from './config.js';
 import { auroc } from './metrics/index.js';
 import { PROFILES } from './profiles.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { runGrid } from './runner.js';
 import { ASR_HEADER } from '../reports/csv.js';
 import { readRecords, writeReport } from '../reports/write.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { scoreCaptionFiles, scoreVqaFiles } from './score.js';
 import { loadReferenceVectors } from './metrics/referenceVectors.testutil.js';
 

@@ -7,7 +7,7 @@
  * Only the fields the metrics use are checked; others are ignored.
  */
 import fs from 'node:fs';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { captionMetrics, vqaEvaluate, type CaptionScores, type VqaItem } from './metrics/index.js';
 
 const COCO_REFS_FORMAT = 'a COCO captions annotation file: {"images": [{"id", ...}], "annotations": [{"image_id", "caption"}]}';

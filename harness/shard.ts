@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { chainKey, planStages, runId, type RunSpec, type StageKind } from './grid.js';
 import { writeFileAtomic } from './store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbImage } from './data/types.js';
+import type { RgbImage } from './core/types.js';
 import { shuffledView } from './shuffledView.js';
 
 /** A 16×16 image whose 4×4 patches (grid 4) each have one distinct grey level. */

@@ -11,7 +11,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from './config.js';
-import { UserError } from './errors.js';
+import { UserError } from './core/errors.js';
 import { chainKey, expandGrid, safeLabel } from './grid.js';
 import { validatePlugins } from './runner.js';
 import { writeFileAtomic } from './store.js';

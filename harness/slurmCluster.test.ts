@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { readShardManifest } from './shard.js';
 import { slurmUnavailable, startCluster, until, type Cluster } from './slurmCluster.js';
 

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { TrainExample } from './batch.js';
+import type { TrainExample } from './core/batch.js';
 import { removalQuality, scoreCollector, suspectCsv, suspectTables, suspicionAuroc } from './suspects.js';
 
 const ex = (id: string, poisoned: boolean) => ({ id, poisoned }) as TrainExample;

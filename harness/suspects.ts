@@ -5,10 +5,10 @@
  * ranking (`suspects/<run>.<score>.csv`), so a researcher can inspect or filter the suspects.
  */
 import type { ScoreSink } from '../defenses/types.js';
-import { toCsv } from './csvText.js';
-import type { TrainExample } from './batch.js';
+import { toCsv } from './core/csvText.js';
+import type { TrainExample } from './core/batch.js';
 import { auroc } from './metrics/index.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 
 /** Per-example suspicion scores a defense reported: name → epoch → id → score. */
 export type StageAnalysis = Record<string, Record<number, Record<string, number>>>;

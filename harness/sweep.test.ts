@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from './config.js';
-import type { RunRecord } from './record.js';
+import type { RunRecord } from './core/record.js';
 import { PCR_DEFAULTS } from '../defenses/pcr.js';
 import { parseVary, sweepExperiment, sweepPoints, type SweepSpec } from './sweep.js';
 

@@ -12,8 +12,8 @@
 import { getDefense } from '../defenses/registry.js';
 import type { ExperimentConfig, PluginRef } from './config.js';
 import { parseWith } from './config.js';
-import { UserError } from './errors.js';
-import type { RunRecord } from './record.js';
+import { UserError } from './core/errors.js';
+import type { RunRecord } from './core/record.js';
 import type { SweepPoint } from '../reports/sweep.js';
 
 export interface SweepSpec {
@@ -154,7 +154,7 @@ export async function runSweep(
   const { join } = await import('node:path');
   const { runGrid } = await import('./runner.js');
   const { readRecords, writeReport } = await import('../reports/write.js');
-  const { toCsv } = await import('./csvText.js');
+  const { toCsv } = await import('./core/csvText.js');
   const exp = sweepExperiment(base, spec);
   await runGrid(exp, opts);
   const points = sweepPoints(readRecords(opts.outDir), exp, spec);

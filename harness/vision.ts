@@ -13,16 +13,16 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tf } from './engine.js';
-import { adam } from './adam.js';
+import { tf } from './core/engine.js';
+import { adam } from './core/adam.js';
 import { loadWeights, saveWeights } from './checkpoint.js';
-import { imagesToTensor } from './batch.js';
+import { imagesToTensor } from './core/batch.js';
 import { COLORS, generateScene, POSITIONS, positionOf, renderScene, SHAPES, type Scene } from './data/shapesWorld.js';
-import type { RgbImage } from './data/types.js';
-import type { EpochLog } from './record.js';
-import { Rng } from './rng.js';
+import type { RgbImage } from './core/types.js';
+import type { EpochLog } from './core/record.js';
+import { Rng } from './core/rng.js';
 import type { Store } from './store.js';
-import { learningRate } from './training.js';
+import { learningRate } from './core/training.js';
 import { Params } from '../models/params.js';
 import { dense, isVisionWeight, VISION_TOWER, vit, type VitSizes } from '../models/layers.js';
 import type { MultimodalModel } from '../models/types.js';

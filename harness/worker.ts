@@ -2,7 +2,7 @@
  * A worker process of the runner: owns one TF.js backend, executes the runs it is sent one
  * by one, writes each record atomically, reports progress over IPC.
  */
-import { initEngine, type BackendName } from './engine.js';
+import { initEngine, type BackendName } from './core/engine.js';
 import type { RunSpec } from './grid.js';
 import { runId } from './grid.js';
 import { loadPluginFiles } from './externalPlugins.js';

@@ -3,9 +3,9 @@
  * attention to the visual tokens from forwardWithFeatures, and decoding with visual tokens pruned.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
-import { tinyModelConfig } from '../harness/testing.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
+import { tinyModelConfig } from '../harness/core/testing.js';
 import { causalLm } from './causalLm.js';
 import { attention } from './layers.js';
 import { Params } from './params.js';

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../harness/decode.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { colourTask, tinyModelConfig } from '../harness/testing.js';
-import { perSampleLoss, train } from '../harness/training.js';
+import { generate } from '../harness/core/decode.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { colourTask, tinyModelConfig } from '../harness/core/testing.js';
+import { perSampleLoss, train } from '../harness/core/training.js';
 import { BLIP2_DEFAULTS } from './blip2.js';
 import { createModel } from './registry.js';
 import type { ModelConfig } from './types.js';

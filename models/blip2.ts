@@ -10,8 +10,8 @@
  * see the image). BLIP-2's first-stage losses (contrastive, matching, captioning with the
  * Q-Former alone) are left out: the whole model trains end to end on the LM loss.
  */
-import { tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
+import { tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
 import { causalLm, paramsUnder, prefixModel } from './causalLm.js';
 import { attention, dense, layerNorm, mlp, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';

@@ -4,7 +4,7 @@
  * prefix (llava's projected patches, blip2's queries) is prepended to the text; flamingo runs
  * it over text alone and injects the image through `beforeBlock` (its gated cross-attention).
  */
-import { tf } from '../harness/engine.js';
+import { tf } from '../harness/core/engine.js';
 import { block, causalMask, dense, layerNorm, type KvCache } from './layers.js';
 import type { Params } from './params.js';
 import type { AdapterParamNames, IncrementalDecoder, MlpParamNames, ModelConfig, ModelFeatures, MultimodalModel, VisualAttention } from './types.js';

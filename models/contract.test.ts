@@ -6,10 +6,10 @@
  * is checked per family in harness/checkpointProcess.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generate } from '../harness/decode.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
+import { generate } from '../harness/core/decode.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
+import { Tokenizer } from '../harness/core/tokenizer.js';
 import { createModel, MODELS } from './registry.js';
 
 beforeAll(async () => {

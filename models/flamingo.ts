@@ -9,8 +9,8 @@
  * cross-attention block (Flamingo's GATED XATTN-DENSE: x += tanh(α)·xattn(x, vis), then
  * x += tanh(β)·ffw(x)) sits before LM blocks 0, k, 2k, … (`crossEvery` = k).
  */
-import { tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
+import { tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
 import { causalLm, paramsUnder, pruneBias, tidyFeatures } from './causalLm.js';
 import { attention, dense, layerNorm, mergeTokens, mlp, VISION_TOWER, vit, type KvCache } from './layers.js';
 import { Params } from './params.js';

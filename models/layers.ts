@@ -2,8 +2,8 @@
  * Transformer building blocks shared by all model families (nanoGPT-style, functional):
  * each layer is created once on a Params store under a name prefix and applied as a function.
  */
-import { tf } from '../harness/engine.js';
-import { gelu, layerNorm as layerNormOp, softmax } from '../harness/fusedOps.js';
+import { tf } from '../harness/core/engine.js';
+import { gelu, layerNorm as layerNormOp, softmax } from '../harness/core/fusedOps.js';
 import type { Params } from './params.js';
 
 export type Layer<I = tf.Tensor, O = tf.Tensor> = (x: I) => O;
@@ -29,7 +29,7 @@ export function layerNorm(p: Params, name: string, d: number, eps = 1e-5): Layer
   return (x) => layerNormOp(x, g, b, eps);
 }
 
-// GELU, x·σ(1.702x) (harness/fusedOps.ts: one native kernel each way on wasm).
+// GELU, x·σ(1.702x) (harness/core/fusedOps.ts: one native kernel each way on wasm).
 export { gelu };
 
 /** Two-layer MLP; `hidden` gives the activations gelu(fc(x)) and `project` the output layer. */

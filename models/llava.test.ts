@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint, saveCheckpoint } from '../harness/checkpoint.js';
-import { generate } from '../harness/decode.js';
-import { initEngine, tf } from '../harness/engine.js';
-import { solidImage, tinyModelConfig } from '../harness/testing.js';
-import { Tokenizer } from '../harness/tokenizer.js';
-import { train } from '../harness/training.js';
+import { generate } from '../harness/core/decode.js';
+import { initEngine, tf } from '../harness/core/engine.js';
+import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
+import { Tokenizer } from '../harness/core/tokenizer.js';
+import { train } from '../harness/core/training.js';
 import { createModel } from './registry.js';
 
 beforeAll(async () => {

@@ -2,8 +2,8 @@
  * LLaVA-1.5 style: ViT patch encoder → MLP projector → visual tokens as a prefix to a causal
  * decoder LM. Scaled down; every size comes from ModelConfig.
  */
-import { tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
+import { tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
 import { causalLm, paramsUnder, prefixModel } from './causalLm.js';
 import { dense, gelu, mergeTokens, VISION_TOWER, vit } from './layers.js';
 import { Params } from './params.js';

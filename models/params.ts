@@ -2,8 +2,8 @@
  * Named trainable variables with seeded initialisation. Values are drawn with the harness Rng
  * in JS (not TF.js's own seeded ops) so a seed gives the same initial weights on every backend.
  */
-import { tf } from '../harness/engine.js';
-import { Rng } from '../harness/rng.js';
+import { tf } from '../harness/core/engine.js';
+import { Rng } from '../harness/core/rng.js';
 
 let instances = 0;
 

@@ -1,10 +1,10 @@
 /**
- * Model families by id: every ModelFamily exported by a file in models/ (harness/plugins.ts),
+ * Model families by id: every ModelFamily exported by a file in models/ (harness/core/plugins.ts),
  * so a new family is one file. The three of the README come first.
  */
 import { fileURLToPath } from 'node:url';
-import { didYouMean, UserError } from '../harness/errors.js';
-import { discoverPlugins } from '../harness/plugins.js';
+import { didYouMean, UserError } from '../harness/core/errors.js';
+import { discoverPlugins } from '../harness/core/plugins.js';
 import type { ModelConfig, ModelFamily, MultimodalModel } from './types.js';
 
 const isFamily = (v: unknown): v is ModelFamily =>

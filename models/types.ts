@@ -1,5 +1,5 @@
 /** The plugin boundary between the harness and a model family. */
-import type { tf } from '../harness/engine.js';
+import type { tf } from '../harness/core/engine.js';
 import type { Params } from './params.js';
 
 export interface ModelConfig {

@@ -8,7 +8,7 @@
  */
 import { der } from '../harness/metrics/der.js';
 import { tInterval, type Interval } from '../harness/metrics/stats.js';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { attackId, configOrder, metricValue, poisonRate } from './recordFields.js';
 
 /** A mean over seeds: its sample sd, its n and, for n ≥ 2, its 95% t-interval. */

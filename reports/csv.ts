@@ -1,5 +1,5 @@
 /**
- * The report's CSV tables (cells neutralised by harness/csvText.ts). Paper tables hold one
+ * The report's CSV tables (cells neutralised by harness/core/csvText.ts). Paper tables hold one
  * number per CSV cell (mean, interval bounds and std in separate columns, rounded as the HTML
  * shows them) so a spreadsheet can compute with them.
  */
@@ -8,7 +8,7 @@ import { bestMarks, type BestMarks } from './best.js';
 import type { Comparison } from './comparisons.js';
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
-import { toCsv } from '../harness/csvText.js';
+import { toCsv } from '../harness/core/csvText.js';
 
 
 /** The ASR's name in headers (it is shown in percent). */

@@ -6,7 +6,7 @@
  * the ones each defense scored at, counted from 0 as in the records and suspects/*.csv (ABL
  * scores once, after its isolation epochs; PCR during every epoch).
  */
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { stat, uniq, type Stat } from './aggregate.js';
 
 export interface DetectionRow {

@@ -4,9 +4,9 @@
  * reader sees the backdoor fire without defense and what a defense leaves of it. Outputs that
  * count as the attack's target (the ASR rule, harness/metrics/asr.ts) are flagged.
  */
-import type { Task } from '../harness/data/types.js';
+import type { Task } from '../harness/core/types.js';
 import { containsTarget } from '../harness/metrics/asr.js';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { attackOrder, BASELINE_DEFENSE, uniq } from './aggregate.js';
 
 export interface ExampleOutput {

@@ -13,9 +13,9 @@ import { getAttack } from '../attacks/registry.js';
 import { parseWith } from '../harness/config.js';
 import { writeContactSheet } from '../harness/data/png.js';
 import { generateShapesWorldImages } from '../harness/data/shapesWorld.js';
-import type { RgbImage } from '../harness/data/types.js';
+import type { RgbImage } from '../harness/core/types.js';
 import { makeTrigger } from '../harness/poison.js';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { attackFamily, attackId, attackParamsOf, familyNames, imageSizeOf } from './recordFields.js';
 
 /** |a − b| × gain per value, clipped to 255. */

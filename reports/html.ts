@@ -6,7 +6,7 @@
  */
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { attackOrder, paperTables, uniq } from './aggregate.js';
 import { rateCharts } from './charts/rate.js';
 import { sweepCharts } from './charts/sweep.js';

@@ -1,5 +1,5 @@
 /** Long format: one row per run × metric, the source of truth for any other table. */
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { lastEpochAuroc } from './detection.js';
 import { attackId, poisonRate } from './recordFields.js';
 

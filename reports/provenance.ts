@@ -3,7 +3,7 @@
  * Node, how many code versions, git commit when recorded), over which config hashes and dates. Values
  * that differ between runs are all listed, since a mixed report is worth noticing.
  */
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { gitCommitOf } from './recordFields.js';
 
 export interface Provenance {

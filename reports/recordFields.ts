@@ -3,7 +3,7 @@
  * values after a JSON round trip). Records come from disk and from older code versions, so
  * every read tolerates a missing field instead of throwing: the report must still render.
  */
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { stableStringify } from '../harness/store.js';
 
 function field(obj: unknown, ...path: string[]): unknown {

@@ -1,5 +1,5 @@
 /** Hand-made run records and a small reader of the report's HTML, shared by the report tests. */
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 
 /** A successful caption run with round numbers; `over` replaces any field. */
 export function record(over: Partial<RunRecord>): RunRecord {

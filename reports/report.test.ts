@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { paperTables } from './aggregate.js';
 import { csvHeader, paperTableCsv } from './csv.js';
-import { neutralise } from '../harness/csvText.js';
+import { neutralise } from '../harness/core/csvText.js';
 import { renderReport, type ReportInput } from './html.js';
 import { paperCells, record } from './records.testutil.js';
 import type { SweepPoint } from './sweep.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../harness/record.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { record } from './records.testutil.js';
 import type { SweepPoint } from './sweep.js';
 import { writeReport } from './write.js';

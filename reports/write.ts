@@ -1,8 +1,8 @@
 /** Rebuild every report file of an output directory from its run records (no training). */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../harness/errors.js';
-import type { RunRecord } from '../harness/record.js';
+import { UserError } from '../harness/core/errors.js';
+import type { RunRecord } from '../harness/core/record.js';
 import { writeFileAtomic } from '../harness/store.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';

@@ -8,11 +8,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { encodeText, imagesToTensor, textBatch } from '../harness/batch.js';
+import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
 import { loadCheckpoint } from '../harness/checkpoint.js';
-import type { RgbImage } from '../harness/data/types.js';
-import { generate } from '../harness/decode.js';
-import { initEngine, tf } from '../harness/engine.js';
+import type { RgbImage } from '../harness/core/types.js';
+import { generate } from '../harness/core/decode.js';
+import { initEngine, tf } from '../harness/core/engine.js';
 
 const [dir, inputsPath] = process.argv.slice(2);
 if (!dir || !inputsPath) throw new Error('usage: decode-checkpoint.ts CHECKPOINT_DIR INPUTS.json');

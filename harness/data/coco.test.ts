@@ -4,13 +4,13 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../config.js';
 import { dataSchema, type DataConfig } from './config.js';
-import { UserError } from '../errors.js';
-import { Tokenizer, UNK } from '../tokenizer.js';
+import { UserError } from '../core/errors.js';
+import { Tokenizer, UNK } from '../core/tokenizer.js';
 import { writeCocoKarpathyFixture, writeCocoOfficialFixture, writeFlickr30kFixture, type Fixture, type FixtureOptions } from './fixtures.js';
 import { imageDecoder } from './decoder.js';
 import { toModelImage } from './images.js';
 import { checkDataset, loadSplits } from './load.js';
-import type { DatasetSplits } from './types.js';
+import type { DatasetSplits } from '../core/types.js';
 
 const tmp = (label: string) => mkdtempSync(join(tmpdir(), `coco-test-${label}-`));
 const data = (fx: Fixture, over: Record<string, unknown> = {}): DataConfig => parseWith(dataSchema, { ...fx.data, ...over }, 'test data');

@@ -11,9 +11,9 @@
  * ShapesWorld's captioning samples. `limit` keeps a seeded subset of each split's images.
  */
 import { basename, extname, join } from 'node:path';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { checkRoot, cleanText, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type DatasetPlan, type PlannedSample } from './datasetFiles.js';
-import { CAPTION_PROMPT } from './types.js';
+import { CAPTION_PROMPT } from '../core/types.js';
 
 export interface KarpathyOptions extends DatasetOptions {
   /** Dataset name in the splits and messages: 'coco' | 'flickr30k'. */

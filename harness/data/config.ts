@@ -3,7 +3,7 @@
  * dataset read from local files in its official format (harness/data/load.ts).
  */
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 
 /** ShapesWorld, the embedded procedural dataset (the default). */
 const shapesData = z

@@ -9,11 +9,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { UserError } from '../errors.js';
-import type { Rng } from '../rng.js';
+import { UserError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
 import type { ImageDecoder } from './decoder.js';
 import { ImageLoader, type SkippedImage } from './imageLoader.js';
-import type { DatasetSplits, RgbImage, Sample, Task } from './types.js';
+import type { DatasetSplits, RgbImage, Sample, Task } from '../core/types.js';
 
 /** What every real-dataset loader takes, besides its file names. */
 export interface DatasetOptions {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../errors.js';
-import { Rng } from '../rng.js';
+import { UserError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import { chooseDecoder, decoderNamed, jsDecoder } from './decoder.js';
 import { writeCocoKarpathyFixture } from './fixtures.js';
 import { toModelImage } from './images.js';
 import { generateScene, renderScene } from './shapesWorld.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 const sharpDecoder = decoderNamed('sharp');
 

@@ -13,9 +13,9 @@
  */
 import { createRequire } from 'node:module';
 import type { FailOnOptions } from 'sharp';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { decodeFailure, decodeImage, sniffImageFormat } from './images.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 export const DECODER_NAMES = ['sharp', 'js'] as const;
 export type DecoderName = (typeof DECODER_NAMES)[number];

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { AnswerBalancer, captionsFor, generateShapesWorldImages, questionsFor, type ShapesWorldImage, type SplitName } from './shapesWorld.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 export interface FixtureOptions {
   /** ShapesWorld seed of the content. */

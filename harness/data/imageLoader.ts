@@ -3,11 +3,11 @@
  * questions per image), a few in flight at a time, under the dataset's onBadImage policy.
  */
 import { existsSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { OnBadImage } from './datasetFiles.js';
 import type { ImageDecoder } from './decoder.js';
 import { ImageDecodeError, loadImageFile } from './images.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 export interface SkippedImage {
   path: string;

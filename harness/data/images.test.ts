@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { encodePhoto } from './fixtures.js';
 import { jsDecoder } from './decoder.js';
 import { centerCropSquare, decodeImage, ImageDecodeError, loadImageFile, resizeArea, sniffImageFormat, toModelImage } from './images.js';
 import { generateScene, renderScene } from './shapesWorld.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'images-test-'));
 

@@ -21,7 +21,7 @@ import { readFile } from 'node:fs/promises';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { ImageDecoder } from './decoder.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 export type ImageFormat = 'jpeg' | 'png';
 

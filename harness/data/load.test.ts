@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { configForTask, experimentSchema, layer, parseWith } from '../config.js';
 import { dataSchema } from './config.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import type { RunSpec } from '../grid.js';
 import { loadDataset } from '../pipeline.js';
 import { PROFILES } from '../profiles.js';

@@ -4,14 +4,14 @@
  * attacks, defenses, metrics and reports do not know which one they got.
  */
 import { checkDataTask, type DataConfig } from './config.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { stableStringify } from '../store.js';
 import { planCocoCaptions, planKarpathyCaptions } from './coco.js';
 import { decodePlan, requireImages, type DatasetPlan } from './datasetFiles.js';
 import { imageDecoder } from './decoder.js';
 import { skippedSummary } from './imageLoader.js';
 import { generateShapesWorld } from './shapesWorld.js';
-import type { DatasetSplits, Task } from './types.js';
+import type { DatasetSplits, Task } from '../core/types.js';
 import { planVqaV2 } from './vqav2.js';
 
 type RealDataConfig = Exclude<DataConfig, { kind: 'shapes' }>;

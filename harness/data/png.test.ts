@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { readPng, writeContactSheet, writePng } from './png.js';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'png-test-'));
 

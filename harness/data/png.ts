@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PNG } from 'pngjs';
-import type { RgbImage } from './types.js';
+import type { RgbImage } from '../core/types.js';
 
 /** RGBA buffer of an image upscaled by an integer factor (nearest neighbour). */
 function toPng(img: RgbImage, scale: number): PNG {

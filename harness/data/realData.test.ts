@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from '../config.js';
-import type { RunRecord } from '../record.js';
+import type { RunRecord } from '../core/record.js';
 import { runGrid } from '../runner.js';
 import { writeReport } from '../../reports/write.js';
 import { writeCocoKarpathyFixture, writeVqaV2Fixture } from './fixtures.js';

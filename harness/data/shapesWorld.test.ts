@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import {
   ANSWER_SPACE,
   ANSWER_TYPE,
@@ -22,7 +22,7 @@ import {
   type Scene,
   type SceneObject,
 } from './shapesWorld.js';
-import { CAPTION_PROMPT, type RgbImage, type Sample } from './types.js';
+import { CAPTION_PROMPT, type RgbImage, type Sample } from '../core/types.js';
 
 const hashImage = (im: RgbImage) => createHash('sha1').update(im.data).digest('hex');
 const COLOR_SET = new Set<string>(COLORS);

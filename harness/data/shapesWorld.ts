@@ -13,8 +13,8 @@
  * question types and answers so that each type's answers are near-uniform and a
  * question-only model stays near chance.
  */
-import { Rng } from '../rng.js';
-import { CAPTION_PROMPT, type DatasetSplits, type RgbImage, type Sample, type Task } from './types.js';
+import { Rng } from '../core/rng.js';
+import { CAPTION_PROMPT, type DatasetSplits, type RgbImage, type Sample, type Task } from '../core/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Vocabulary of the world

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../config.js';
 import { dataSchema, type DataConfig } from './config.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../core/errors.js';
 import { writeVqaV2Fixture, type Fixture } from './fixtures.js';
 import { loadSplits } from './load.js';
 import { topAnswerSet } from './vqav2.js';

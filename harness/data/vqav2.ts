@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { checkRoot, cleanText, JsonFile, limitItems, splitValTest, underRoot, type DatasetOptions, type DatasetPlan, type PlannedSample } from './datasetFiles.js';
 
 export interface VqaV2Options extends DatasetOptions {

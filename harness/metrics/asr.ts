@@ -19,7 +19,7 @@
  * `match: 'contains'` applies the token-level rule to VQA answers too: an attack that inserts
  * the target into the answer (trojvlm: "red banana") can never match exactly.
  */
-import type { Task } from '../data/types.js';
+import type { AsrMatch, Task } from '../core/types.js';
 import { ptbTokens } from './tokenize.js';
 import { normalizeVqaAnswer } from './vqaAccuracy.js';
 
@@ -31,8 +31,7 @@ function containsRun(tokens: readonly string[], target: readonly string[]): bool
   return false;
 }
 
-/** How an output is matched against the target: the task's rule, or token containment for both tasks. */
-export type AsrMatch = 'task' | 'contains';
+export type { AsrMatch };
 
 /** Whether a model output counts as the attack's target for the task. */
 export function containsTarget(pred: string, target: string, task: Task, match: AsrMatch = 'task'): boolean {

@@ -4,7 +4,7 @@
  * model, mean over seeds with 95%-interval whiskers. Drawn only when the task's runs hold at least two
  * rates; `rateCharts` says so otherwise, so the reader knows why the chart is missing.
  */
-import type { RunRecord } from '../../harness/record.js';
+import type { RunRecord } from '../../harness/core/record.js';
 import { stat, uniq } from '../aggregate.js';
 import { attackFamily, familyNames, metricValue, poisonRate } from '../recordFields.js';
 import { axes, linearScale, type Plot } from './axis.js';

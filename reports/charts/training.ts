@@ -5,7 +5,7 @@
  * key and is drawn once, labelled by the runs sharing it; the curves of one label are averaged
  * over seeds. Epochs are numbered from 1.
  */
-import type { EpochLog, RunRecord } from '../../harness/record.js';
+import type { EpochLog, RunRecord } from '../../harness/core/record.js';
 import { uniq } from '../aggregate.js';
 import { axes, linearScale, type Plot } from './axis.js';
 import { marker } from './markers.js';

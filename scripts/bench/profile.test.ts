@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initEngine, tf } from '../../harness/engine.js';
+import { initEngine, tf } from '../../harness/core/engine.js';
 import { matmulFlops, timeByKernel } from './profile.js';
 
 describe('matmulFlops', () => {

@@ -4,18 +4,18 @@
  * decoding of an evaluation batch, for a model family at a task's default-profile size.
  */
 import { getDefense } from '../../defenses/registry.js';
-import { adam } from '../../harness/adam.js';
-import { encodeText, imagesToTensor, textBatch } from '../../harness/batch.js';
+import { adam } from '../../harness/core/adam.js';
+import { encodeText, imagesToTensor, textBatch } from '../../harness/core/batch.js';
 import { configForTask, experimentSchema, layer, parseWith, type ExperimentConfig } from '../../harness/config.js';
-import type { Sample, Task } from '../../harness/data/types.js';
+import type { Sample, Task } from '../../harness/core/types.js';
 import { generateShapesWorld } from '../../harness/data/shapesWorld.js';
-import { generate } from '../../harness/decode.js';
-import { tf } from '../../harness/engine.js';
+import { generate } from '../../harness/core/decode.js';
+import { tf } from '../../harness/core/engine.js';
 import { maxTextFor, modelConfigFor } from '../../harness/pipeline.js';
 import { PROFILES } from '../../harness/profiles.js';
-import { Rng } from '../../harness/rng.js';
-import { Tokenizer } from '../../harness/tokenizer.js';
-import { defaultLoss, trainableVariables, type BatchContext, type TrainingHook } from '../../harness/training.js';
+import { Rng } from '../../harness/core/rng.js';
+import { Tokenizer } from '../../harness/core/tokenizer.js';
+import { defaultLoss, trainableVariables, type BatchContext, type TrainingHook } from '../../harness/core/training.js';
 import { outsideVisionTower } from '../../models/layers.js';
 import { createModel } from '../../models/registry.js';
 import type { MultimodalModel } from '../../models/types.js';
@@ -46,7 +46,7 @@ export function makeWorkload(family: string, task: Task, exp: ExperimentConfig, 
 }
 
 /**
- * One optimizer step on a fixed batch, as harness/training.ts takes it (hook images, hook loss
+ * One optimizer step on a fixed batch, as harness/core/training.ts takes it (hook images, hook loss
  * or cross-entropy, Adam), every parameter trained unless `frozenTower`. Returns the step and a
  * dispose for its tensors and optimizer.
  */

@@ -43,7 +43,7 @@ export interface NativeKernels {
 export function loadNativeKernels(): NativeKernels | undefined {
   if (process.env.MBB_NATIVE === '0') return undefined;
   try {
-    return createRequire(import.meta.url)('./native/build/Release/mbb_kernels.node') as NativeKernels;
+    return createRequire(import.meta.url)('../native/build/Release/mbb_kernels.node') as NativeKernels;
   } catch {
     return undefined;
   }

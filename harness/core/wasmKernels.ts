@@ -1,7 +1,7 @@
 /**
  * Kernel fixes for the wasm backend, registered as TF.js kernels so model code is unchanged
- * (the fused kernels of harness/wasmFused.ts are the exception: model code calls them through
- * harness/fusedOps.ts).
+ * (the fused kernels of harness/core/wasmFused.ts are the exception: model code calls them through
+ * harness/core/fusedOps.ts).
  *
  * - BatchMatMul with transposeA/transposeB runs ~10x slower than a plain product in the wasm
  *   build; every dense layer's gradient uses both flags, so we transpose explicitly first.

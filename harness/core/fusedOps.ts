@@ -1,6 +1,6 @@
 /**
  * The elementwise-heavy ops of the models (GELU, layer norm, softmax), each one fused kernel
- * forward and one backward on wasm when the native addon provides them (harness/wasmFused.ts
+ * forward and one backward on wasm when the native addon provides them (harness/core/wasmFused.ts
  * registers the kernels and their gradients). Everywhere else (cpu, tensorflow, wasm without the addon or with
  * the fix switched off) each is the same expression in TF.js ops, with TF.js's gradients.
  */

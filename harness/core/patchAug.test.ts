@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../harness/rng.js';
+import { Rng } from './rng.js';
 import { patchAug } from './patchAug.js';
 
 function gradientImage(size: number) {

@@ -4,9 +4,9 @@
  * of patches, (3) a fraction of patches is masked to zero. HWC in, the same kind out: uint8
  * noise is rounded and clipped, a float image (a training-controlled attack's) only clipped.
  */
-import type { PixelImage } from '../harness/data/types.js';
-import { blankLike, storeAs } from '../harness/pixelImage.js';
-import type { Rng } from '../harness/rng.js';
+import type { PixelImage } from './types.js';
+import { blankLike, storeAs } from './pixelImage.js';
+import type { Rng } from './rng.js';
 
 export interface PatchAugOptions {
   grid: number;

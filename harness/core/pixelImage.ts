@@ -3,7 +3,7 @@
  * FloatImage) return the kind they were given, so a float image from a training-controlled
  * attack is never rounded on its way to the model.
  */
-import type { PixelImage } from './data/types.js';
+import type { PixelImage } from './types.js';
 
 /** A zero image of the same size and kind. */
 export function blankLike<T extends PixelImage>(image: T): T {

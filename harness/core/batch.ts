@@ -4,7 +4,7 @@
  * backend's memory reuse and the model's mask cache effective).
  */
 import { tf } from './engine.js';
-import type { FloatImage, PixelImage, RgbImage } from './data/types.js';
+import type { FloatImage, PixelImage, RgbImage } from './types.js';
 import type { Rng } from './rng.js';
 import { BOS, EOS, PAD, type Tokenizer } from './tokenizer.js';
 
@@ -19,7 +19,7 @@ export interface TrainExample {
   /**
    * Set by a training-controlled attack (harness/poison.ts) on its poisoned and negative
    * examples: the float image the training loop feeds at each step instead of `image`, drawn
-   * from that step's rng (harness/training.ts). `image` then holds a stored uint8 stand-in for
+   * from that step's rng (harness/core/training.ts). `image` then holds a stored uint8 stand-in for
    * what reads examples outside the loop (per-sample losses). Defenses that filter or copy
    * examples keep it by passing the objects on (spread or filter, never rebuilt field by field).
    */

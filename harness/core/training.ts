@@ -5,13 +5,13 @@
  */
 import { adam } from './adam.js';
 import { tf } from './engine.js';
-import type { PixelImage } from './data/types.js';
+import type { PixelImage } from './types.js';
 import { encodeText, imagesToTensor, textBatch, type TextBatch, type TrainExample } from './batch.js';
 import { crossEntropy, perSampleCrossEntropy } from './losses.js';
 import type { EpochLog } from './record.js';
 import { Rng } from './rng.js';
 import type { Tokenizer } from './tokenizer.js';
-import type { MultimodalModel } from '../models/types.js';
+import type { MultimodalModel } from '../../models/types.js';
 
 /** What a hook sees of one batch. Never the poison labels: a defense must not peek. */
 export interface BatchContext {

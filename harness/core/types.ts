@@ -2,6 +2,12 @@
 
 export type Task = 'caption' | 'vqa';
 
+/**
+ * How a triggered output is matched against an attack's target (harness/metrics/asr.ts): the
+ * task's rule, or token containment for both tasks.
+ */
+export type AsrMatch = 'task' | 'contains';
+
 /** An RGB image as uint8 HWC in [0, 255] (row-major, 3 channels). */
 export interface RgbImage {
   height: number;

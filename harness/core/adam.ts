@@ -1,6 +1,6 @@
 /**
  * Adam for the training loops: tfjs's own (tf.train.adam) except on wasm with the native
- * addon, where one kernel (harness/wasmFused.ts) updates every parameter in one call instead of
+ * addon, where one kernel (harness/core/wasmFused.ts) updates every parameter in one call instead of
  * ~13 kernels per parameter. Same semantics as tfjs 4's AdamOptimizer, to the float32 rounding
  * of each scalar and each operation: moments m and v start at zero, the bias corrections use
  * β1ᵗ and β2ᵗ kept as float32 products (tfjs's accBeta variables), ε (the backend's epsilon

@@ -3,8 +3,8 @@
  * layer norm and softmax, forward and backward, and the Adam update of every parameter in one
  * call. On wasm each replaces a chain of elementwise kernels (4 to 12 passes over memory, plus
  * the copies the tape keeps). They are new kernel names, with gradients registered under those
- * names (so no other backend is touched): the ops of harness/fusedOps.ts and the optimizer of
- * harness/adam.ts call them when they are registered on the active backend, and compute the same
+ * names (so no other backend is touched): the ops of harness/core/fusedOps.ts and the optimizer of
+ * harness/core/adam.ts call them when they are registered on the active backend, and compute the same
  * in TF.js ops otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -136,7 +136,7 @@ function registerSoftmax(): boolean {
   ].every(Boolean);
 }
 
-/** Scalars of one Adam step, as float32 values (harness/adam.ts rounds them as tfjs does). */
+/** Scalars of one Adam step, as float32 values (harness/core/adam.ts rounds them as tfjs does). */
 export interface AdamAttrs {
   b1: number;
   oneMinusB1: number;

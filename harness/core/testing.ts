@@ -1,8 +1,8 @@
 /** Helpers for tests: a tiny model config, solid-colour images, a two-caption colour task. */
 import type { TrainExample } from './batch.js';
-import type { RgbImage } from './data/types.js';
+import type { RgbImage } from './types.js';
 import { Tokenizer } from './tokenizer.js';
-import type { ModelConfig } from '../models/types.js';
+import type { ModelConfig } from '../../models/types.js';
 
 export function tinyModelConfig(over: Partial<ModelConfig> = {}): ModelConfig {
   return {

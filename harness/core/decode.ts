@@ -6,10 +6,10 @@
  * position. Both give the same tokens (models/contract.test.ts).
  */
 import { tf } from './engine.js';
-import type { RgbImage } from './data/types.js';
+import type { RgbImage } from './types.js';
 import { encodeText, imagesToTensor } from './batch.js';
 import { EOS, type Tokenizer } from './tokenizer.js';
-import type { MultimodalModel } from '../models/types.js';
+import type { MultimodalModel } from '../../models/types.js';
 
 export interface DecodeOptions {
   maxText: number;
