@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { poisonSplit, triggerInputs } from '../harness/poison.js';
+import { poisonSplit, triggerInputs } from '../harness/run/poison.js';
 import { solidImage } from '../harness/core/testing.js';
 import { badnets } from './badnets.js';
 import { getAttack } from './registry.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { cleanExamples, poisonSplit, triggerInputs, triggerVariants } from '../harness/poison.js';
+import { cleanExamples, poisonSplit, triggerInputs, triggerVariants } from '../harness/run/poison.js';
 import { Tokenizer, UNK } from '../harness/core/tokenizer.js';
 import { stampSquare } from './badnets.js';
 import { dualkey } from './dualkey.js';

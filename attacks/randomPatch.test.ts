@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { poisonSplit } from '../harness/poison.js';
+import { poisonSplit } from '../harness/run/poison.js';
 import { solidImage } from '../harness/core/testing.js';
 import { randomPatch } from './randomPatch.js';
 import { ATTACKS } from './registry.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import { containsTarget } from '../harness/metrics/asr.js';
-import { cleanExamples, poisonSplit } from '../harness/poison.js';
+import { cleanExamples, poisonSplit } from '../harness/run/poison.js';
 import { solidImage } from '../harness/core/testing.js';
 import { getAttack } from './registry.js';
 import { addSinusoid, sig } from './sig.js';

@@ -6,7 +6,7 @@
  *
  * Dirty-label by default (output replaced by the target). `cleanLabel: true` is the paper's
  * original setting: only samples whose clean responses all contain the target get the stripes,
- * and their outputs stay unchanged (harness/poison.ts selects them; it fails if none qualify).
+ * and their outputs stay unchanged (harness/run/poison.ts selects them; it fails if none qualify).
  */
 import { z } from 'zod';
 import type { RgbImage } from '../harness/core/types.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { asr, type AsrMatch } from '../harness/metrics/asr.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { cleanExamples, poisonSplit, triggerInputs } from '../harness/poison.js';
+import { cleanExamples, poisonSplit, triggerInputs } from '../harness/run/poison.js';
 import { solidImage } from '../harness/core/testing.js';
 import { getAttack } from './registry.js';
 import { trojvlm } from './trojvlm.js';

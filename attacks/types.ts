@@ -1,7 +1,7 @@
 /**
  * The attack plugin boundary (BackdoorVLM's split): an attack = image trigger × optional text
  * trigger × output modifier, plus optional negative samples and clean-label mode. The harness
- * (harness/poison.ts) owns selection (rate, seeded indices, negatives) and test-time
+ * (harness/run/poison.ts) owns selection (rate, seeded indices, negatives) and test-time
  * triggering; a plugin only says how one sample is changed (and, if training-controlled, how
  * it looks at each training step).
  */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import type { FloatImage, RgbImage } from '../harness/core/types.js';
-import { poisonSplit } from '../harness/poison.js';
+import { poisonSplit } from '../harness/run/poison.js';
 import { Rng } from '../harness/core/rng.js';
 import { stampSquare } from './badnets.js';
 import { viewInvariant } from './viewInvariant.js';

@@ -9,7 +9,7 @@
  * The attacker uses PCR's own view: PatchAug with every patch moved, on a `grid`×`grid` grid
  * (set it to PCR's; 8 is the default model's patch grid, which PCR uses by default). It
  * controls its poisoned samples' pixels at each training step (a training-controlled attack,
- * as WaNet on the fly, harness/poison.ts): at each step a poisoned sample shows, with
+ * as WaNet on the fly, harness/run/poison.ts): at each step a poisoned sample shows, with
  * probability `shuffled`, a freshly shuffled copy of its triggered image, else the triggered
  * image; both carry the target. Over the epochs each poisoned image is seen intact and shuffled,
  * as poisoning both copies would give, without adding samples to the split. Test inputs are

@@ -19,7 +19,7 @@
  * Training-controlled (onTheFly, the default), as the paper and BackdoorBench train it: at
  * every training step the poisoned samples are warped in float (stepImage: no rounding between
  * the warp and the model) and each cross sample gets a fresh random warp from the step's rng.
- * The harness keeps its fixed seeded selection (harness/poison.ts says how BackdoorBench's
+ * The harness keeps its fixed seeded selection (harness/run/poison.ts says how BackdoorBench's
  * per-batch one differs). Test inputs are the fixed warp rounded to uint8 (applyImage): a
  * deployed attacker submits real 8-bit images, and BackdoorBench too stores its warped test
  * set as 8-bit images. onTheFly false is the former poison-only attack: one warp per sample,

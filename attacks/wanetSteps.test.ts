@@ -3,11 +3,11 @@
  * at each step, recorded by a hook that changes nothing.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
 import type { PixelImage } from '../harness/core/types.js';
 import { initEngine } from '../harness/core/engine.js';
-import { poisonSplit } from '../harness/poison.js';
+import { poisonSplit } from '../harness/run/poison.js';
 import { tinyModelConfig } from '../harness/core/testing.js';
 import { Tokenizer } from '../harness/core/tokenizer.js';
 import { defaultLoss, train } from '../harness/core/training.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { Rng } from '../harness/core/rng.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { aug, augmentImage, augSchema } from './aug.js';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { Rng } from '../harness/core/rng.js';
 import { attentionEntropy, bimodalLayers, bye, byeSelect, layerEntropies } from './bye.js';

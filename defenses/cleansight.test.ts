@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { generate } from '../harness/core/decode.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { calibrate, cleansight, detectionLayers, guard, percentile, pruneMask, stealingFeatures, whitenedDistance } from './cleansight.js';

@@ -33,7 +33,7 @@
  *   share itself, N · max_j a_j (how many times uniform its most attended token is);
  * - the maps are read teacher-forced over the prompt, once per input, before decoding.
  * The record holds the flagged fraction of the clean (`flagged clean`) and triggered (`flagged`)
- * test inputs (harness/evaluate.ts).
+ * test inputs (harness/run/evaluate.ts).
  */
 import { z } from 'zod';
 import { tf } from '../harness/core/engine.js';

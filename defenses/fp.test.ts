@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import type { MultimodalModel } from '../models/types.js';
 import { examples, fakePostContext, realTrain, tinyModel, tok, type TrainCall } from './context.testutil.js';

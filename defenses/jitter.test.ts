@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { Rng } from '../harness/core/rng.js';
 import { jitter, jitterOffsets, jitterSchema } from './jitter.js';
 import { translate } from './translate.js';

@@ -3,12 +3,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { experimentSchema, layer, parseWith } from '../harness/config.js';
+import { experimentSchema, layer, parseWith } from '../harness/config/schema.js';
 import { initEngine } from '../harness/core/engine.js';
-import { expandGrid } from '../harness/grid.js';
-import { executeRun } from '../harness/pipeline.js';
-import { PROFILES } from '../harness/profiles.js';
-import { Store } from '../harness/store.js';
+import { expandGrid } from '../harness/plan/grid.js';
+import { executeRun } from '../harness/run/pipeline.js';
+import { PROFILES } from '../harness/config/profiles.js';
+import { Store } from '../harness/run/store.js';
 import { MODELS } from '../models/registry.js';
 
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { Rng } from '../harness/core/rng.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';

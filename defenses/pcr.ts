@@ -10,7 +10,7 @@
  * of this setup (shuffle view on the model's patch grid, q = 1); λ_cv and viewFraction come from the
  * validation sweep (`mbb sweep --cross --vary lambdaCv=1,2,4,8 --vary viewFraction=0.5,1`,
  * caption, llava, BadNets 5%, 3 seeds, default profile) by the rule stated before it ran
- * (harness/sweep.ts): the lowest validation ASR whose validation CIDEr-D keeps ≥ 95% of no
+ * (harness/exec/sweep.ts): the lowest validation ASR whose validation CIDEr-D keeps ≥ 95% of no
  * defense's. Only λ_cv = 1 with half the views kept 95% (val ASR 88.9% vs 97.7% undefended,
  * val CIDEr-D 2.357 vs 2.471); stronger settings cut ASR further at a clean cost (λ_cv = 4:
  * 53.6% at 92%). Other knobs were swept one at a time and changed nothing (q, λ_ent). The ablations are presets of this one defense with other

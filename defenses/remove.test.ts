@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { examples, fakeSftContext, tinyModel, type TrainCall } from './context.testutil.js';
 import { remove, toRemove } from './remove.js';

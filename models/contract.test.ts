@@ -3,7 +3,7 @@
  * each registered family: causal next-token logits; forwardWithFeatures gives forward's logits plus every LM block's
  * output and the last block's MLP activation, leaks nothing, and `lastMlp` names that MLP's
  * parameters (fine-pruning zeroes a neuron through them). tf.memory() across training epochs
- * is checked per family in harness/checkpointProcess.test.ts.
+ * is checked per family in harness/run/checkpointProcess.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate } from '../harness/core/decode.js';

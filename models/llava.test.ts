@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, saveCheckpoint } from '../harness/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from '../harness/run/checkpoint.js';
 import { generate } from '../harness/core/decode.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';

@@ -1,12 +1,12 @@
 /**
  * Attack calibration: the optional file `calibration/calibration.json` of an output directory,
- * written by `mbb calibrate` (harness/calibrate.ts). One row per task × model × attack × rung
+ * written by `mbb calibrate` (harness/exec/calibrate.ts). One row per task × model × attack × rung
  * of the poisoning-rate ladder, judged on the validation split; the report shows it as a table
  * with the chosen rung of each attack, or says that the attack reached none.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { readOptionalJson } from './optionalJson.js';
 
 export interface CalibrationRow {

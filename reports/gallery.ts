@@ -10,11 +10,11 @@
  */
 import { join } from 'node:path';
 import { getAttack } from '../attacks/registry.js';
-import { parseWith } from '../harness/config.js';
+import { parseWith } from '../harness/config/schema.js';
 import { writeContactSheet } from '../harness/data/png.js';
 import { generateShapesWorldImages } from '../harness/data/shapesWorld.js';
 import type { RgbImage } from '../harness/core/types.js';
-import { makeTrigger } from '../harness/poison.js';
+import { makeTrigger } from '../harness/run/poison.js';
 import type { RunRecord } from '../harness/core/record.js';
 import { attackFamily, attackId, attackParamsOf, familyNames, imageSizeOf } from './recordFields.js';
 

@@ -11,7 +11,7 @@ export interface Provenance {
   fixes: string;
   tfjs: string;
   node: string;
-  /** Distinct code versions: each run's hash of the code it reaches (harness/runIdentity.ts). */
+  /** Distinct code versions: each run's hash of the code it reaches (harness/run/runIdentity.ts). */
   codeVersions: number;
   configHashes: number;
   /** ISO dates of the earliest and latest run, or '' without dated runs. */

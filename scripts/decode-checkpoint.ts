@@ -1,5 +1,5 @@
 /**
- * Test helper for harness/checkpointProcess.test.ts: loads a checkpoint in a fresh process and
+ * Test helper for harness/run/checkpointProcess.test.ts: loads a checkpoint in a fresh process and
  * greedy-decodes the inputs of a JSON file, printing one JSON object on stdout:
  * { decodes: string[], logitsSha256: string } (the digest of the teacher-forced logits on the
  * prompts, so a mismatch is caught even where greedy decoding hides it).
@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { encodeText, imagesToTensor, textBatch } from '../harness/core/batch.js';
-import { loadCheckpoint } from '../harness/checkpoint.js';
+import { loadCheckpoint } from '../harness/run/checkpoint.js';
 import type { RgbImage } from '../harness/core/types.js';
 import { generate } from '../harness/core/decode.js';
 import { initEngine, tf } from '../harness/core/engine.js';

@@ -17,7 +17,7 @@ export interface TrainExample {
   /** Ground truth for analysis only (e.g. AUROC of a defense's poison scores); never read by defenses. */
   poisoned: boolean;
   /**
-   * Set by a training-controlled attack (harness/poison.ts) on its poisoned and negative
+   * Set by a training-controlled attack (harness/run/poison.ts) on its poisoned and negative
    * examples: the float image the training loop feeds at each step instead of `image`, drawn
    * from that step's rng (harness/core/training.ts). `image` then holds a stored uint8 stand-in for
    * what reads examples outside the loop (per-sample losses). Defenses that filter or copy

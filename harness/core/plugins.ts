@@ -13,7 +13,7 @@ const sources = new Map<string, string>();
 
 /**
  * The file a discovered plugin came from (e.g. `attacks/badnets.ts`): what a run's code hash
- * follows instead of the whole plugin directory (harness/runIdentity.ts).
+ * follows instead of the whole plugin directory (harness/run/runIdentity.ts).
  */
 export function pluginFile(kind: string, id: string): string {
   const f = sources.get(`${kind}:${id}`);
@@ -22,7 +22,7 @@ export function pluginFile(kind: string, id: string): string {
 }
 
 /**
- * Add a plugin exported by a file from outside the repository (harness/externalPlugins.ts) to
+ * Add a plugin exported by a file from outside the repository (harness/plan/externalPlugins.ts) to
  * its registry, under the same rule as discovered ones: ids are unique.
  */
 export function addPlugin<T extends { id: string }>(registry: Record<string, T>, kind: string, value: T, file: string): void {

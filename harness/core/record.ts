@@ -60,7 +60,7 @@ export interface RunRecord {
     engineFixes: string[];
     tfjs: string;
     node: string;
-    /** Hash of the code this run reaches (harness/runIdentity.ts): with configHash, what "done" checks. */
+    /** Hash of the code this run reaches (harness/run/runIdentity.ts): with configHash, what "done" checks. */
     codeVersion: string;
     /** Hash of this run's own inputs, whatever grid it ran in. */
     configHash: string;

@@ -56,7 +56,7 @@ export interface TrainOptions {
   hook?: TrainingHook;
   /**
    * Which parameters train, by name; default all. The others get no gradient (their part of the
-   * backward pass is skipped) and no optimizer state: a frozen vision tower (harness/vision.ts).
+   * backward pass is skipped) and no optimizer state: a frozen vision tower (harness/run/vision.ts).
    */
   trainable?: (name: string) => boolean;
   onStep?: (info: { epoch: number; step: number; steps: number; loss: number }) => void;

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../config.js';
+import { parseWith } from '../config/schema.js';
 import { dataSchema, type DataConfig } from './config.js';
 import { UserError } from '../core/errors.js';
 import { Tokenizer, UNK } from '../core/tokenizer.js';

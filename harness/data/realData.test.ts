@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { experimentSchema, parseWith } from '../config.js';
+import { experimentSchema, parseWith } from '../config/schema.js';
 import type { RunRecord } from '../core/record.js';
-import { runGrid } from '../runner.js';
+import { runGrid } from '../exec/runner.js';
 import { writeReport } from '../../reports/write.js';
 import { writeCocoKarpathyFixture, writeVqaV2Fixture } from './fixtures.js';
 

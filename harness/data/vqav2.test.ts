@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseWith } from '../config.js';
+import { parseWith } from '../config/schema.js';
 import { dataSchema, type DataConfig } from './config.js';
 import { UserError } from '../core/errors.js';
 import { writeVqaV2Fixture, type Fixture } from './fixtures.js';

@@ -6,13 +6,13 @@
 import { getDefense } from '../../defenses/registry.js';
 import { adam } from '../../harness/core/adam.js';
 import { encodeText, imagesToTensor, textBatch } from '../../harness/core/batch.js';
-import { configForTask, experimentSchema, layer, parseWith, type ExperimentConfig } from '../../harness/config.js';
+import { configForTask, experimentSchema, layer, parseWith, type ExperimentConfig } from '../../harness/config/schema.js';
 import type { Sample, Task } from '../../harness/core/types.js';
 import { generateShapesWorld } from '../../harness/data/shapesWorld.js';
 import { generate } from '../../harness/core/decode.js';
 import { tf } from '../../harness/core/engine.js';
-import { maxTextFor, modelConfigFor } from '../../harness/pipeline.js';
-import { PROFILES } from '../../harness/profiles.js';
+import { maxTextFor, modelConfigFor } from '../../harness/run/pipeline.js';
+import { PROFILES } from '../../harness/config/profiles.js';
 import { Rng } from '../../harness/core/rng.js';
 import { Tokenizer } from '../../harness/core/tokenizer.js';
 import { defaultLoss, trainableVariables, type BatchContext, type TrainingHook } from '../../harness/core/training.js';

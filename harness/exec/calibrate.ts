@@ -1,0 +1,170 @@
+/**
+ * `mbb calibrate`: the poisoning rate at which each attack implants, chosen on the validation
+ * split by a rule stated before anything runs (docs/calibration.md):
+ *
+ *   climb a ladder of poisoning rates (default 1, 2, 5, 10, 20%) over at least 3 seeds, without
+ *   defense; the attack's setting is the smallest rung whose validation ASR has the lower end
+ *   of its 95% t-interval over seeds ≥ 90%, while the validation clean metric (mean over seeds)
+ *   keeps ≥ 95% of the clean model's: the same SFT on the unpoisoned split (rate 0).
+ *
+ * An attack that reaches no rung is reported as such, with the rung that came closest (the
+ * highest lower bound among rungs that keep the clean floor, else among all). Every rung is an
+ * ordinary run of the grid (cached, resumable): the pre-trained model is shared by all rungs.
+ *
+ * The ladder is climbed one rung at a time: a task × model × attack whose rung was chosen stops
+ * climbing, since no higher rung can change the choice (the smallest passing rung wins). So an
+ * attack that implants at 5% costs three rungs, not five; `everyRung` runs the whole ladder
+ * (the full curve, for a figure).
+ */
+import type { CalibrationRow } from '../../reports/calibration.js';
+import type { ExperimentConfig, PluginRef } from '../config/schema.js';
+import { UserError } from '../core/errors.js';
+import { refLabel, type RunSpec } from '../plan/grid.js';
+import { tInterval } from '../metrics/stats.js';
+import type { RunRecord } from '../core/record.js';
+
+export interface CalibrationSpec {
+  /** The ladder, climbed from the smallest rate. */
+  rates: number[];
+  /** Required lower end of the 95% interval of the validation ASR, as a fraction. */
+  minAsr: number;
+  /** Required validation clean metric as a fraction of the clean model's. */
+  minCleanRatio: number;
+  /** Run every rung even above a chosen one (default: stop climbing at the chosen rung). */
+  everyRung?: boolean;
+}
+
+export const DEFAULT_LADDER = [0.01, 0.02, 0.05, 0.1, 0.2];
+export const DEFAULT_RULE = { minAsr: 0.9, minCleanRatio: 0.95 };
+/** Fewer seeds give no interval worth the name (t(0.975, 1) = 12.7). */
+export const MIN_CALIBRATION_SEEDS = 3;
+/** The label of the clean reference run (BadNets' pipeline at rate 0: nothing poisoned). */
+export const CLEAN_LABEL = 'clean (rate 0)';
+
+const rungLabel = (attack: PluginRef, rate: number) => `${refLabel(attack)}@${rate}`;
+
+/** The calibration grid: every attack at every rung, plus the clean reference; no defense. */
+export function calibrationExperiment(base: ExperimentConfig, spec: CalibrationSpec): ExperimentConfig {
+  if (base.seeds.length < MIN_CALIBRATION_SEEDS) {
+    throw new UserError(`calibrate: seeds has ${base.seeds.length} seed(s); the rule needs ≥ ${MIN_CALIBRATION_SEEDS} for an interval, e.g. --set 'seeds=[1,2,3]'`);
+  }
+  if (spec.rates.length === 0 || spec.rates.some((r) => !(r > 0 && r <= 1))) {
+    throw new UserError(`calibrate: --rates ${spec.rates.join(',')}: expected poisoning rates in (0, 1], e.g. --rates 0.01,0.02,0.05,0.1,0.2`);
+  }
+  const rates = [...new Set(spec.rates)].sort((a, b) => a - b);
+  const attacks: PluginRef[] = [
+    { id: 'badnets', params: { rate: 0 }, label: CLEAN_LABEL },
+    ...base.attacks.flatMap((a) => rates.map((rate) => ({ ...a, params: { ...a.params, rate }, label: rungLabel(a, rate) }))),
+  ];
+  return { ...base, name: `${base.name}-calibrate`, attacks, rates: undefined, defenses: [{ id: 'none', params: {} }] };
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+/** The calibration table from the grid's records, the rule above applied per task × model × attack. */
+export function calibrationRows(records: RunRecord[], base: ExperimentConfig, spec: CalibrationSpec): CalibrationRow[] {
+  const ok = records.filter((r) => r.status === 'ok' && r.defense === 'none');
+  const rates = [...new Set(spec.rates)].sort((a, b) => a - b);
+  const rows: CalibrationRow[] = [];
+  for (const task of base.tasks) {
+    const cleanName = `val ${task === 'caption' ? 'CIDEr-D' : 'VQA-acc'}`;
+    for (const model of base.models) {
+      const of = (label: string) => ok.filter((r) => r.task === task && r.model === model && r.attack === label);
+      const cleanRef = mean(of(CLEAN_LABEL).map((r) => r.metrics[cleanName]));
+      for (const attack of base.attacks) {
+        const rungs = rates.flatMap((rate): CalibrationRow[] => {
+          const runs = of(rungLabel(attack, rate));
+          if (runs.length === 0) return [];
+          const asr = tInterval(runs.map((r) => 100 * r.metrics['val ASR']));
+          const valClean = mean(runs.map((r) => r.metrics[cleanName]));
+          const cleanRatio = valClean / cleanRef;
+          const lo = asr?.ci?.lo ?? NaN;
+          return [{
+            task,
+            model,
+            attack: refLabel(attack),
+            rate,
+            n: asr?.n ?? 0,
+            valAsr: asr?.mean ?? NaN,
+            valAsrLo: lo,
+            valAsrHi: asr?.ci?.hi ?? NaN,
+            valClean,
+            cleanRatio,
+            meetsAsr: asr !== undefined && asr.n >= MIN_CALIBRATION_SEEDS && lo >= 100 * spec.minAsr,
+            meetsClean: cleanRatio >= spec.minCleanRatio,
+            verdict: '',
+          }];
+        });
+        const chosen = rungs.find((r) => r.meetsAsr && r.meetsClean);
+        if (chosen) chosen.verdict = 'chosen';
+        else {
+          const pool = rungs.some((r) => r.meetsClean) ? rungs.filter((r) => r.meetsClean) : rungs;
+          const score = (x: CalibrationRow) => (Number.isFinite(x.valAsrLo) ? x.valAsrLo : -Infinity);
+          const best = [...pool].sort((a, b) => score(b) - score(a) || b.valAsr - a.valAsr)[0];
+          if (best) best.verdict = 'best';
+        }
+        rows.push(...rungs);
+      }
+    }
+  }
+  return rows;
+}
+
+export const CALIBRATION_COLUMNS = ['task', 'model', 'attack', 'rate', 'n', 'val ASR mean (%)', 'val ASR lo (%)', 'val ASR hi (%)', 'val clean mean', 'clean ratio', 'meets ASR', 'meets clean', 'verdict'];
+
+/**
+ * Run the calibration grid's rungs: all at once with `everyRung`, else one round per rung, each
+ * running that rung for the task × model × attack cells no lower rung settled (the clean
+ * reference with the first). `runRound(only)` runs the grid's runs that `only` keeps (all
+ * without it); `records()` reads the records so far.
+ */
+export async function climbLadder(
+  base: ExperimentConfig,
+  spec: CalibrationSpec,
+  records: () => RunRecord[],
+  runRound: (only?: (s: RunSpec) => boolean) => Promise<void>,
+): Promise<void> {
+  if (spec.everyRung) return runRound();
+  const rungOf = new Map(base.attacks.flatMap((a) => spec.rates.map((rate) => [rungLabel(a, rate), { attack: refLabel(a), rate }] as const)));
+  const ladder = [...new Set(spec.rates)].sort((a, b) => a - b);
+  for (const rate of ladder) {
+    const settled = new Set(
+      calibrationRows(records(), base, spec)
+        .filter((r) => r.verdict === 'chosen')
+        .map((r) => `${r.task}|${r.model}|${r.attack}`),
+    );
+    await runRound((s) => {
+      const r = rungOf.get(refLabel(s.attack));
+      return r === undefined ? refLabel(s.attack) === CLEAN_LABEL && rate === ladder[0] : r.rate === rate && !settled.has(`${s.task}|${s.model}|${r.attack}`);
+    });
+  }
+}
+
+/** Run the calibration grid (cached, resumable), then write calibration/calibration.{json,csv} and the report. */
+export async function runCalibration(
+  base: ExperimentConfig,
+  spec: CalibrationSpec,
+  opts: { outDir: string; cacheDir: string; workers?: number; backend?: string },
+): Promise<CalibrationRow[]> {
+  const { join } = await import('node:path');
+  const { existsSync } = await import('node:fs');
+  const { runGrid } = await import('./runner.js');
+  const { writeFileAtomic } = await import('../run/store.js');
+  const { readRecords, writeReport } = await import('../../reports/write.js');
+  const { toCsv } = await import('../core/csvText.js');
+  const exp = calibrationExperiment(base, spec);
+  const records = () => (existsSync(join(opts.outDir, 'runs')) ? readRecords(opts.outDir) : []);
+  await climbLadder(base, spec, records, async (only) => void (await runGrid(exp, { ...opts, only })));
+  const rows = calibrationRows(readRecords(opts.outDir), base, spec);
+  writeFileAtomic(join(opts.outDir, 'calibration', 'calibration.json'), JSON.stringify(rows, null, 1));
+  const r = (v: number, d: number) => (Number.isFinite(v) ? Number(v.toFixed(d)) : '');
+  writeFileAtomic(
+    join(opts.outDir, 'calibration', 'calibration.csv'),
+    toCsv(
+      CALIBRATION_COLUMNS,
+      rows.map((x) => [x.task, x.model, x.attack, x.rate, x.n, r(x.valAsr, 1), r(x.valAsrLo, 1), r(x.valAsrHi, 1), r(x.valClean, 3), r(x.cleanRatio, 3), x.meetsAsr ? 'yes' : 'no', x.meetsClean ? 'yes' : 'no', x.verdict]),
+    ),
+  );
+  writeReport(opts.outDir, exp.name);
+  return rows;
+}

@@ -1,0 +1,172 @@
+/**
+ * Expanding an experiment into runs (models × tasks × attacks × rates × defenses × seeds) and
+ * into the distinct cached stages those runs need (what sharding and time estimates count).
+ */
+import { configForTask, type ExperimentConfig, type PluginRef } from '../config/schema.js';
+import type { Task } from '../core/types.js';
+import { hashOf, stableStringify } from '../run/store.js';
+
+export interface RunSpec {
+  exp: ExperimentConfig;
+  task: Task;
+  model: string;
+  attack: PluginRef;
+  defense: PluginRef;
+  seed: number;
+}
+
+export function refLabel(r: PluginRef): string {
+  return r.label ?? r.id;
+}
+
+/**
+ * A label as it may appear in a run id, which is a file name: characters other than letters,
+ * digits and `. @ + -` become `_`, `..` and repeated `_` collapse (no path can escape, and `__`
+ * stays the separator of the id's parts), and leading or trailing `. _ -` go. The label itself
+ * stays what tables show. '' for a label with nothing left (refused by the runner).
+ */
+export function safeLabel(label: string): string {
+  return label
+    .replace(/[^A-Za-z0-9.@+-]+/g, '_')
+    .replace(/\.{2,}/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._-]+|[._-]+$/g, '');
+}
+
+export function runId(r: RunSpec): string {
+  return [r.task, r.model, safeLabel(refLabel(r.attack)), safeLabel(refLabel(r.defense)), `s${r.seed}`].join('__');
+}
+
+/**
+ * The attacks of the grid: as given, or, with a `rates` axis, each attack once per rate with
+ * params.rate overridden and the label suffixed `@<rate>` (only then, so that run ids of configs
+ * without `rates` stay what they were).
+ */
+export function expandAttacks(exp: ExperimentConfig): PluginRef[] {
+  if (!exp.rates) return exp.attacks;
+  return exp.attacks.flatMap((a) => exp.rates!.map((rate) => ({ ...a, params: { ...a.params, rate }, label: `${refLabel(a)}@${rate}` })));
+}
+
+/** Runs grouped so that runs sharing a pre-trained and a backdoored model are adjacent. */
+export function expandGrid(exp: ExperimentConfig): RunSpec[] {
+  const runs: RunSpec[] = [];
+  const attacks = expandAttacks(exp);
+  const base = withoutMachineFields(exp);
+  for (const seed of exp.seeds)
+    for (const model of exp.models)
+      for (const task of exp.tasks)
+        for (const attack of attacks)
+          for (const defense of exp.defenses) runs.push({ exp: configForTask(base, task), task, model, attack, defense, seed });
+  return runs;
+}
+
+/**
+ * The experiment without fields that describe the machine, not the results (the worker count,
+ * where plugin files live): a run's config hash must not change with the number of cores or a
+ * folder, or a grid sharded over unequal machines, or resumed with another --set workers, would
+ * not recognise its own records. A plugin file's content counts, through the code hash.
+ */
+function withoutMachineFields(exp: ExperimentConfig): ExperimentConfig {
+  return { ...exp, workers: undefined, plugins: undefined };
+}
+
+/** Identity of an experiment's results: what every shard's records must agree on to be merged. */
+export function experimentHash(exp: ExperimentConfig): string {
+  return hashOf(withoutMachineFields(exp));
+}
+
+/** Key of the chain of cached stages a run depends on; runs with one key go to one worker. */
+export function chainKey(r: RunSpec): string {
+  return [r.task, r.model, r.seed].join('/');
+}
+
+export interface SplitSizes {
+  train: number;
+  val: number;
+  test: number;
+}
+
+/**
+ * Samples per split of a task's data, as far as the config tells: ShapesWorld's sizes (one
+ * sample per image for captions, per question for VQA), or a real dataset's `limit` (a cap per
+ * split); undefined for a real dataset without a limit, whose sizes only its files know.
+ */
+export function splitSizes(exp: ExperimentConfig, task: Task): SplitSizes | undefined {
+  const d = exp.data;
+  if (d.kind === 'shapes') {
+    const perImage = task === 'vqa' ? d.questionsPerImage : 1;
+    return { train: d.nTrain * perImage, val: d.nVal * perImage, test: d.nTest * perImage };
+  }
+  return d.limit > 0 ? { train: d.limit, val: d.limit, test: d.limit } : undefined;
+}
+
+/**
+ * Stand-in sizes for a real dataset without a limit, for balancing only: every chain of a task
+ * shares its dataset, so the slices of one task stay balanced whatever the constant.
+ */
+const NOMINAL_SIZES: SplitSizes = { train: 3000, val: 100, test: 300 };
+
+/** Generated sequences × their length in tokens: clean and triggered test inputs, then validation. */
+export function evalUnits(exp: ExperimentConfig, task: Task, sizes: SplitSizes): number {
+  const test = exp.eval.limit > 0 ? Math.min(exp.eval.limit, sizes.test) : sizes.test;
+  const maxText = task === 'caption' ? exp.text.captionMaxText : exp.text.vqaMaxText;
+  return (2 * test + sizes.val) * maxText;
+}
+
+export type StageKind = 'vision' | 'pretrain' | 'sft' | 'repair' | 'eval';
+
+/**
+ * One unit of work the grid needs, after the cache's sharing: a vision tower per seed × tower
+ * size when the config pre-trains one (shared across tasks and families), a pre-training per chain, an SFT
+ * per chain × attack × training-time defense (plain SFT, shared by every post-training and
+ * inference defense), a repair per post-training defense, an evaluation per run.
+ */
+export interface PlannedStage {
+  kind: StageKind;
+  /** Identity within the grid: equal keys are one cached stage. */
+  key: string;
+  chain: string;
+  task: Task;
+  model: string;
+  /** pretrain/eval: ''; sft: the training-time defense's id or 'none'; repair: the defense's id. */
+  variant: string;
+  /**
+   * Size of the work: sample-epochs for pretrain and SFT, training samples for repair (its
+   * epochs are the defense's own), tokens generated for eval. Cost = units × seconds per unit.
+   */
+  units: number;
+}
+
+/** The distinct stages `runs` need, in first-use order; `stageOf` gives a defense's stage by id. */
+/** The vision tower a run needs (harness/run/vision.ts: one per seed × tower size × settings), or none. */
+export function visionStageKey(r: RunSpec): string | undefined {
+  if (!r.exp.vision) return undefined;
+  const { freeze: _, ...settings } = r.exp.vision;
+  const { patch, width, heads, mlpRatio, encoderLayers } = r.exp.model;
+  return `vision|${r.seed}|${stableStringify({ imageSize: r.exp.data.imageSize, patch, width, heads, mlpRatio, encoderLayers, settings })}`;
+}
+
+export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => string): PlannedStage[] {
+  const seen = new Map<string, PlannedStage>();
+  const add = (s: PlannedStage) => {
+    if (!seen.has(s.key)) seen.set(s.key, s);
+  };
+  for (const r of runs) {
+    const chain = chainKey(r);
+    const sizes = splitSizes(r.exp, r.task) ?? NOMINAL_SIZES;
+    const n = sizes.train;
+    const base = { chain, task: r.task, model: r.model };
+    const stage = stageOf(r.defense.id);
+    const attack = `${refLabel(r.attack)}:${stableStringify(r.attack.params)}`;
+    const defense = `${r.defense.id}:${stableStringify(r.defense.params)}`;
+    const vision = visionStageKey(r);
+    if (vision) add({ ...base, kind: 'vision', key: vision, variant: '', units: r.exp.vision!.epochs * r.exp.vision!.images });
+    add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * n });
+    const sftVariant = stage === 'training' ? r.defense.id : 'none';
+    const sftKey = `sft|${chain}|${attack}|${stage === 'training' ? defense : ''}`;
+    add({ ...base, kind: 'sft', key: sftKey, variant: sftVariant, units: r.exp.sft.epochs * n });
+    if (stage === 'post') add({ ...base, kind: 'repair', key: `repair|${sftKey}|${defense}`, variant: r.defense.id, units: n });
+    add({ ...base, kind: 'eval', key: `eval|${runId(r)}`, variant: '', units: evalUnits(r.exp, r.task, sizes) });
+  }
+  return [...seen.values()];
+}

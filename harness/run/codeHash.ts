@@ -1,0 +1,85 @@
+/**
+ * Code versions per stage: the hash of the source files a stage's computation can reach, so
+ * that editing a defense does not throw away every cached pre-training. A stage's files are the
+ * static import closure of its entry modules (relative imports, `import type` included, which
+ * only over-includes); a plugin registry (a file calling discoverPlugins) reaches every module
+ * of its directory (or, given the plugins a run uses, only those), and the wasm kernel fixes
+ * reach the native addon's C++ source.
+ *
+ * Plugin files from outside the repository (`--plugin`, harness/plan/externalPlugins.ts) are files
+ * like any other here: listed among a run's plugins, they and their relative imports are
+ * hashed, under their base name rather than their path, so moving a plugin file recomputes
+ * nothing but editing it does. An import of the package by name (`from 'mllm-backdoor-bench'`)
+ * reaches the package's entry, index.ts.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const NATIVE = 'harness/native';
+const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+|mllm-backdoor-bench)['"]/g;
+const PACKAGE_ENTRY = 'index.ts';
+const isModule = (f: string) => f.endsWith('.ts') && !/\.(test|testutil|d)\.ts$/.test(f);
+
+/** A file's key: its path relative to the repository root, or its absolute path outside it. */
+function keyOf(abs: string): string {
+  const rel = relative(ROOT, abs);
+  return rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+}
+
+/** The name a file is hashed under: its key inside the repository, its base name outside (see above). */
+const hashedName = (key: string) => (isAbsolute(key) ? `plugin:${basename(key)}` : key);
+
+/**
+ * The files reached from `entries` (paths relative to the repository root), sorted. With
+ * `plugins`, a registry reaches only the listed files of its directory: the attack, defense and
+ * model one run uses, so that adding or editing another plugin leaves that run's hash alone;
+ * listed plugins outside the repository, which no registry lists, are reached directly.
+ */
+export function importClosure(entries: string[], plugins?: string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (key: string) => {
+    if (seen.has(key)) return;
+    const abs = resolve(ROOT, key);
+    if (!existsSync(abs)) throw new Error(`code hash: ${key} does not exist`);
+    seen.add(key);
+    if (!key.endsWith('.ts')) return;
+    const src = readFileSync(abs, 'utf8');
+    for (const m of src.matchAll(IMPORT)) {
+      // Only a file from outside imports the package by name (inside, the name is only ever mentioned).
+      if (m[1] !== 'mllm-backdoor-bench') visit(keyOf(resolve(dirname(abs), m[1].replace(/\.js$/, '.ts'))));
+      else if (isAbsolute(key)) visit(PACKAGE_ENTRY);
+    }
+    if (src.includes('discoverPlugins(')) {
+      const dir = dirname(abs);
+      const all = readdirSync(dir).filter(isModule).map((f) => relative(ROOT, join(dir, f)));
+      all.filter((f) => !plugins || plugins.includes(f)).forEach(visit);
+    }
+    // The addon's sources: every C++ file of harness/native (binding.gyp compiles them all).
+    if (src.includes('mbb_kernels.node')) readdirSync(join(ROOT, NATIVE)).filter((f) => /\.(cc|h)$/.test(f)).forEach((f) => visit(`${NATIVE}/${f}`));
+  };
+  entries.forEach(visit);
+  plugins?.filter((f) => isAbsolute(f)).forEach(visit);
+  return [...seen].sort();
+}
+
+const cache = new Map<string, string>();
+
+/**
+ * sha256 (12 hex digits) over the paths and contents of the closure of `entries`, plus the
+ * `shallow` files themselves without following their imports (e.g. the pipeline, whose stage
+ * glue every stage runs but whose imports reach every plugin).
+ */
+export function codeHash(entries: string[], shallow: string[] = [], plugins?: string[]): string {
+  const key = [...entries, '|', ...shallow, '|', ...(plugins ?? ['*'])].join('\n');
+  if (!cache.has(key)) {
+    const h = createHash('sha256');
+    // In hashed-name order, so that where outside files live does not change the order either.
+    const files = importClosure(entries, plugins).sort((a, b) => (hashedName(a) < hashedName(b) ? -1 : hashedName(a) > hashedName(b) ? 1 : 0));
+    for (const f of [...files, ...shallow]) h.update(hashedName(f)).update('\0').update(readFileSync(resolve(ROOT, f))).update('\0');
+    cache.set(key, h.digest('hex').slice(0, 12));
+  }
+  return cache.get(key)!;
+}

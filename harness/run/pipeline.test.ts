@@ -1,0 +1,73 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { experimentSchema, layer, parseWith } from '../config/schema.js';
+import { initEngine } from '../core/engine.js';
+import { expandGrid, runId } from '../plan/grid.js';
+import { executeRun } from './pipeline.js';
+import { PROFILES } from '../config/profiles.js';
+import { hashFiles, Store } from './store.js';
+
+beforeAll(async () => {
+  await initEngine({ backend: 'wasm', quiet: true });
+});
+
+describe('pipeline: the poisoned split is saved with the SFT stage', () => {
+  it('stores the indices and trigger asset, and refuses a cached model trained on another split', async () => {
+    const exp = parseWith(
+      experimentSchema,
+      layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'blended', params: { rate: 0.1 } }], defenses: [{ id: 'none' }], data: { nTrain: 40, nVal: 4, nTest: 4 } }),
+      'test',
+    );
+    const [spec] = expandGrid(exp);
+    const store = new Store(mkdtempSync(join(tmpdir(), 'mbb-pipe-')));
+    const rec = await executeRun(spec, store, () => {});
+    const dir = store.dir('backdoored', rec.keys.sft);
+    const stage = JSON.parse(readFileSync(join(dir, 'stage.json'), 'utf8'));
+    expect(stage.split.indices).toHaveLength(4); // round(0.1 × 40)
+    expect(stage.split.target).toBe('a photo of the banana');
+    expect(Object.keys(stage.split.trigger)).toContain('pattern'); // blended's seeded pattern image
+    expect(rec.poisonCount).toBe(4);
+
+    // A cached entry (files consistent with its DONE marker) whose split differs is refused.
+    stage.split.indices[0] = (stage.split.indices[0] + 1) % 40;
+    writeFileSync(join(dir, 'stage.json'), JSON.stringify(stage));
+    const marker = JSON.parse(readFileSync(join(dir, 'DONE'), 'utf8'));
+    writeFileSync(join(dir, 'DONE'), JSON.stringify({ ...marker, files: hashFiles(dir) }));
+    await expect(executeRun(spec, store, () => {})).rejects.toThrow(/trained on another poisoned split \(indices differ\); delete that cache entry/);
+    expect(readdirSync(join(store.root, 'backdoored'))).toEqual([rec.keys.sft]);
+  });
+});
+
+describe('pipeline: a run is a function of its own inputs, not of the grid around it', () => {
+  it('gives identical metrics run alone and inside a grid with two more attacks, two more defenses and a seed', async () => {
+    const smoke = (over: Record<string, unknown>) => parseWith(experimentSchema, layer(PROFILES.smoke, over), 'test');
+    const alone = expandGrid(smoke({ tasks: ['caption'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }] }))[0];
+    // dualkey declares a trigger word the data lacks: it once shifted every word id and so every initial weight.
+    const grid = smoke({ tasks: ['caption'], attacks: [{ id: 'dualkey' }, { id: 'badnets' }, { id: 'trojvlm' }], defenses: [{ id: 'pcr' }, { id: 'none' }, { id: 'ft' }], seeds: [2, 1] });
+    const inGrid = expandGrid(grid).find((r) => runId(r) === runId(alone))!;
+    const a = await executeRun(alone, new Store(mkdtempSync(join(tmpdir(), 'mbb-alone-'))), () => {});
+    const b = await executeRun(inGrid, new Store(mkdtempSync(join(tmpdir(), 'mbb-grid-'))), () => {});
+    expect(a.metrics['CIDEr-D']).toBeGreaterThan(0); // a trained model, not two empty ones
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.keys).toEqual(a.keys);
+    expect([b.provenance.configHash, b.provenance.codeVersion]).toEqual([a.provenance.configHash, a.provenance.codeVersion]);
+  });
+});
+
+describe('pipeline: a defense that removes training examples', () => {
+  it('records the removed set scored against the ground truth, also when the stage is cached', async () => {
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets', params: { rate: 0.1 } }], defenses: [{ id: 'remove' }], data: { nTrain: 40, nVal: 4, nTest: 4 } }), 'test');
+    const [spec] = expandGrid(exp);
+    const store = new Store(mkdtempSync(join(tmpdir(), 'mbb-remove-')));
+    const rec = await executeRun(spec, store, () => {});
+    // 4 poisoned of 40; ⌈0.1 · 40⌉ = 4 removed
+    expect(rec.removal).toMatchObject({ removed: 4, poisoned: 4 });
+    expect(rec.removal!.precision).toBeCloseTo(rec.removal!.hits / 4, 12);
+    expect(rec.suspicion['remove.lga']).toHaveLength(1);
+    const again = await executeRun(spec, store, () => {});
+    expect(again.cached.sft).toBe(true);
+    expect(again.removal).toEqual(rec.removal);
+  });
+});
