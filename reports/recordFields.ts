@@ -4,7 +4,7 @@
  * every read tolerates a missing field instead of throwing: the report must still render.
  */
 import type { RunRecord } from '../harness/core/record.js';
-import { stableStringify } from '../harness/run/store.js';
+import { stableStringify } from '../harness/core/hash.js';
 
 function field(obj: unknown, ...path: string[]): unknown {
   let v: unknown = obj;

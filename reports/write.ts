@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../harness/core/errors.js';
 import type { RunRecord } from '../harness/core/record.js';
-import { writeFileAtomic } from '../harness/run/store.js';
+import { writeFileAtomic } from '../harness/core/atomicFile.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';
 import { comparisonsCsv, longCsv, paperTableCsv } from './csv.js';

@@ -66,8 +66,9 @@ export interface RunRecord {
     configHash: string;
     date: string;
     /**
-     * Hash of all the result-computing source of the tree the grid ran from (store.ts
-     * codeVersion): the shards `mbb merge` combines must share it.
+     * Hash of all the result-computing source of the tree the grid ran from (every folder but
+     * the orchestration layers, harness/run/codeHash.ts codeVersion): the shards `mbb merge`
+     * combines must share it.
      */
     sourceVersion?: string;
     /** `git rev-parse HEAD` of the code, `-dirty` when tracked files had uncommitted changes (untracked files do not count); absent outside git. */

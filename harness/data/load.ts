@@ -5,7 +5,7 @@
  */
 import { checkDataTask, type DataConfig } from './config.js';
 import { UserError } from '../core/errors.js';
-import { stableStringify } from '../run/store.js';
+import { stableStringify } from '../core/hash.js';
 import { planCocoCaptions, planKarpathyCaptions } from './coco.js';
 import { decodePlan, requireImages, type DatasetPlan } from './datasetFiles.js';
 import { imageDecoder } from './decoder.js';

@@ -149,7 +149,7 @@ export async function runCalibration(
   const { join } = await import('node:path');
   const { existsSync } = await import('node:fs');
   const { runGrid } = await import('./runner.js');
-  const { writeFileAtomic } = await import('../run/store.js');
+  const { writeFileAtomic } = await import('../core/atomicFile.js');
   const { readRecords, writeReport } = await import('../../reports/write.js');
   const { toCsv } = await import('../core/csvText.js');
   const exp = calibrationExperiment(base, spec);

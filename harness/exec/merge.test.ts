@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { mergeShards, mergeSources } from './merge.js';
 import type { RunRecord } from '../core/record.js';
 import { writeShardManifest } from '../plan/shard.js';
-import { writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
 import { record as baseRecord } from '../../reports/records.testutil.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'mbb-merge-'));

@@ -15,7 +15,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '../core/errors.js';
 import type { RunRecord } from '../core/record.js';
 import { MANIFEST, readShardManifest, type ShardManifest } from '../plan/shard.js';
-import { writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
 
 interface Found {
   path: string;

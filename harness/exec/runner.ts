@@ -24,7 +24,9 @@ import { Scheduler } from '../plan/schedule.js';
 import { takeShard, type Shard } from '../plan/shard.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { runIdentity, type RunIdentity } from '../run/runIdentity.js';
-import { codeVersion, stableStringify, writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { stableStringify } from '../core/hash.js';
+import { codeVersion } from '../run/codeHash.js';
 import { checkDataset } from '../data/load.js';
 
 export interface RunnerOptions {

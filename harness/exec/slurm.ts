@@ -14,7 +14,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { chainKey, expandGrid, safeLabel } from '../plan/grid.js';
 import { validatePlugins } from './runner.js';
-import { writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
 
 export interface SlurmPlan {
   /** The experiment's name, for the job names. */

@@ -8,7 +8,8 @@ import { runId } from '../plan/grid.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { executeRun } from '../run/pipeline.js';
 import { failedRecord, recordPath, suspectsPath, type RunProvenance } from './runner.js';
-import { Store, writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { Store } from '../run/store.js';
 import { suspectCsv } from '../run/suspects.js';
 
 export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string; plugins?: string[] }): Promise<void> {

@@ -14,7 +14,7 @@ import { formatDuration } from '../exec/progress.js';
 import type { RunRecord } from '../core/record.js';
 import { simulateWall } from './schedule.js';
 import { RELATIVE_UNIT_COST } from './shard.js';
-import { stableStringify } from '../run/store.js';
+import { stableStringify } from '../core/hash.js';
 import { UserError } from '../core/errors.js';
 import type { Task } from '../core/types.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from '../config/schema.js';
 import { expandGrid, experimentHash, planStages, runId, splitSizes } from './grid.js';
-import { hashOf } from '../run/store.js';
+import { hashOf } from '../core/hash.js';
 
 const exp = (over: Record<string, unknown> = {}) =>
   parseWith(experimentSchema, { tasks: ['caption'], attacks: [{ id: 'badnets' }, { id: 'sig', params: { delta: 30 } }], defenses: [{ id: 'none' }], ...over }, 'test');

@@ -4,7 +4,7 @@
  */
 import { configForTask, type ExperimentConfig, type PluginRef } from '../config/schema.js';
 import type { Task } from '../core/types.js';
-import { hashOf, stableStringify } from '../run/store.js';
+import { hashOf, stableStringify } from '../core/hash.js';
 
 export interface RunSpec {
   exp: ExperimentConfig;

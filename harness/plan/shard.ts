@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { chainKey, planStages, runId, type RunSpec, type StageKind } from './grid.js';
-import { writeFileAtomic } from '../run/store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
 
 export interface Shard {
   /** 0-based. */

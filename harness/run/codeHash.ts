@@ -1,5 +1,5 @@
 /**
- * Code versions per stage: the hash of the source files a stage's computation can reach, so
+ * Code versions. Per stage: the hash of the source files a stage's computation can reach, so
  * that editing a defense does not throw away every cached pre-training. A stage's files are the
  * static import closure of its entry modules (relative imports, `import type` included, which
  * only over-includes); a plugin registry (a file calling discoverPlugins) reaches every module
@@ -11,9 +11,12 @@
  * hashed, under their base name rather than their path, so moving a plugin file recomputes
  * nothing but editing it does. An import of the package by name (`from 'mllm-backdoor-bench'`)
  * reaches the package's entry, index.ts.
+ *
+ * Per record (`codeVersion()`): the hash of all the result-computing source, every folder but
+ * the orchestration layers.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,4 +85,37 @@ export function codeHash(entries: string[], shallow: string[] = [], plugins?: st
     cache.set(key, h.digest('hex').slice(0, 12));
   }
   return cache.get(key)!;
+}
+
+/**
+ * The layers that orchestrate or present runs but compute no result: planning the grid
+ * (plan/), running it in processes (exec/), the command line (cli/). No stage's code reaches
+ * them (harness/layers.test.ts), so editing a profile, the runner or a command recomputes
+ * nothing, and the record-level code version below leaves them out.
+ */
+export const ORCHESTRATION = ['harness/plan', 'harness/exec', 'harness/cli'];
+/** The folders of result-computing source (reports/ and scripts/ present and drive them). */
+const SOURCE = ['harness', 'models', 'attacks', 'defenses'];
+
+let codeVersionCache: string | undefined;
+
+/**
+ * Hash of all the source that computes results: every module of harness/, models/, attacks/
+ * and defenses/ outside the orchestration folders (tests and test helpers excluded). Each
+ * record's `provenance.sourceVersion`; the shards `mbb merge` combines must share it.
+ */
+export function codeVersion(): string {
+  if (codeVersionCache) return codeVersionCache;
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(join(ROOT, dir)).sort()) {
+      const rel = `${dir}/${name}`;
+      if (statSync(join(ROOT, rel)).isDirectory()) {
+        if (!ORCHESTRATION.includes(rel)) walk(rel);
+      } else if (isModule(name)) h.update(rel).update(readFileSync(join(ROOT, rel)));
+    }
+  };
+  SOURCE.forEach(walk);
+  codeVersionCache = h.digest('hex').slice(0, 12);
+  return codeVersionCache;
 }

@@ -15,7 +15,7 @@ import { imageDecoder } from '../data/decoder.js';
 import { parseWith } from '../config/schema.js';
 import type { RunSpec } from '../plan/grid.js';
 import { pluginFile } from '../core/plugins.js';
-import { hashOf } from './store.js';
+import { hashOf } from '../core/hash.js';
 
 /**
  * The entry modules of each stage (harness/run/codeHash.ts follows their imports). A registry

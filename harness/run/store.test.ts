@@ -2,7 +2,8 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkEntry, hashFiles, Store, writeFileAtomic, type DoneMarker } from './store.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { checkEntry, hashFiles, Store, type DoneMarker } from './store.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'mbb-store-'));
 

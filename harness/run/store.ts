@@ -7,76 +7,8 @@
  * reported and treated as absent, so it is recomputed instead of silently loaded.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-/** Stable JSON: object keys sorted, so equal configs hash equally. */
-export function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
-
-export function hashOf(v: unknown): string {
-  return createHash('sha256').update(stableStringify(v)).digest('hex').slice(0, 16);
-}
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-let codeVersionCache: string | undefined;
-/**
- * Files that orchestrate or present runs but compute no result: editing them (a profile, the
- * CLI, the worker pool) must not invalidate cached models.
- */
-const ORCHESTRATION = new Set(
-  [
-    'cli.ts',
-    'profiles.ts',
-    'runner.ts',
-    'worker.ts',
-    'score.ts',
-    'testing.ts',
-    'errors.ts',
-    'configFile.ts',
-    'progress.ts',
-    'shard.ts',
-    'merge.ts',
-    'estimate.ts',
-    'schedule.ts',
-    'sweep.ts',
-    'predict.ts',
-    // The cache itself: a change to how keys are hashed changes the keys, so no stale entry
-    // can be reused; a change to how entries are written or checked computes no result.
-    'store.ts',
-  ].map((f) => join('harness', f)),
-);
-
-/**
- * Hash of the source that computes results (harness, models, attacks, defenses; tests and
- * orchestration excluded): a code change invalidates cached stages instead of silently reusing them.
- */
-export function codeVersion(): string {
-  if (codeVersionCache) return codeVersionCache;
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !ORCHESTRATION.has(relative(ROOT, p))) {
-        h.update(relative(ROOT, p)).update(readFileSync(p));
-      }
-    }
-  };
-  for (const d of ['harness', 'models', 'attacks', 'defenses']) walk(join(ROOT, d));
-  codeVersionCache = h.digest('hex').slice(0, 12);
-  return codeVersionCache;
-}
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** The marker of a complete entry: when it was written and the sha256 of each of its files. */
 export interface DoneMarker {
@@ -180,21 +112,3 @@ export class Store {
   }
 }
 
-/**
- * Write a file atomically: temp file in the same directory, flushed to disk, renamed over the
- * target. A reader sees the old content or the new, never a prefix, even after kill -9; the
- * fsync keeps a power loss from leaving the renamed file empty.
- */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
