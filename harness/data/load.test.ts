@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { configForTask, experimentSchema, layer, parseWith } from '../config/schema.js';
 import { dataSchema } from './config.js';
 import { UserError } from '../core/errors.js';
-import type { RunSpec } from '../plan/grid.js';
+import type { RunSpec } from '../run/runSpec.js';
 import { loadDataset } from '../run/pipeline.js';
 import { PROFILES } from '../config/profiles.js';
 import { writeCocoKarpathyFixture } from './fixtures.js';

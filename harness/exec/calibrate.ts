@@ -19,7 +19,7 @@
 import type { CalibrationRow } from '../../reports/calibration.js';
 import type { ExperimentConfig, PluginRef } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
-import { refLabel, type RunSpec } from '../plan/grid.js';
+import { refLabel, type RunSpec } from '../run/runSpec.js';
 import { tInterval } from '../metrics/stats.js';
 import type { RunRecord } from '../core/record.js';
 

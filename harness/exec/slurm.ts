@@ -12,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
-import { chainKey, expandGrid, safeLabel } from '../plan/grid.js';
+import { chainKey, expandGrid } from '../plan/grid.js';
+import { safeLabel } from '../run/runSpec.js';
 import { validatePlugins } from './runner.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 

@@ -3,8 +3,8 @@
  * by one, writes each record atomically, reports progress over IPC.
  */
 import { initEngine, type BackendName } from '../core/engine.js';
-import type { RunSpec } from '../plan/grid.js';
-import { runId } from '../plan/grid.js';
+import type { RunSpec } from '../run/runSpec.js';
+import { runId } from '../run/runSpec.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { executeRun } from '../run/pipeline.js';
 import { failedRecord, recordPath, suspectsPath, type RunProvenance } from './runner.js';

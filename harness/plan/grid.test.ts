@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from '../config/schema.js';
-import { expandGrid, experimentHash, planStages, runId, splitSizes } from './grid.js';
+import { expandGrid, experimentHash, planStages, splitSizes } from './grid.js';
+import { runId } from '../run/runSpec.js';
 import { hashOf } from '../core/hash.js';
 
 const exp = (over: Record<string, unknown> = {}) =>

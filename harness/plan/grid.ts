@@ -3,39 +3,9 @@
  * into the distinct cached stages those runs need (what sharding and time estimates count).
  */
 import { configForTask, type ExperimentConfig, type PluginRef } from '../config/schema.js';
+import { refLabel, runId, type RunSpec } from '../run/runSpec.js';
 import type { Task } from '../core/types.js';
 import { hashOf, stableStringify } from '../core/hash.js';
-
-export interface RunSpec {
-  exp: ExperimentConfig;
-  task: Task;
-  model: string;
-  attack: PluginRef;
-  defense: PluginRef;
-  seed: number;
-}
-
-export function refLabel(r: PluginRef): string {
-  return r.label ?? r.id;
-}
-
-/**
- * A label as it may appear in a run id, which is a file name: characters other than letters,
- * digits and `. @ + -` become `_`, `..` and repeated `_` collapse (no path can escape, and `__`
- * stays the separator of the id's parts), and leading or trailing `. _ -` go. The label itself
- * stays what tables show. '' for a label with nothing left (refused by the runner).
- */
-export function safeLabel(label: string): string {
-  return label
-    .replace(/[^A-Za-z0-9.@+-]+/g, '_')
-    .replace(/\.{2,}/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^[._-]+|[._-]+$/g, '');
-}
-
-export function runId(r: RunSpec): string {
-  return [r.task, r.model, safeLabel(refLabel(r.attack)), safeLabel(refLabel(r.defense)), `s${r.seed}`].join('__');
-}
 
 /**
  * The attacks of the grid: as given, or, with a `rates` axis, each attack once per rate with

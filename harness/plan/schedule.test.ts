@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from '../config/schema.js';
-import { expandGrid, runId, type RunSpec } from './grid.js';
+import { expandGrid } from './grid.js';
+import { runId, type RunSpec } from '../run/runSpec.js';
 import { PROFILES } from '../config/profiles.js';
 import { defenseStage } from '../exec/runner.js';
 import { Scheduler, simulateWall } from './schedule.js';

@@ -7,7 +7,8 @@
  * big one as the tail (e.g. the default profile's VQA PCR run, waiting for VQA pre-training,
  * against the cheaper caption runs). Pure bookkeeping: the runner feeds it events.
  */
-import { planStages, runId, type RunSpec } from './grid.js';
+import { planStages } from './grid.js';
+import { runId, type RunSpec } from '../run/runSpec.js';
 import { RELATIVE_UNIT_COST } from './shard.js';
 
 type StageState = { state: 'unstarted' } | { state: 'running'; by: string } | { state: 'done' };

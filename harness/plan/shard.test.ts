@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from '../config/schema.js';
-import { chainKey, expandGrid, runId } from './grid.js';
+import { chainKey, expandGrid } from './grid.js';
+import { runId } from '../run/runSpec.js';
 import { balance, chainCosts, parseShard, readShardManifest, shardRuns, takeShard } from './shard.js';
 
 const stageOf = (id: string) => ({ none: 'none', pcr: 'training', ft: 'post' })[id]!;

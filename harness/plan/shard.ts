@@ -11,7 +11,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { chainKey, planStages, runId, type RunSpec, type StageKind } from './grid.js';
+import { chainKey, planStages, type StageKind } from './grid.js';
+import { runId, type RunSpec } from '../run/runSpec.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 
 export interface Shard {

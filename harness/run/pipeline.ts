@@ -18,7 +18,7 @@ import { oracleCaptionScoreInputs } from '../data/shapesWorld.js';
 import type { DatasetSplits } from '../core/types.js';
 import { engineInfo, tf } from '../core/engine.js';
 import { cleanMetric, evaluateModel } from './evaluate.js';
-import { refLabel, runId, type RunSpec } from '../plan/grid.js';
+import { refLabel, runId, type RunSpec } from './runSpec.js';
 import { captionMetrics } from '../metrics/index.js';
 import { cleanExamples, poisonSplit, resolveTarget, triggerInputs, triggerVariants, type PoisonedSplit } from './poison.js';
 import { Rng } from '../core/rng.js';

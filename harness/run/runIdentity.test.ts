@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from '../config/schema.js';
-import { expandGrid, runId, safeLabel } from '../plan/grid.js';
+import { expandGrid } from '../plan/grid.js';
+import { runId, safeLabel } from './runSpec.js';
 import { PROFILES } from '../config/profiles.js';
 import type { RunRecord } from '../core/record.js';
 import { imageDecoderFor, resolveRun, runIdentity, stageCode } from './runIdentity.js';
-import type { RunSpec } from '../plan/grid.js';
+import type { RunSpec } from './runSpec.js';
 import { validatePlugins } from '../exec/runner.js';
 
 const smoke = (over: Record<string, unknown>) => parseWith(experimentSchema, layer(PROFILES.smoke, over), 'test');

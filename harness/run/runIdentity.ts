@@ -13,7 +13,7 @@ import type { Defense } from '../../defenses/types.js';
 import { codeHash } from './codeHash.js';
 import { imageDecoder } from '../data/decoder.js';
 import { parseWith } from '../config/schema.js';
-import type { RunSpec } from '../plan/grid.js';
+import type { RunSpec } from './runSpec.js';
 import { pluginFile } from '../core/plugins.js';
 import { hashOf } from '../core/hash.js';
 
