@@ -3,7 +3,7 @@ import { MODELS } from '../../models/registry.js';
 import { experimentSchema, layer, parseWith } from './schema.js';
 import { expandGrid } from '../plan/grid.js';
 import { PROFILES } from './profiles.js';
-import { validatePlugins } from '../exec/runner.js';
+import { validatePlugins } from '../plan/validate.js';
 
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 

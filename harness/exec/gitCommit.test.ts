@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gitCommit } from './runner.js';
+import { gitCommit } from './gitCommit.js';
 
 describe("a record's git commit", () => {
   it('is marked -dirty by changes to tracked files only, not by untracked files (logs, outputs)', () => {

@@ -6,29 +6,22 @@
  * skipped on the next invocation; a failed run is recorded with its error and the grid goes on.
  * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
-import { execFileSync, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { fork } from 'node:child_process';
 import { availableParallelism, constants } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { getAttack } from '../../attacks/registry.js';
-import { getDefense } from '../../defenses/registry.js';
-import { MODELS } from '../../models/registry.js';
-import { parseWith, type ExperimentConfig } from '../config/schema.js';
-import { UserError } from '../core/errors.js';
-import { expandAttacks, expandGrid, experimentHash } from '../plan/grid.js';
-import { refLabel, runId, safeLabel, type RunSpec } from '../run/runSpec.js';
-import { ProgressReporter } from './progress.js';
-import type { RunRecord } from '../core/record.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { writeFileAtomic } from '../core/atomicFile.js';
+import { loadPluginFiles } from '../plan/externalPlugins.js';
+import { expandGrid, experimentHash } from '../plan/grid.js';
 import { Scheduler } from '../plan/schedule.js';
 import { takeShard, type Shard } from '../plan/shard.js';
-import { loadPluginFiles } from '../plan/externalPlugins.js';
-import { runIdentity, type RunIdentity } from '../run/runIdentity.js';
-import { writeFileAtomic } from '../core/atomicFile.js';
-import { stableStringify } from '../core/hash.js';
+import { defenseStage, validateData, validatePlugins } from '../plan/validate.js';
 import { codeVersion } from '../run/codeHash.js';
-import { checkDataset } from '../data/load.js';
+import { runId, type RunSpec } from '../run/runSpec.js';
+import { gitCommit } from './gitCommit.js';
+import { ProgressReporter } from './progress.js';
+import { failedRecord, isDone, recordPath, type RunnerMessage, type RunProvenance, type WorkerMessage } from './protocol.js';
 
 export interface RunnerOptions {
   outDir: string;
@@ -42,155 +35,7 @@ export interface RunnerOptions {
   only?: (spec: RunSpec) => boolean;
 }
 
-/** What the runner adds to every record's provenance (orchestration facts, not results). */
-export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds' | 'sourceVersion'>;
-
-export function recordPath(outDir: string, id: string): string {
-  return join(outDir, 'runs', `${id}.json`);
-}
-
-/** A run's ranking of its training examples by one suspicion score (harness/run/suspects.ts). */
-export function suspectsPath(outDir: string, id: string, score: string): string {
-  return join(outDir, 'suspects', `${id}.${score}.csv`);
-}
-
-/**
- * A run is done when its record exists for the same run inputs and the same code the run
- * reaches (runIdentity.ts): not the experiment's, so adding an attack, a defense or a seed to
- * the grid, or editing a plugin this run does not use, leaves it done.
- */
-export function isDone(outDir: string, spec: RunSpec): boolean {
-  const p = recordPath(outDir, runId(spec));
-  if (!existsSync(p)) return false;
-  try {
-    const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-    const id = runIdentity(spec);
-    return rec.status === 'ok' && rec.provenance.configHash === id.configHash && rec.provenance.codeVersion === id.codeVersion;
-  } catch {
-    return false; // unreadable record: redo it
-  }
-}
-
-export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance = {}): RunRecord {
-  return {
-    id: runId(spec),
-    status: 'failed',
-    error,
-    task: spec.task,
-    model: spec.model,
-    attack: refLabel(spec.attack),
-    defense: refLabel(spec.defense),
-    defenseStage: '',
-    seed: spec.seed,
-    metrics: {},
-    attackParams: spec.attack.params,
-    defenseParams: spec.defense.params,
-    target: '',
-    poisonCount: 0,
-    trainSize: 0,
-    keys: {},
-    cached: {},
-    suspicion: {},
-    timings: {},
-    trainLog: {},
-    examples: [],
-    provenance: {
-      backend: '',
-      engineFixes: [],
-      tfjs: '',
-      node: process.version,
-      ...identityOrUnknown(spec),
-      date: new Date().toISOString(),
-      ...extra,
-    },
-    config: spec,
-  };
-}
-
-/** A failed run's identity, when it can be computed at all (its plugin may be what failed). */
-function identityOrUnknown(spec: RunSpec): RunIdentity {
-  try {
-    return runIdentity(spec);
-  } catch {
-    return { configHash: '', codeVersion: '' };
-  }
-}
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-
-/**
- * The commit of the code that ran, `-dirty` when tracked files differ from it (the numbers may
- * then not be reproducible from the commit alone); undefined outside a git checkout or without
- * git. Untracked files do not count: outputs, logs (Slurm's `slurm-*.out`) and scratch files
- * would otherwise mark every record dirty, while a new source file a run reaches is already in
- * its codeVersion. Read-only: --no-optional-locks keeps `status` from touching the index.
- */
-export function gitCommit(dir = ROOT): string | undefined {
-  const git = (...args: string[]) => execFileSync('git', ['--no-optional-locks', ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  try {
-    const head = git('rev-parse', 'HEAD').trim();
-    const dirty = git('status', '--porcelain', '--untracked-files=no').trim() !== '';
-    return `${head}${dirty ? '-dirty' : ''}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Check every plugin id and parameter before any work starts: one clear error, not N failed runs. */
-export function validatePlugins(exp: ExperimentConfig): void {
-  const missing = exp.models.filter((m) => !MODELS[m]);
-  if (missing.length) {
-    throw new UserError(
-      `models: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not a registered model family (models/ has ${Object.keys(MODELS).join(', ')}); ` +
-        `remove ${missing.length > 1 ? 'them' : 'it'} with --set models='${JSON.stringify(exp.models.filter((m) => MODELS[m]))}' or add the family`,
-    );
-  }
-  expandAttacks(exp).forEach((a, i) =>
-    parseWith(getAttack(a.id).schema, a.params, exp.rates ? `attacks[${Math.floor(i / exp.rates.length)}] (${a.id}) at rate ${a.params.rate} params` : `attacks[${i}] (${a.id}) params`),
-  );
-  exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, d.params, `defenses[${i}] (${d.id}) params`));
-  // A label becomes part of a file name (grid.ts safeLabel). Two plugins whose labels map to
-  // one id would write one record file: say so instead of losing runs.
-  for (const [list, refs] of [
-    ['attacks', exp.attacks],
-    ['defenses', exp.defenses],
-  ] as const) {
-    const seen = new Map<string, number>();
-    refs.forEach((r, i) => {
-      const id = safeLabel(refLabel(r));
-      if (!id) throw new UserError(`${list}[${i}].label ${JSON.stringify(refLabel(r))} has no letter or digit to name its runs by; use letters, digits and . @ + -`);
-      const j = seen.get(id);
-      if (j !== undefined) {
-        const same = refLabel(refs[j]) === refLabel(r);
-        throw new UserError(
-          `${list}[${j}] and ${list}[${i}] ${same ? `share the label ${JSON.stringify(refLabel(r))}` : `have labels ${JSON.stringify(refLabel(refs[j]))} and ${JSON.stringify(refLabel(r))}, which both name their runs "${id}"`}; give one a distinct "label"`,
-        );
-      }
-      seen.set(id, i);
-    });
-  }
-}
-
-/**
- * Check every real dataset the grid reads (root, JSON files, every image each seed's splits
- * name) once per task × seed, before any run starts: one clear error instead of a grid of runs
- * failing one by one.
- */
-export function validateData(runs: RunSpec[]): void {
-  const seen = new Set<string>();
-  for (const r of runs) {
-    const key = stableStringify({ data: r.exp.data, task: r.task, seed: r.seed });
-    if (seen.has(key)) continue;
-    seen.add(key);
-    checkDataset(r.exp.data, r.task, r.seed);
-  }
-}
-
-export const defenseStage = (id: string): string => getDefense(id).stage;
-
 const CLI = fileURLToPath(new URL('../../scripts/mbb.mjs', import.meta.url));
-
-type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done' } | { type: 'failed'; error: string };
 
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -259,9 +104,9 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
               current = pick;
               if (current) {
                 progress.runStarted(w, runId(current));
-                child.send({ type: 'run', spec: current, provenance: provenanceOf(current) });
+                child.send({ type: 'run', spec: current, provenance: provenanceOf(current) } satisfies RunnerMessage);
               } else {
-                child.send({ type: 'exit' });
+                child.send({ type: 'exit' } satisfies RunnerMessage);
                 wakeIdle(); // nothing left: waiting workers exit too
               }
             };

@@ -14,7 +14,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { chainKey, expandGrid } from '../plan/grid.js';
 import { safeLabel } from '../run/runSpec.js';
-import { validatePlugins } from './runner.js';
+import { validatePlugins } from '../plan/validate.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 
 export interface SlurmPlan {

@@ -3,17 +3,16 @@
  * by one, writes each record atomically, reports progress over IPC.
  */
 import { initEngine, type BackendName } from '../core/engine.js';
-import type { RunSpec } from '../run/runSpec.js';
 import { runId } from '../run/runSpec.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { executeRun } from '../run/pipeline.js';
-import { failedRecord, recordPath, suspectsPath, type RunProvenance } from './runner.js';
+import { failedRecord, recordPath, suspectsPath, type RunnerMessage, type WorkerMessage } from './protocol.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { Store } from '../run/store.js';
 import { suspectCsv } from '../run/suspects.js';
 
 export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string; plugins?: string[] }): Promise<void> {
-  const send = (m: unknown) => process.send?.(m);
+  const send = (m: WorkerMessage) => process.send?.(m);
   await initEngine({ backend: (opts.backend as BackendName) ?? 'auto', quiet: true });
   // The runner's plugin files from outside the repository, before any run names their ids.
   await loadPluginFiles(opts.plugins);
@@ -26,15 +25,15 @@ export async function workerMain(opts: { outDir: string; cacheDir: string; backe
   // kills its workers and exits; a worker that died of it first would have its run recorded as
   // failed (runner.ts, worker exit) instead of simply not done.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(sig, () => {});
-  process.on('message', async (m: { type: string; spec?: RunSpec; provenance?: RunProvenance }) => {
+  process.on('message', async (m: RunnerMessage) => {
     if (m.type === 'exit') {
       process.disconnect?.();
       return;
     }
-    const spec = m.spec!;
+    const spec = m.spec;
     // Provenance the pipeline cannot know (the git commit, the experiment) is added here, in
     // orchestration code, so that adding it does not change the code version of results.
-    const extra = m.provenance ?? {};
+    const extra = m.provenance;
     try {
       // Rankings first, then the record: a record on disk implies its rankings are there too.
       const rec = await executeRun(

@@ -3,7 +3,7 @@ import { experimentSchema, layer, parseWith } from '../config/schema.js';
 import { expandGrid } from './grid.js';
 import { runId, type RunSpec } from '../run/runSpec.js';
 import { PROFILES } from '../config/profiles.js';
-import { defenseStage } from '../exec/runner.js';
+import { defenseStage } from './validate.js';
 import { Scheduler, simulateWall } from './schedule.js';
 
 // The default profile without its vision tower (these tests predate it; the last one adds it back).

@@ -10,7 +10,7 @@ import { PROFILES } from '../config/profiles.js';
 import type { RunRecord } from '../core/record.js';
 import { imageDecoderFor, resolveRun, runIdentity, stageCode } from './runIdentity.js';
 import type { RunSpec } from './runSpec.js';
-import { validatePlugins } from '../exec/runner.js';
+import { validatePlugins } from '../plan/validate.js';
 
 const smoke = (over: Record<string, unknown>) => parseWith(experimentSchema, layer(PROFILES.smoke, over), 'test');
 const ALONE = { tasks: ['caption'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }], seeds: [1] };

@@ -1,0 +1,91 @@
+/**
+ * What the runner (runner.ts) and its worker processes (worker.ts) share: the messages they
+ * exchange over IPC, and where a run's outputs go (its record, its rankings of suspect
+ * training examples), which both read or write. Neither side imports the other.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunRecord } from '../core/record.js';
+import { runIdentity, type RunIdentity } from '../run/runIdentity.js';
+import { refLabel, runId, type RunSpec } from '../run/runSpec.js';
+
+/** Runner → worker: run this spec (with the provenance to add to its record), or exit. */
+export type RunnerMessage = { type: 'run'; spec: RunSpec; provenance: RunProvenance } | { type: 'exit' };
+
+/** Worker → runner: ready for a run, a stage's progress, the run's end. */
+export type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done' } | { type: 'failed'; error: string };
+
+/** What the runner adds to every record's provenance (orchestration facts, not results). */
+export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds' | 'sourceVersion'>;
+
+export function recordPath(outDir: string, id: string): string {
+  return join(outDir, 'runs', `${id}.json`);
+}
+
+/** A run's ranking of its training examples by one suspicion score (harness/run/suspects.ts). */
+export function suspectsPath(outDir: string, id: string, score: string): string {
+  return join(outDir, 'suspects', `${id}.${score}.csv`);
+}
+
+/**
+ * A run is done when its record exists for the same run inputs and the same code the run
+ * reaches (runIdentity.ts): not the experiment's, so adding an attack, a defense or a seed to
+ * the grid, or editing a plugin this run does not use, leaves it done.
+ */
+export function isDone(outDir: string, spec: RunSpec): boolean {
+  const p = recordPath(outDir, runId(spec));
+  if (!existsSync(p)) return false;
+  try {
+    const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
+    const id = runIdentity(spec);
+    return rec.status === 'ok' && rec.provenance.configHash === id.configHash && rec.provenance.codeVersion === id.codeVersion;
+  } catch {
+    return false; // unreadable record: redo it
+  }
+}
+
+export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance = {}): RunRecord {
+  return {
+    id: runId(spec),
+    status: 'failed',
+    error,
+    task: spec.task,
+    model: spec.model,
+    attack: refLabel(spec.attack),
+    defense: refLabel(spec.defense),
+    defenseStage: '',
+    seed: spec.seed,
+    metrics: {},
+    attackParams: spec.attack.params,
+    defenseParams: spec.defense.params,
+    target: '',
+    poisonCount: 0,
+    trainSize: 0,
+    keys: {},
+    cached: {},
+    suspicion: {},
+    timings: {},
+    trainLog: {},
+    examples: [],
+    provenance: {
+      backend: '',
+      engineFixes: [],
+      tfjs: '',
+      node: process.version,
+      ...identityOrUnknown(spec),
+      date: new Date().toISOString(),
+      ...extra,
+    },
+    config: spec,
+  };
+}
+
+/** A failed run's identity, when it can be computed at all (its plugin may be what failed). */
+function identityOrUnknown(spec: RunSpec): RunIdentity {
+  try {
+    return runIdentity(spec);
+  } catch {
+    return { configHash: '', codeVersion: '' };
+  }
+}
+
