@@ -16,6 +16,7 @@ import type { FailOnOptions } from 'sharp';
 import { UserError } from '../core/errors.js';
 import { decodeFailure, decodeImage, sniffImageFormat } from './images.js';
 import type { RgbImage } from '../core/types.js';
+import type { DataConfig } from './config.js';
 
 export const DECODER_NAMES = ['sharp', 'js'] as const;
 export type DecoderName = (typeof DECODER_NAMES)[number];
@@ -101,4 +102,13 @@ let chosen: ImageDecoder | undefined;
 export function imageDecoder(): ImageDecoder {
   chosen ??= chooseDecoder(process.env.MBB_DECODER, requireSharp, (l) => process.stderr.write(`${l}\n`));
   return chosen;
+}
+
+/**
+ * The decoder a run's images go through: none for the generated ShapesWorld. Files of a real
+ * dataset decode to pixels that differ by 1–2 levels between sharp and the pure-JS decoders
+ * (docs/data.md): the decoder is an input of every stage that reads them.
+ */
+export function imageDecoderFor(data: DataConfig): DecoderName | undefined {
+  return data.kind === 'shapes' ? undefined : imageDecoder().name;
 }

@@ -7,7 +7,7 @@ import { configForTask, experimentSchema, layer, parseWith } from '../config/sch
 import { dataSchema } from './config.js';
 import { UserError } from '../core/errors.js';
 import type { RunSpec } from '../run/runSpec.js';
-import { loadDataset } from '../run/pipeline.js';
+import { loadDataset } from '../run/context.js';
 import { PROFILES } from '../config/profiles.js';
 import { writeCocoKarpathyFixture } from './fixtures.js';
 import { loadSplits, vocabMinCount } from './load.js';

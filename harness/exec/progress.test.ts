@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateRemaining, fitWidth, formatDuration, plainLine, progressBar, ProgressReporter, renderStatus } from './progress.js';
+import { formatDuration } from '../plan/estimate.js';
+import { estimateRemaining, fitWidth, plainLine, progressBar, ProgressReporter, renderStatus } from './progress.js';
 
 describe('progress formatting', () => {
   it('formats durations compactly', () => {

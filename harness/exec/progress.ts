@@ -5,6 +5,7 @@
  * log file, CI, a Slurm job): plain lines, one per stage change and otherwise at most one every
  * few seconds per worker, so logs stay readable. The formatting functions are pure.
  */
+import { formatDuration } from '../plan/estimate.js';
 
 export interface WorkerStatus {
   run?: string;
@@ -19,16 +20,6 @@ export interface GridStatus {
   elapsedSeconds: number;
   etaSeconds?: number;
   workers: WorkerStatus[];
-}
-
-/** 42s, 3m05s, 2h07m: compact, fixed meaning, no locale. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  const m = Math.round(s / 60);
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 /**

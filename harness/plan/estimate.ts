@@ -10,13 +10,22 @@
  */
 import type { ExperimentConfig } from '../config/schema.js';
 import { evalUnits, expandGrid, planStages, splitSizes, type PlannedStage, type StageKind } from './grid.js';
-import { formatDuration } from '../exec/progress.js';
 import type { RunRecord } from '../core/record.js';
 import { simulateWall } from './schedule.js';
 import { RELATIVE_UNIT_COST } from './shard.js';
 import { stableStringify } from '../core/hash.js';
 import { UserError } from '../core/errors.js';
 import type { Task } from '../core/types.js';
+
+/** 42s, 3m05s, 2h07m: compact, fixed meaning, no locale. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  const m = Math.round(s / 60);
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
 
 /** The family whose measurements stand in for an unmeasured one (the first and default family). */
 export const REFERENCE_FAMILY = 'llava';

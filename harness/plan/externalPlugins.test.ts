@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { getAttack } from '../../attacks/registry.js';
 import { getDefense } from '../../defenses/registry.js';
 import '../../models/registry.js'; // resolveRun names the model's file
-import { codeHash, importClosure } from '../run/codeHash.js';
+import { codeHash, importClosure, stageEntry } from '../run/codeHash.js';
 import { experimentSchema, layer, parseWith } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { loadPluginFile, loadPluginFiles } from './externalPlugins.js';
@@ -14,7 +14,7 @@ import { expandGrid } from './grid.js';
 import { pluginFile } from '../core/plugins.js';
 import { PROFILES } from '../config/profiles.js';
 import type { RunRecord } from '../core/record.js';
-import { resolveRun, runIdentity, STAGE_CODE } from '../run/runIdentity.js';
+import { resolveRun, runIdentity } from '../run/runIdentity.js';
 
 const ROOT = resolve(__dirname, '../..');
 const MBB = join(ROOT, 'scripts', 'mbb.mjs');
@@ -92,16 +92,16 @@ describe('plugin files from outside the repository', () => {
     expect(runIdentity(run).codeVersion).toMatch(/^[0-9a-f]{12}$/);
 
     // The same content elsewhere hashes alike; one edited character does not.
-    const hash = (f: string) => codeHash(STAGE_CODE.sft, [], ['models/llava.ts', f]);
+    const hash = (f: string) => codeHash([stageEntry('sft')], [], ['models/llava.ts', f]);
     const moved = join(project('moved'), 'my-attack.ts');
     writeFileSync(moved, attackFile('unit-dot'));
     const edited = join(project('edited'), 'my-attack.ts');
     writeFileSync(edited, attackFile('unit-dot').replace('255, 255, 255', '255, 255, 254'));
     expect(hash(moved)).toBe(hash(file));
     expect(hash(edited)).not.toBe(hash(file));
-    expect(hash(file)).not.toBe(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/badnets.ts']));
+    expect(hash(file)).not.toBe(codeHash([stageEntry('sft')], [], ['models/llava.ts', 'attacks/badnets.ts']));
     // Its import of the package by name reaches the package's entry; no other attack file comes along.
-    const closure = importClosure(STAGE_CODE.sft, ['models/llava.ts', file]);
+    const closure = importClosure([stageEntry('sft')], ['models/llava.ts', file]);
     expect(closure).toEqual(expect.arrayContaining([file, 'index.ts', 'attacks/types.ts']));
     expect(closure.filter((f) => /^attacks\/(?!registry|types|pixels|outputModifiers)/.test(f))).toEqual([]);
   });

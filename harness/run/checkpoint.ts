@@ -9,6 +9,7 @@ import { UserError } from '../core/errors.js';
 import { Tokenizer } from '../core/tokenizer.js';
 import { createModel } from '../../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../../models/types.js';
+import { isVisionWeight } from '../../models/layers.js';
 
 interface ModelJson {
   format: 'mbb-checkpoint';
@@ -58,6 +59,17 @@ export function copyWeights(model: MultimodalModel, weights: tf.NamedTensorMap, 
     if (w.shape.join('x') !== v.shape.join('x')) {
       throw new UserError(`${source}: weight ${name} has shape ${w.shape}, model expects ${v.shape}`);
     }
+    v.assign(w);
+  }
+}
+
+/** Puts a pre-trained tower into a model of any family; every `vit/` weight must be covered. */
+export function loadVisionTower(model: MultimodalModel, weights: tf.NamedTensorMap, source: string): void {
+  for (const [name, v] of model.params.vars) {
+    if (!isVisionWeight(name)) continue;
+    const w = weights[name];
+    if (!w) throw new Error(`${source}: vision weight ${name} missing; the tower was pre-trained with other model sizes`);
+    if (w.shape.join('x') !== v.shape.join('x')) throw new Error(`${source}: vision weight ${name} has shape ${w.shape}, the model expects ${v.shape}`);
     v.assign(w);
   }
 }

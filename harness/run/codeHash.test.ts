@@ -1,11 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { codeHash, importClosure } from './codeHash.js';
-import { STAGE_CODE } from './runIdentity.js';
+import { codeHash, importClosure, stageEntry, type StageName } from './codeHash.js';
+
+const STAGES: StageName[] = ['vision', 'pretrain', 'sft', 'repair', 'run'];
+/** A plugin file (not a plugin folder's registry or types). */
+const plugin = (f: string) => /^(attacks|defenses|models)\//.test(f) && !/\/(registry|types)\.ts$/.test(f);
 
 describe('importClosure', () => {
   it('follows relative imports, registries to their whole directory, and the kernel fixes to the C++ addon', () => {
     const training = importClosure(['harness/core/training.ts']);
-    expect(training).toEqual(expect.arrayContaining(['harness/core/training.ts', 'harness/core/batch.ts', 'harness/core/losses.ts', 'harness/core/engine.ts', 'harness/core/wasmKernels.ts', 'harness/native/kernels.cc', 'harness/native/fused.cc', 'harness/native/heap.h', 'models/types.ts']));
+    expect(training).toEqual(
+      expect.arrayContaining(['harness/core/training.ts', 'harness/core/batch.ts', 'harness/core/losses.ts', 'harness/core/engine.ts', 'harness/core/wasmKernels.ts', 'harness/native/kernels.cc', 'harness/native/fused.cc', 'harness/native/heap.h']),
+    );
+    // A statement that imports types only runs no code: training's `import type` of the model interface is not followed.
+    expect(training).not.toContain('models/types.ts');
     // Training reaches no plugin: editing an attack or a defense leaves it alone.
     expect(training.filter((f) => f.startsWith('attacks/') || f.startsWith('defenses/'))).toEqual([]);
     const models = importClosure(['models/registry.ts']);
@@ -21,23 +28,17 @@ describe('importClosure', () => {
     expect(() => importClosure(['harness/nope.ts'])).toThrow(/nope.ts does not exist/);
   });
 
-  it("pipeline stages: pre-training's code reaches no attack or defense; SFT's reaches every one unless told the run's plugins", () => {
-    const plugin = (f: string) => (f.startsWith('attacks/') && f !== 'attacks/types.ts') || (f.startsWith('defenses/') && f !== 'defenses/types.ts');
-    expect(importClosure(STAGE_CODE.pretrain).filter(plugin)).toEqual([]);
-    const sft = importClosure(STAGE_CODE.sft);
-    expect(sft).toEqual(expect.arrayContaining(['attacks/badnets.ts', 'attacks/wanet.ts', 'defenses/pcr.ts', 'defenses/aug.ts', 'harness/core/training.ts']));
-    // Given the run's plugins, a registry reaches those and what they import, nothing else.
-    const own = importClosure(STAGE_CODE.sft, ['models/llava.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts']);
-    expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'attacks/outputModifiers.ts', 'attacks/registry.ts', 'defenses/pcr.ts', 'defenses/registry.ts']);
-    expect(own.filter((f) => f.startsWith('models/') && !['models/llava.ts', 'models/registry.ts', 'models/types.ts'].includes(f)).every((f) => !/(blip2|flamingo)/.test(f))).toBe(true);
-    expect(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/sig.ts'])).not.toBe(codeHash(STAGE_CODE.sft, [], ['models/llava.ts', 'attacks/badnets.ts']));
-  });
-
-  it("no stage's code reaches the reports or the orchestration: editing a table or the runner recomputes nothing", () => {
-    const plugins = ['models/llava.ts', 'attacks/badnets.ts', 'defenses/pcr.ts'];
-    const orchestration = /^(reports\/|harness\/(cli|runner|worker|calibrate|sweep|merge|shard|schedule|estimate|slurm|progress)\.ts$)/;
-    for (const [stage, entries] of Object.entries(STAGE_CODE)) {
-      expect(importClosure(entries, plugins).filter((f) => orchestration.test(f)), stage).toEqual([]);
-    }
+  it('a stage is one file of harness/run/; its code is that file\'s closure and its plugin files\'', () => {
+    expect(STAGES.map(stageEntry)).toEqual(['harness/run/vision.ts', 'harness/run/pretrain.ts', 'harness/run/sft.ts', 'harness/run/repair.ts', 'harness/run/pipeline.ts']);
+    // Without the run's plugins listed, the stage files alone reach no attack or defense (only
+    // the models' registry, which then reaches every family); the vision tower, given its
+    // (empty) plugin list, reaches the shared model layers and no family.
+    for (const stage of ['vision', 'pretrain', 'sft', 'repair'] as const) expect(importClosure([stageEntry(stage)]).filter((f) => plugin(f) && !f.startsWith('models/')), stage).toEqual([]);
+    expect(importClosure([stageEntry('vision')], []).filter(plugin)).toEqual(['models/layers.ts', 'models/params.ts']);
+    // Given the run's plugins, a stage reaches those and what they import, nothing else.
+    const own = importClosure([stageEntry('sft')], ['models/llava.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts']);
+    expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'attacks/outputModifiers.ts', 'defenses/pcr.ts', 'models/causalLm.ts', 'models/layers.ts', 'models/llava.ts', 'models/params.ts']);
+    expect(own).toEqual(expect.arrayContaining(['harness/core/training.ts', 'harness/run/poison.ts', 'harness/run/context.ts']));
+    expect(codeHash([stageEntry('sft')], [], ['models/llava.ts', 'attacks/sig.ts'])).not.toBe(codeHash([stageEntry('sft')], [], ['models/llava.ts', 'attacks/badnets.ts']));
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Code versions. Per stage: the hash of the source files a stage's computation can reach, so
  * that editing a defense does not throw away every cached pre-training. A stage's files are the
- * static import closure of its entry modules (relative imports, `import type` included, which
- * only over-includes); a plugin registry (a file calling discoverPlugins) reaches every module
- * of its directory (or, given the plugins a run uses, only those), and the wasm kernel fixes
- * reach the native addon's C++ source.
+ * static import closure of its entry modules (relative imports, dynamic ones included; a
+ * statement that imports or re-exports types only, `import type … from`, is erased before the
+ * code runs and is not followed); a plugin registry (a file that imports discoverPlugins)
+ * reaches every module of its directory (or, given the plugins a run uses, only those), and
+ * the wasm kernel fixes reach the native addon's C++ source.
  *
  * Plugin files from outside the repository (`--plugin`, harness/plan/externalPlugins.ts) are files
  * like any other here: listed among a run's plugins, they and their relative imports are
@@ -19,10 +20,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ResolvedRun } from './runSpec.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const NATIVE = 'harness/native';
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+|mllm-backdoor-bench)['"]/g;
+/** A statement that imports or re-exports types only: erased by the compiler, it runs no code. */
+const TYPE_ONLY = /^\s*(?:import|export)\s+type\s+(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+)\s*from\s*['"][^'"]+['"]/gm;
+const REGISTRY = /\bimport\s*\{[^}]*\bdiscoverPlugins\b[^}]*\}\s*from\b/;
+const ADDON = /createRequire\(import\.meta\.url\)\(\s*['"][^'"]*mbb_kernels\.node['"]/;
 const PACKAGE_ENTRY = 'index.ts';
 const isModule = (f: string) => f.endsWith('.ts') && !/\.(test|testutil|d)\.ts$/.test(f);
 
@@ -36,10 +42,11 @@ function keyOf(abs: string): string {
 const hashedName = (key: string) => (isAbsolute(key) ? `plugin:${basename(key)}` : key);
 
 /**
- * The files reached from `entries` (paths relative to the repository root), sorted. With
- * `plugins`, a registry reaches only the listed files of its directory: the attack, defense and
- * model one run uses, so that adding or editing another plugin leaves that run's hash alone;
- * listed plugins outside the repository, which no registry lists, are reached directly.
+ * The files reached from `entries` and `plugins` (paths relative to the repository root, or
+ * absolute outside it), sorted. With `plugins`, a registry reaches only the listed files of its
+ * directory: the attack, defense and model one run uses, so that adding or editing another
+ * plugin leaves that run's hash alone; the listed plugins are reached whether or not a registry
+ * is (those outside the repository are in no registry).
  */
 export function importClosure(entries: string[], plugins?: string[]): string[] {
   const seen = new Set<string>();
@@ -49,22 +56,22 @@ export function importClosure(entries: string[], plugins?: string[]): string[] {
     if (!existsSync(abs)) throw new Error(`code hash: ${key} does not exist`);
     seen.add(key);
     if (!key.endsWith('.ts')) return;
-    const src = readFileSync(abs, 'utf8');
+    const src = readFileSync(abs, 'utf8').replace(TYPE_ONLY, '');
     for (const m of src.matchAll(IMPORT)) {
       // Only a file from outside imports the package by name (inside, the name is only ever mentioned).
       if (m[1] !== 'mllm-backdoor-bench') visit(keyOf(resolve(dirname(abs), m[1].replace(/\.js$/, '.ts'))));
       else if (isAbsolute(key)) visit(PACKAGE_ENTRY);
     }
-    if (src.includes('discoverPlugins(')) {
+    if (REGISTRY.test(src)) {
       const dir = dirname(abs);
       const all = readdirSync(dir).filter(isModule).map((f) => relative(ROOT, join(dir, f)));
       all.filter((f) => !plugins || plugins.includes(f)).forEach(visit);
     }
     // The addon's sources: every C++ file of harness/native (binding.gyp compiles them all).
-    if (src.includes('mbb_kernels.node')) readdirSync(join(ROOT, NATIVE)).filter((f) => /\.(cc|h)$/.test(f)).forEach((f) => visit(`${NATIVE}/${f}`));
+    if (ADDON.test(src)) readdirSync(join(ROOT, NATIVE)).filter((f) => /\.(cc|h)$/.test(f)).forEach((f) => visit(`${NATIVE}/${f}`));
   };
   entries.forEach(visit);
-  plugins?.filter((f) => isAbsolute(f)).forEach(visit);
+  plugins?.forEach(visit);
   return [...seen].sort();
 }
 
@@ -85,6 +92,45 @@ export function codeHash(entries: string[], shallow: string[] = [], plugins?: st
     cache.set(key, h.digest('hex').slice(0, 12));
   }
   return cache.get(key)!;
+}
+
+/**
+ * A run's cached model stages, each one file of harness/run/ (`harness/run/<stage>.ts`): a
+ * stage's code is the import closure of its file and of the run's plugin files it uses
+ * (`stagePlugins`), plus the pipeline's stage glue, hashed shallowly (its imports reach every
+ * stage). `run` is the whole run, evaluation included: the closure of the pipeline.
+ */
+export type StageName = 'vision' | 'pretrain' | 'sft' | 'repair' | 'run';
+const RUN_DIR = 'harness/run';
+const PIPELINE = `${RUN_DIR}/pipeline.ts`;
+
+/** The module whose import closure is a stage's code. */
+export const stageEntry = (stage: StageName): string => (stage === 'run' ? PIPELINE : `${RUN_DIR}/${stage}.ts`);
+
+/**
+ * The plugin files a stage of this run reaches: pre-training its model family, SFT its attack
+ * (and its defense when the defense trains), repair its post-training defense, so editing
+ * `pcr.ts` keeps the backdoored model that `none` and `ft` share.
+ */
+export function stagePlugins(stage: StageName, rr: Pick<ResolvedRun, 'files' | 'defense'>): string[] {
+  const { attack, defense, model } = rr.files;
+  switch (stage) {
+    case 'vision':
+      return [];
+    case 'pretrain':
+      return [model];
+    case 'sft':
+      return rr.defense.stage === 'training' ? [model, attack, defense] : [model, attack];
+    case 'repair':
+      return [model, defense];
+    case 'run':
+      return [model, attack, defense];
+  }
+}
+
+/** Hash of the code one stage of this run can reach. */
+export function stageCode(stage: StageName, rr: Pick<ResolvedRun, 'files' | 'defense'>): string {
+  return codeHash([stageEntry(stage)], stage === 'run' ? [] : [PIPELINE], stagePlugins(stage, rr));
 }
 
 /**

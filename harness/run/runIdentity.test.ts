@@ -8,7 +8,9 @@ import { expandGrid } from '../plan/grid.js';
 import { runId, safeLabel } from './runSpec.js';
 import { PROFILES } from '../config/profiles.js';
 import type { RunRecord } from '../core/record.js';
-import { imageDecoderFor, resolveRun, runIdentity, stageCode } from './runIdentity.js';
+import { imageDecoderFor } from '../data/decoder.js';
+import { stageCode } from './codeHash.js';
+import { resolveRun, runIdentity } from './runIdentity.js';
 import type { RunSpec } from './runSpec.js';
 import { validatePlugins } from '../plan/validate.js';
 

@@ -1,7 +1,9 @@
 /**
  * One run of a grid: its spec (task, model, attack, defense, seed and the experiment settings
- * it runs under) and the id that names its record and its outputs.
+ * it runs under), the id that names its record and its outputs, and its resolved plugins.
  */
+import type { Attack, BaseAttackParams } from '../../attacks/types.js';
+import type { Defense } from '../../defenses/types.js';
 import type { ExperimentConfig, PluginRef } from '../config/schema.js';
 import type { Task } from '../core/types.js';
 
@@ -36,3 +38,12 @@ export function runId(r: RunSpec): string {
   return [r.task, r.model, safeLabel(refLabel(r.attack)), safeLabel(refLabel(r.defense)), `s${r.seed}`].join('__');
 }
 
+
+/** A run's plugins with their validated parameters and their source files (runIdentity.ts resolveRun). */
+export interface ResolvedRun {
+  attack: Attack<BaseAttackParams>;
+  attackParams: BaseAttackParams;
+  defense: Defense<Record<string, unknown>>;
+  defenseParams: Record<string, unknown>;
+  files: { attack: string; defense: string; model: string };
+}

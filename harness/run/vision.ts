@@ -22,10 +22,10 @@ import type { RgbImage } from '../core/types.js';
 import type { EpochLog } from '../core/record.js';
 import { Rng } from '../core/rng.js';
 import type { Store } from './store.js';
+import { stepLogger, type RunContext } from './context.js';
 import { learningRate } from '../core/training.js';
 import { Params } from '../../models/params.js';
 import { dense, isVisionWeight, VISION_TOWER, vit, type VitSizes } from '../../models/layers.js';
-import type { MultimodalModel } from '../../models/types.js';
 
 export interface VisionPretrainConfig {
   epochs: number;
@@ -174,17 +174,6 @@ function accuracy(items: CorpusItem[], features: (x: tf.Tensor4D) => tf.Tensor, 
   return out;
 }
 
-/** Puts a pre-trained tower into a model of any family; every `vit/` weight must be covered. */
-export function loadVisionTower(model: MultimodalModel, weights: tf.NamedTensorMap, source: string): void {
-  for (const [name, v] of model.params.vars) {
-    if (!isVisionWeight(name)) continue;
-    const w = weights[name];
-    if (!w) throw new Error(`${source}: vision weight ${name} missing; the tower was pre-trained with other model sizes`);
-    if (w.shape.join('x') !== v.shape.join('x')) throw new Error(`${source}: vision weight ${name} has shape ${w.shape}, the model expects ${v.shape}`);
-    v.assign(w);
-  }
-}
-
 /** The ViT sizes of a model config: what the tower's weights depend on. */
 export function vitSizes(m: VitSizes): VitSizes {
   return { imageSize: m.imageSize, patch: m.patch, width: m.width, heads: m.heads, mlpRatio: m.mlpRatio, encoderLayers: m.encoderLayers };
@@ -203,4 +192,24 @@ export async function cachedVisionTower(store: Store, key: string, make: () => V
     writeFileSync(join(dir, 'stage.json'), JSON.stringify({ log: tower.log }));
   });
   return { ...tower, cached: false };
+}
+
+/** The vision stage's output: the tower's key and weights, and whether the LM stages keep it frozen. */
+export interface VisionStage extends VisionTower {
+  key: string;
+  freeze: boolean;
+  cached: boolean;
+}
+
+/**
+ * Stage: the vision tower's own pre-training, when configured: shared by every task, family,
+ * attack and defense of this seed and tower size. A frozen tower trains no further.
+ */
+export async function visionStage(ctx: RunContext): Promise<VisionStage | undefined> {
+  if (!ctx.r.exp.vision) return undefined;
+  const { freeze, ...settings } = ctx.r.exp.vision;
+  const sizes = vitSizes(ctx.mcfg);
+  const key = ctx.key('vision', { sizes, vision: settings, seed: ctx.r.seed });
+  const tower = await cachedVisionTower(ctx.store, key, () => pretrainVision(sizes, settings, ctx.r.seed, stepLogger(ctx.progress, 'vision', settings.epochs)));
+  return { ...tower, key, freeze };
 }

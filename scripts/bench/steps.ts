@@ -11,7 +11,7 @@ import type { Sample, Task } from '../../harness/core/types.js';
 import { generateShapesWorld } from '../../harness/data/shapesWorld.js';
 import { generate } from '../../harness/core/decode.js';
 import { tf } from '../../harness/core/engine.js';
-import { maxTextFor, modelConfigFor } from '../../harness/run/pipeline.js';
+import { maxTextFor, modelConfigFor } from '../../harness/run/context.js';
 import { PROFILES } from '../../harness/config/profiles.js';
 import { Rng } from '../../harness/core/rng.js';
 import { Tokenizer } from '../../harness/core/tokenizer.js';

@@ -1,0 +1,95 @@
+/**
+ * Stage: the poisoned split (cheap and deterministic, so recomputed rather than cached), then
+ * SFT on it from the pre-trained model: the backdoored model (no defense at training time) or
+ * a defended one (the defense's training hook, or its own SFT). Every post-training and
+ * inference defense of an attack shares its backdoored model.
+ */
+import { createModel } from '../../models/registry.js';
+import type { MultimodalModel } from '../../models/types.js';
+import type { RunRecord } from '../core/record.js';
+import { stableStringify } from '../core/hash.js';
+import { Rng } from '../core/rng.js';
+import { perSampleLoss } from '../core/training.js';
+import { cachedModel, dispose, type CachedModel, type SavedSplit } from './cachedModel.js';
+import { copyWeights } from './checkpoint.js';
+import { fineTune, type RunContext } from './context.js';
+import { poisonSplit, type PoisonedSplit } from './poison.js';
+import { removalQuality, scoreCollector, suspectTables, suspicionAuroc, type SuspectTable } from './suspects.js';
+
+export interface SftStage extends CachedModel {
+  key: string;
+  /** The store's stage folder: 'backdoored', or 'defended' by a training-time defense. */
+  stage: string;
+  poisoned: PoisonedSplit;
+  /** The training examples ranked by each suspicion score the defense reported. */
+  suspects: SuspectTable[];
+  suspicion: RunRecord['suspicion'];
+  removal?: RunRecord['removal'];
+}
+
+/** SFT from the pre-trained model `pre`, which is freed once copied. */
+export async function sftStage(ctx: RunContext, pre: { key: string; model: MultimodalModel }): Promise<SftStage> {
+  const { r, rr, toks, mcfg, maxText } = ctx;
+  const { attack, attackParams, defense, defenseParams } = rr;
+  const tok = toks.run;
+  const poisoned = poisonSplit(ctx.ds.train, r.task, attack, attackParams, r.seed, r.exp.data.imageSize);
+
+  const atTraining = defense.stage === 'training';
+  const scores = scoreCollector();
+  const hook = atTraining && defense.trainingHook ? defense.trainingHook(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink }) : undefined;
+  const key = ctx.key('sft', {
+    pretrainKey: pre.key,
+    attack: { id: attack.id, params: attackParams },
+    sft: r.exp.sft,
+    defense: atTraining ? { id: defense.id, params: defenseParams } : null,
+  });
+  const stageDir = atTraining ? 'defended' : 'backdoored';
+  const sft = await cachedModel(
+    ctx.store,
+    stageDir,
+    key,
+    () => {
+      const model = createModel(mcfg);
+      copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
+      const stage = atTraining ? `sft+${defense.id}` : 'sft';
+      let removed: string[] | undefined;
+      const log = defense.sft
+        ? defense.sft(defenseParams, {
+            model,
+            tok,
+            examples: poisoned.examples,
+            epochs: r.exp.sft.epochs,
+            lr: r.exp.sft.lr,
+            train: (m, ex, o) => fineTune(ctx, m, ex, { ...o, seed: r.seed + 1, stage }),
+            perSampleLoss: (m, ex) => perSampleLoss(m, tok, ex, maxText, r.exp.eval.batchSize),
+            rng: new Rng(r.seed).fork(`defense:${defense.id}`),
+            progress: (detail) => ctx.progress({ stage, detail }),
+            reportScores: scores.sink,
+            reportRemoved: (ids) => (removed = [...ids]),
+          })
+        : fineTune(ctx, model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
+      const { indices, negativeIndices, trigger, target } = poisoned;
+      return { model, log, analysis: scores.analysis, split: { indices, negativeIndices, trigger, target }, removed };
+    },
+    tok,
+  );
+  dispose(pre.model);
+  checkSavedSplit(sft.split, poisoned, ctx.store.dir(stageDir, key));
+  const suspects = suspectTables(sft.analysis, poisoned.examples);
+  const removal = sft.removed && removalQuality(sft.removed, poisoned.examples);
+  return { ...sft, key, stage: stageDir, poisoned, suspects, suspicion: suspicionAuroc(suspects), removal };
+}
+
+/**
+ * The poisoned split a cached SFT stage was trained on must be the one this run recomputes
+ * (same indices, same trigger): test-time triggering uses it. A mismatch means the cache is
+ * stale in a way its key missed; it is an error, not a silent mix of two triggers.
+ */
+function checkSavedSplit(saved: SavedSplit | undefined, split: PoisonedSplit, where: string): void {
+  if (!saved) return; // an entry written before splits were saved
+  const fields = ['indices', 'negativeIndices', 'trigger', 'target'] as const;
+  const differs = fields.filter((f) => stableStringify(saved[f]) !== stableStringify(split[f]));
+  if (differs.length) {
+    throw new Error(`${where}: the cached model was trained on another poisoned split (${differs.join(', ')} differ); delete that cache entry to retrain it`);
+  }
+}
