@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closest } from '../core/errors.js';
-import { PROFILE_NAMES } from './main.js';
+import { PROFILE_NAMES } from './options.js';
 import { experimentSchema, keysAt, MAX_WORKERS } from '../config/schema.js';
 import { PROFILES } from '../config/profiles.js';
 
