@@ -136,32 +136,39 @@ export function stageCode(stage: StageName, rr: Pick<ResolvedRun, 'files' | 'def
 /**
  * The layers that orchestrate or present runs but compute no result: planning the grid
  * (plan/), running it in processes (exec/), the command line (cli/). No stage's code reaches
- * them (harness/layers.test.ts), so editing a profile, the runner or a command recomputes
- * nothing, and the record-level code version below leaves them out.
+ * them, nor the reports (harness/layers.test.ts), so editing the runner, a command or a table
+ * recomputes nothing; the record-level code version below leaves them out too.
  */
 export const ORCHESTRATION = ['harness/plan', 'harness/exec', 'harness/cli'];
 /** The folders of result-computing source (reports/ and scripts/ present and drive them). */
 const SOURCE = ['harness', 'models', 'attacks', 'defenses'];
 
+/**
+ * The source that computes results: every module of harness/, models/, attacks/ and defenses/
+ * outside the orchestration folders (tests and test helpers excluded), sorted.
+ */
+export function sourceFiles(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(join(ROOT, dir))
+      .sort()
+      .flatMap((name) => {
+        const rel = `${dir}/${name}`;
+        if (statSync(join(ROOT, rel)).isDirectory()) return ORCHESTRATION.includes(rel) ? [] : walk(rel);
+        return isModule(name) ? [rel] : [];
+      });
+  return SOURCE.flatMap(walk);
+}
+
 let codeVersionCache: string | undefined;
 
 /**
- * Hash of all the source that computes results: every module of harness/, models/, attacks/
- * and defenses/ outside the orchestration folders (tests and test helpers excluded). Each
- * record's `provenance.sourceVersion`; the shards `mbb merge` combines must share it.
+ * Hash of all the source that computes results (`sourceFiles`): each record's
+ * `provenance.sourceVersion`; the shards `mbb merge` combines must share it.
  */
 export function codeVersion(): string {
   if (codeVersionCache) return codeVersionCache;
   const h = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const name of readdirSync(join(ROOT, dir)).sort()) {
-      const rel = `${dir}/${name}`;
-      if (statSync(join(ROOT, rel)).isDirectory()) {
-        if (!ORCHESTRATION.includes(rel)) walk(rel);
-      } else if (isModule(name)) h.update(rel).update(readFileSync(join(ROOT, rel)));
-    }
-  };
-  SOURCE.forEach(walk);
+  for (const f of sourceFiles()) h.update(f).update(readFileSync(join(ROOT, f)));
   codeVersionCache = h.digest('hex').slice(0, 12);
   return codeVersionCache;
 }
