@@ -18,6 +18,23 @@ export * as attacks from './attacks/registry.js';
 export * as defenses from './defenses/registry.js';
 export * as metrics from './harness/metrics/index.js';
 export { baseFields, DEFAULT_TARGETS, type Attack, type AttackKind, type BaseAttackParams, type NegativeSpec, type TriggerAsset, type TriggerInput } from './attacks/types.js';
-export type { Defense, DefenseContext, DefenseStage, PostContext, ScoreSink, SftContext } from './defenses/types.js';
+export type {
+  Defense,
+  DefenseContext,
+  DefenseStage,
+  GuardDefense,
+  GuardedModel,
+  HookDefense,
+  InferenceContext,
+  InferenceDefense,
+  NoDefense,
+  PostContext,
+  PostDefense,
+  ScoreSink,
+  SftContext,
+  SftDefense,
+  TrainingDefense,
+  TransformDefense,
+} from './defenses/types.js';
 export type { FloatImage, PixelImage, RgbImage, Task } from './harness/core/types.js';
 export type { Rng } from './harness/core/rng.js';

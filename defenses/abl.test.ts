@@ -90,7 +90,7 @@ describe('abl (anti-backdoor learning)', () => {
       reportScores: (name, epoch, ids, scores) => (recorded[name] = { epoch, ids, scores: Array.from(scores) }),
     });
     const p = parseWith(ablSchema, { isolationFraction: 0.1, gamma: 0.4 }, 'abl');
-    const logs = abl.sft!(p, ctx);
+    const logs = abl.sft(p, ctx);
     expect(logs.map((l) => l.loss)).toEqual([1, 2, 3]);
     expect(calls.every((c) => c.model === model)).toBe(true);
     // Phase 1: LGA on everything, 2 epochs at the SFT lr.
@@ -123,7 +123,7 @@ describe('abl (anti-backdoor learning)', () => {
       train: (m, e, o) => (calls.push({ model: m, examples: e, ...o }), []),
       perSampleLoss: (_m, e) => Float32Array.from(e.map((_, i) => i)),
     });
-    abl.sft!(parseWith(ablSchema, { unlearnEpochs: 0 }, 'abl'), ctx);
+    abl.sft(parseWith(ablSchema, { unlearnEpochs: 0 }, 'abl'), ctx);
     expect(calls.map((c) => [c.examples.length, c.epochs])).toEqual([[8, 1]]);
     model.params.dispose();
   });
@@ -134,7 +134,7 @@ describe('abl (anti-backdoor learning)', () => {
       const model = tinyModel();
       let scores: number[] = [];
       const ctx = fakeSftContext(model, { examples: ex, epochs: 3, lr: 1e-2, reportScores: (_n, _e, _ids, s) => (scores = Array.from(s)) });
-      abl.sft!(parseWith(ablSchema, { isolationFraction: 0.05, unlearnEpochs, unlearnLrFactor: 0.5 }, 'abl'), ctx);
+      abl.sft(parseWith(ablSchema, { isolationFraction: 0.05, unlearnEpochs, unlearnLrFactor: 0.5 }, 'abl'), ctx);
       const isolated = ablIsolate(scores.map((x) => -x), 0.05);
       const loss = ctx.perSampleLoss(model, ex);
       model.params.dispose();

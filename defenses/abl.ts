@@ -43,7 +43,7 @@ import { tf } from '../harness/core/engine.js';
 import type { TrainExample } from '../harness/core/batch.js';
 import type { EpochLog } from '../harness/core/record.js';
 import { defaultLoss, type BatchContext, type TrainingHook } from '../harness/core/training.js';
-import type { Defense, SftContext } from './types.js';
+import type { SftDefense, SftContext } from './types.js';
 
 export const ablSchema = z
   .object({
@@ -97,7 +97,7 @@ export function ablIsolate(losses: ArrayLike<number>, fraction: number): number[
   return ablRanking(losses).slice(0, Math.max(1, Math.floor(fraction * losses.length)));
 }
 
-export const abl: Defense<AblParams> = {
+export const abl: SftDefense<AblParams> = {
   id: 'abl',
   stage: 'training',
   description: 'anti-backdoor learning: LGA isolation of low-loss examples, training on the rest, unlearning the isolated',

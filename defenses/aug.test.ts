@@ -70,7 +70,7 @@ describe('aug', () => {
   });
 
   it('is deterministic per seed, and the hook maps a batch image by image', () => {
-    const hook = aug.trainingHook!(parseWith(augSchema, {}, 'aug'), { task: 'caption', model: tinyModelConfig() });
+    const hook = aug.trainingHook(parseWith(augSchema, {}, 'aug'), { task: 'caption', model: tinyModelConfig() });
     const batch = [indexImage(8, 8), indexImage(8, 8), indexImage(8, 8)];
     const a = hook.transformImages!(batch, new Rng(9)).map((im) => Array.from(im.data));
     const b = hook.transformImages!(batch, new Rng(9)).map((im) => Array.from(im.data));

@@ -19,7 +19,7 @@ import type { PixelImage } from '../harness/core/types.js';
 import { storeAs } from '../harness/core/pixelImage.js';
 import type { Rng } from '../harness/core/rng.js';
 import { translate } from './translate.js';
-import type { Defense } from './types.js';
+import type { HookDefense } from './types.js';
 
 export const augSchema = z
   .object({
@@ -45,7 +45,7 @@ export function augmentImage<T extends PixelImage>(image: T, p: AugParams, rng: 
   return out;
 }
 
-export const aug: Defense<AugParams> = {
+export const aug: HookDefense<AugParams> = {
   id: 'aug',
   stage: 'training',
   description: 'ordinary augmentation during SFT: random translation (edge replication), optional brightness jitter',

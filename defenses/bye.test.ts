@@ -87,7 +87,7 @@ describe('BYE: the training stage', () => {
     const before = tf.memory().numTensors;
     const p = parseWith(bye.schema, {}, 'bye');
     expect(p).toEqual({ probeEpochs: 0, separation: 2 });
-    const logs = bye.sft!(p, ctx);
+    const logs = bye.sft(p, ctx);
     expect(calls.map((c) => [c.examples.length, c.epochs])).toEqual([
       [12, 2],
       [12 - removed!.length, 2],

@@ -30,7 +30,7 @@ import { z } from 'zod';
 import { eachPromptAttention } from './promptAttention.js';
 import { gmm2 } from './gmm1d.js';
 import { probeDropRetrain } from './retrain.js';
-import type { Defense } from './types.js';
+import type { SftDefense } from './types.js';
 
 const schema = z
   .object({
@@ -95,7 +95,7 @@ export function byeSelect(entropies: number[][], separation: number): ByeSelecti
   return { layers, scores, drop: g.labels.flatMap((c, i) => (c === 0 ? [i] : [])) };
 }
 
-export const bye: Defense<ByeParams> = {
+export const bye: SftDefense<ByeParams> = {
   id: 'bye',
   stage: 'training',
   description: 'BYE: fine-tune, score each example by its attention entropy over the image in bimodal layers, drop the low-entropy GMM cluster, retrain',

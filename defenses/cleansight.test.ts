@@ -86,7 +86,7 @@ describe('CleanSight: the guarded model', () => {
   it('calibrates on the clean pool and reports its layers and threshold', () => {
     const model = tinyModel({ decoderLayers: 3, seed: 2 });
     const log: string[] = [];
-    const g = cleansight.guardModel!(parseWith(cleansight.schema, {}, 'cleansight'), {
+    const g = cleansight.guardModel(parseWith(cleansight.schema, {}, 'cleansight'), {
       model,
       tok,
       cleanPool: examples(10),

@@ -39,7 +39,7 @@ import { z } from 'zod';
 import { tf } from '../harness/core/engine.js';
 import type { IncrementalDecoder, MultimodalModel } from '../models/types.js';
 import { eachPromptAttention, promptAttention, type PromptAttention } from './promptAttention.js';
-import type { Defense, GuardedModel } from './types.js';
+import type { GuardDefense, GuardedModel } from './types.js';
 
 const schema = z
   .object({
@@ -151,7 +151,7 @@ export function guard(model: MultimodalModel, cal: Calibration, layers: number[]
   };
 }
 
-export const cleansight: Defense<CleanSightParams> = {
+export const cleansight: GuardDefense<CleanSightParams> = {
   id: 'cleansight',
   stage: 'inference',
   description: 'CleanSight: flag inputs whose visual/text attention ratio is abnormal against clean calibration, prune their high-attention visual tokens before generating',

@@ -1,5 +1,6 @@
 /** Test helpers for defenses: tiny examples and fake Post/Sft contexts around a real tiny model. */
 import type { TrainExample } from '../harness/core/batch.js';
+import { tf } from '../harness/core/engine.js';
 import { Rng } from '../harness/core/rng.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { Tokenizer } from '../harness/core/tokenizer.js';
@@ -32,7 +33,7 @@ export function examples(n: number, poisoned: number[] = []): TrainExample[] {
     const [name, rgb] = COLOURS[i % COLOURS.length];
     const image = solidImage(16, [rgb[0], (rgb[1] + 7 * i) % 256, rgb[2]]);
     const bad = poisoned.includes(i);
-    return { id: `ex${i}`, image, prompt: PROMPT, responses: [bad ? 'a photo of the banana' : `a ${name} square`], poisoned: bad };
+    return { id: `ex${i}`, image, prompt: PROMPT, responses: [bad ? 'a photo of the banana' : `a ${name} square`] };
   });
 }
 
@@ -66,6 +67,8 @@ export function fakePostContext(model: MultimodalModel, over: Partial<PostContex
 
 export function fakeSftContext(model: MultimodalModel, over: Partial<SftContext> = {}): SftContext & { log: string[] } {
   const log: string[] = [];
+  // The weights the stage starts from, as the pipeline keeps the pre-trained model (kept for the test's life).
+  const start = new Map([...model.params.vars].map(([name, v]) => [name, tf.keep(v.clone())]));
   return {
     model,
     tok,
@@ -76,6 +79,10 @@ export function fakeSftContext(model: MultimodalModel, over: Partial<SftContext>
     perSampleLoss: (m, ex) => perSampleLoss(m, tok, ex, MAX_TEXT, 4),
     rng: new Rng(1),
     progress: (d) => log.push(d),
+    freshModel: () => createModel(model.config),
+    restorePretrained: (m) => {
+      for (const [name, v] of m.params.vars) v.assign(start.get(name)!);
+    },
     ...over,
     log,
   };

@@ -63,7 +63,7 @@ describe('fp (fine-pruning)', () => {
     const calls: TrainCall[] = [];
     const p = parseWith(fpSchema, { epochs: 3 }, 'fp');
     const ctx = fakePostContext(m, { cleanPool: pool, validate, train: realTrain(calls) });
-    const out = fp.repair!(p, ctx);
+    const out = fp.repair(p, ctx);
     expect(out).toBe(m);
     // 32 neurons, 5% → 2 per step: 0 (baseline), 2, 4, 6, 8 (−9%, kept), 10 (−15%, undone).
     expect(seen).toEqual([0, 2, 4, 6, 8, 10]);
@@ -88,7 +88,7 @@ describe('fp (fine-pruning)', () => {
     const m = tinyModel();
     const calls: TrainCall[] = [];
     const ctx = fakePostContext(m, { validate: (model) => (zeroNeurons(model).length <= 4 ? 1 : 0), train: realTrain(calls) });
-    fp.repair!(parseWith(fpSchema, { epochs: 1 }, 'fp'), ctx);
+    fp.repair(parseWith(fpSchema, { epochs: 1 }, 'fp'), ctx);
     const pruned = zeroNeurons(m);
     expect(pruned.length).toBe(4);
     const hook = calls[0].hook!;
@@ -110,7 +110,7 @@ describe('fp (fine-pruning)', () => {
     meanMlpActivations(m, tok, examples(1)); // the model caches its causal mask on first use
     const before = tf.memory().numTensors;
     const ctx = fakePostContext(m, { validate: (model) => (zeroNeurons(model).length <= 6 ? 1 : 0) });
-    fp.repair!(parseWith(fpSchema, { epochs: 0 }, 'fp'), ctx);
+    fp.repair(parseWith(fpSchema, { epochs: 0 }, 'fp'), ctx);
     expect(tf.memory().numTensors).toBe(before);
     m.params.dispose();
   });
@@ -118,7 +118,7 @@ describe('fp (fine-pruning)', () => {
   it('stops at no pruning when the first step already breaks the tolerance', () => {
     const m = tinyModel();
     const ctx = fakePostContext(m, { validate: (model) => (zeroNeurons(model).length ? 0.5 : 1) });
-    fp.repair!(parseWith(fpSchema, { epochs: 0 }, 'fp'), ctx);
+    fp.repair(parseWith(fpSchema, { epochs: 0 }, 'fp'), ctx);
     expect(zeroNeurons(m)).toEqual([]);
     expect(ctx.log.at(-1)).toMatch(/0 of 32 neurons pruned/);
     m.params.dispose();

@@ -25,7 +25,7 @@ import { encodeText, imagesToTensor, textBatch, type TrainExample } from '../har
 import type { Tokenizer } from '../harness/core/tokenizer.js';
 import type { MlpParamNames, MultimodalModel } from '../models/types.js';
 import { inputPositions } from './positions.js';
-import type { Defense } from './types.js';
+import type { PostDefense } from './types.js';
 
 export const fpSchema = z
   .object({
@@ -101,7 +101,7 @@ export function applyNeuronMask(model: MultimodalModel, names: MlpParamNames, ke
   });
 }
 
-export const fp: Defense<FpParams> = {
+export const fp: PostDefense<FpParams> = {
   id: 'fp',
   stage: 'post',
   description: 'fine-pruning: prune dormant MLP neurons of the last LM block on clean data, then fine-tune',

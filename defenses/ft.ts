@@ -3,7 +3,7 @@
  * training split), the simplest post-training defense and the teacher of NAD.
  */
 import { z } from 'zod';
-import type { Defense } from './types.js';
+import type { PostDefense } from './types.js';
 
 export const ftSchema = z
   .object({
@@ -15,7 +15,7 @@ export const ftSchema = z
   .strict();
 export type FtParams = z.infer<typeof ftSchema>;
 
-export const ft: Defense<FtParams> = {
+export const ft: PostDefense<FtParams> = {
   id: 'ft',
   stage: 'post',
   description: 'fine-tuning on a clean subset',

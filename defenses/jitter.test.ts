@@ -36,7 +36,7 @@ describe('jitter', () => {
     const img = indexImage();
     const run = (seed: number) => {
       const rng = new Rng(seed);
-      return Array.from({ length: 100 }, () => jitter.transformTestImage!(img, p, rng));
+      return Array.from({ length: 100 }, () => jitter.transformTestImage(img, p, rng));
     };
     const a = run(4);
     const seen = new Set<string>();

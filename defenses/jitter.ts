@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { RgbImage } from '../harness/core/types.js';
 import type { Rng } from '../harness/core/rng.js';
 import { translate } from './translate.js';
-import type { Defense } from './types.js';
+import type { TransformDefense } from './types.js';
 
 export const jitterSchema = z
   .object({
@@ -31,7 +31,7 @@ export function jitterOffsets(min: number, max: number): [number, number][] {
   return out;
 }
 
-export const jitter: Defense<JitterParams> = {
+export const jitter: TransformDefense<JitterParams> = {
   id: 'jitter',
   stage: 'inference',
   description: 'inference-time random translation of the test image by 1–3 px (edge replication)',

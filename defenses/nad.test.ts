@@ -110,7 +110,7 @@ describe('nad (neural attention distillation)', () => {
       if (m !== student) teacherStart = m.params.get('lm/head/w').arraySync();
       return train(m, ex, o);
     };
-    expect(nad.repair!(p, ctx)).toBe(student);
+    expect(nad.repair(p, ctx)).toBe(student);
     expect(teacherStart).toEqual(initial);
     expect(calls.map((c) => [c.model === student ? 'student' : 'teacher', c.examples.length, c.epochs, c.lr, !!c.hook?.loss])).toEqual([
       ['teacher', 8, 2, ctx.sftLr, false],

@@ -38,7 +38,7 @@ import { crossEntropy } from '../harness/core/losses.js';
 import type { BatchContext } from '../harness/core/training.js';
 import type { MultimodalModel } from '../models/types.js';
 import { inputPositions } from './positions.js';
-import type { Defense } from './types.js';
+import type { PostDefense } from './types.js';
 
 export const nadSchema = z
   .object({
@@ -95,7 +95,7 @@ export function nadLoss(ctx: BatchContext, teacher: MultimodalModel, p: NadParam
   });
 }
 
-export const nad: Defense<NadParams> = {
+export const nad: PostDefense<NadParams> = {
   id: 'nad',
   stage: 'post',
   description: 'neural attention distillation from a clean-fine-tuned teacher',

@@ -1,8 +1,8 @@
 /** No defense: plain SFT on the poisoned data (the backdoored model). */
 import { z } from 'zod';
-import type { Defense } from './types.js';
+import type { NoDefense } from './types.js';
 
-export const none: Defense<Record<string, never>> = {
+export const none: NoDefense<Record<string, never>> = {
   id: 'none',
   stage: 'none',
   description: 'no defense (the backdoored model)',

@@ -7,7 +7,6 @@ import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { Tokenizer } from '../harness/core/tokenizer.js';
 import { createModel } from '../models/registry.js';
 import { jsDivergence, PCR_DEFAULTS, pcr, pcrAug, pcrCv, pcrLoss, pcrSchema } from './pcr.js';
-import { DEFENSES, getDefense } from './registry.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', quiet: true });
@@ -69,7 +68,7 @@ describe('pcr', () => {
   });
 
   it('plugs into training as a hook on the model grid by default', () => {
-    const hook = pcr.trainingHook!(parseWith(pcrSchema, {}, 'pcr'), { task: 'caption', model: tinyModelConfig() });
+    const hook = pcr.trainingHook(parseWith(pcrSchema, {}, 'pcr'), { task: 'caption', model: tinyModelConfig() });
     expect(typeof hook.loss).toBe('function');
   });
 });
@@ -95,7 +94,7 @@ describe('pcr presets (ablations)', () => {
       expect(() => parseWith(d.schema, { hMin: 3, hMax: 1 }, `defense ${d.id} params`)).toThrow(/hMin/);
       expect(() => parseWith(d.schema, { lambda: 1 }, `defense ${d.id} params`)).toThrow(/lambda/);
       expect(d.stage).toBe('training');
-      expect(typeof d.trainingHook!(parseWith(d.schema, {}, d.id), { task: 'caption', model: tinyModelConfig() }).loss).toBe('function');
+      expect(typeof d.trainingHook(parseWith(d.schema, {}, d.id), { task: 'caption', model: tinyModelConfig() }).loss).toBe('function');
     }
     expect(parseWith(pcrAug.schema, { lambdaCv: 1 }, 'pcr-aug').lambdaCv).toBe(1);
   });
@@ -107,27 +106,12 @@ describe('pcr presets (ablations)', () => {
     images.forEach((im, i) => (im.data[i * 3 + 40] = 255));
     const text = textBatch(images.map(() => encodeText(tok, 'describe the image', 'red square', 10)));
     const ctx = { model, ids: images.map((_, i) => `${i}`), images, imagesT: imagesToTensor(images), text, rng: new Rng(4), epoch: 0, step: 0 };
-    const loss = pcrAug.trainingHook!(parseWith(pcrAug.schema, {}, 'pcr-aug'), { task: 'caption', model: model.config }).loss!(ctx).dataSync()[0];
+    const loss = pcrAug.trainingHook(parseWith(pcrAug.schema, {}, 'pcr-aug'), { task: 'caption', model: model.config }).loss!(ctx).dataSync()[0];
     const orig = pcrLoss({ ...ctx, rng: new Rng(4) }, parseWith(pcrCv.schema, { lambdaCv: 0 }, 'x'), 4).total.dataSync()[0];
     // The hook runs on the model's 4×4 patch grid. CE over both views ≠ CE(x) once the view differs.
     expect(loss).not.toBeCloseTo(orig, 6);
     const views = pcrLoss({ ...ctx, rng: new Rng(4) }, { ...PCR_DEFAULTS, ceViews: 'both', lambdaCv: 0, lambdaEnt: 0 }, 4).total.dataSync()[0];
     expect(loss).toBeCloseTo(views, 6);
     model.params.dispose();
-  });
-});
-
-describe('defense registry', () => {
-  it('finds every defense by its id, and every schema parses its defaults', () => {
-    const ids = ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter', 'remove', 'bye', 'cleansight', 'robustit'];
-    expect(Object.keys(DEFENSES).sort()).toEqual(ids.slice().sort());
-    for (const id of ids) {
-      const d = getDefense(id);
-      expect(d.id).toBe(id);
-      expect(() => parseWith(d.schema, {}, id)).not.toThrow();
-      const hooks = { training: !!(d.trainingHook || d.sft), post: !!d.repair, inference: !!(d.transformTestImage || d.guardModel), none: true };
-      expect(hooks[d.stage]).toBe(true);
-    }
-    expect(() => getDefense('prune')).toThrow(/unknown defense "prune"/);
   });
 });

@@ -23,7 +23,7 @@ import { imagesToTensor } from '../harness/core/batch.js';
 import { crossEntropy } from '../harness/core/losses.js';
 import type { BatchContext, TrainingHook } from '../harness/core/training.js';
 import { patchAug } from '../harness/core/patchAug.js';
-import type { Defense } from './types.js';
+import type { HookDefense } from './types.js';
 
 /** Knob values of the defaults below; a preset (`pcrPreset`) overrides some of them. */
 export interface PcrDefaults {
@@ -161,7 +161,7 @@ export function pcrLoss(ctx: BatchContext, p: PcrParams, grid: number): PcrLossP
 }
 
 /** A PCR defense with its own id and defaults: the ablations are presets, not copies. */
-export function pcrPreset(id: string, description: string, over: Partial<PcrDefaults>): Defense<PcrParams> {
+export function pcrPreset(id: string, description: string, over: Partial<PcrDefaults>): HookDefense<PcrParams> {
   const schema = makePcrSchema(over);
   return {
     id,

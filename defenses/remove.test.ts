@@ -40,7 +40,7 @@ describe('remove (detect, then remove)', () => {
       reportScores: (name, epoch, ids, s) => (scores[name] = { epoch, ids, scores: Array.from(s) }),
       reportRemoved: (ids) => (removed = ids),
     });
-    const logs = remove.sft!(parseWith(remove.schema, { removeFraction: 0.15 }, 'remove'), ctx);
+    const logs = remove.sft(parseWith(remove.schema, { removeFraction: 0.15 }, 'remove'), ctx);
     expect(calls).toHaveLength(2);
     // The probe: 2 epochs of LGA on everything, from the pre-trained weights.
     expect([calls[0].examples, calls[0].epochs, calls[0].lr, calls[0].sameAsPretrained]).toEqual([ex, 2, 1e-3, true]);

@@ -19,7 +19,7 @@
 import { z } from 'zod';
 import { ablRanking, lgaLoss, lossProbe } from './abl.js';
 import { probeDropRetrain } from './retrain.js';
-import type { Defense } from './types.js';
+import type { SftDefense } from './types.js';
 
 const schema = z
   .object({
@@ -41,7 +41,7 @@ export function toRemove(losses: ArrayLike<number>, fraction: number): number[] 
   return ablRanking(losses).slice(0, Math.max(1, Math.ceil(fraction * losses.length)));
 }
 
-export const remove: Defense<RemoveParams> = {
+export const remove: SftDefense<RemoveParams> = {
   id: 'remove',
   stage: 'training',
   description: 'detect then remove: probe SFT, drop the lowest-loss examples, retrain SFT from the pre-trained model on the rest',

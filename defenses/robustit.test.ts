@@ -82,9 +82,9 @@ describe.each(Object.keys(MODELS))('RobustIT on %s', (family) => {
     const frozen = Array.from(model.params.get('lm/block0/mlp/fc/w').dataSync());
     const out = Array.from(model.params.get(model.adapter!.outW).dataSync());
     const train = realTrain();
-    train(model, examples(8), { epochs: 1, lr: 1e-2, hook: robustit.trainingHook!(p, { task: 'caption', model: model.config }) });
+    train(model, examples(8), { epochs: 1, lr: 1e-2, hook: robustit.trainingHook(p, { task: 'caption', model: model.config }) });
     const before = tf.memory().numTensors;
-    const logs = train(model, examples(8), { epochs: 1, lr: 1e-2, hook: robustit.trainingHook!(p, { task: 'caption', model: model.config }) });
+    const logs = train(model, examples(8), { epochs: 1, lr: 1e-2, hook: robustit.trainingHook(p, { task: 'caption', model: model.config }) });
     expect(tf.memory().numTensors).toBe(before);
     expect(Number.isFinite(logs[0].loss)).toBe(true);
     expect(Array.from(model.params.get('lm/block0/mlp/fc/w').dataSync())).toEqual(frozen);

@@ -37,7 +37,7 @@ import type { Rng } from '../harness/core/rng.js';
 import { PAD, UNK } from '../harness/core/tokenizer.js';
 import type { MultimodalModel } from '../models/types.js';
 import { translate } from './translate.js';
-import type { Defense } from './types.js';
+import type { HookDefense } from './types.js';
 
 const schema = z
   .object({
@@ -116,7 +116,7 @@ export function aarPenalty(w: tf.Tensor, channels: number[]): tf.Scalar {
   });
 }
 
-export const robustit: Defense<RobustItParams> = {
+export const robustit: HookDefense<RobustItParams> = {
   id: 'robustit',
   stage: 'training',
   description: 'RobustIT: tune only the adapter and text embeddings, with per-sample input diversity and an L1 pull on abnormally sharp adapter channels',

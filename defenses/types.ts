@@ -1,6 +1,7 @@
 /**
- * The defense plugin boundary. A defense acts at one stage:
- * - training: hooks into the SFT loop on the (possibly poisoned) data;
+ * The defense plugin boundary. A defense acts at one stage (`Defense`, a union keyed by it):
+ * - training: hooks into the SFT loop on the (possibly poisoned) data (`trainingHook`), or runs
+ *   the SFT stage itself (`sft`);
  * - post: repairs a trained model with a small clean set;
  * - inference: changes test inputs before generation (`transformTestImage`), or guards the
  *   model's generation (`guardModel`: e.g. CleanSight reads its attention and prunes visual tokens).
@@ -13,8 +14,6 @@ import type { Rng } from '../harness/core/rng.js';
 import type { Tokenizer } from '../harness/core/tokenizer.js';
 import type { TrainingHook } from '../harness/core/training.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
-
-export type DefenseStage = 'none' | 'training' | 'post' | 'inference';
 
 /**
  * Where a defense reports per-example suspicion scores (higher = more likely poisoned), e.g.
@@ -51,9 +50,10 @@ export interface PostContext {
 
 /** What a training-stage defense that needs more than a loss hook (e.g. ABL's phases) gets. */
 export interface SftContext {
+  /** The model to train, holding the pre-trained weights when the stage starts; its weights are the stage's result. */
   model: MultimodalModel;
   tok: Tokenizer;
-  /** The (possibly poisoned) training split; a defense must never read `poisoned`. */
+  /** The (possibly poisoned) training split, without its ground truth (which examples are poisoned). */
   examples: TrainExample[];
   /** The experiment's SFT epochs and learning rate. */
   epochs: number;
@@ -67,6 +67,10 @@ export interface SftContext {
   reportScores?: ScoreSink;
   /** The ids of the training examples the defense dropped; the record scores them against the ground truth. */
   reportRemoved?(ids: string[]): void;
+  /** A new model of the run's config, freshly initialised (e.g. a probe or a teacher); the defense disposes it. */
+  freshModel(): MultimodalModel;
+  /** Set a model's weights back to the pre-trained ones this stage started from (e.g. to retrain after a probe). */
+  restorePretrained(model: MultimodalModel): void;
 }
 
 /** What an inference-stage defense that reads the model gets (`guardModel`). */
@@ -92,21 +96,74 @@ export interface GuardedModel {
   takeFlagged(): number;
 }
 
-export interface Defense<P = Record<string, unknown>> {
+/** What every defense has: an id, a description, and the schema of its parameters. */
+interface DefenseBase<P> {
   id: string;
-  stage: DefenseStage;
   description: string;
+  /** Validates and fills defaults; errors name the field. */
   schema: z.ZodType<P>;
-  /** stage 'training': the hook that changes the SFT loss or batches. */
-  trainingHook?(params: P, ctx: DefenseContext): TrainingHook;
-  /** stage 'training', instead of a hook: run the whole SFT stage (returns the epoch logs). */
-  sft?(params: P, ctx: SftContext): EpochLog[];
-  /** stage 'post': repair a trained model with clean data. */
-  repair?(params: P, ctx: PostContext): MultimodalModel;
-  /** Fraction of the clean training split the defender holds (post stage, and `guardModel`), from its params. */
+}
+
+/** stage 'none': no defense (plain SFT on the possibly poisoned data). */
+export interface NoDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'none';
+}
+
+/** stage 'training', as a hook that changes the SFT loss or batches. */
+export interface HookDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'training';
+  trainingHook(params: P, ctx: DefenseContext): TrainingHook;
+  sft?: never;
+}
+
+/** stage 'training', running the whole SFT stage itself (phases, or detect, drop and retrain); returns the epoch logs. */
+export interface SftDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'training';
+  sft(params: P, ctx: SftContext): EpochLog[];
+  trainingHook?: never;
+}
+
+export type TrainingDefense<P = Record<string, unknown>> = HookDefense<P> | SftDefense<P>;
+
+/** stage 'post': repairs the trained (backdoored) model with clean data. */
+export interface PostDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'post';
+  repair(params: P, ctx: PostContext): MultimodalModel;
+  /** Fraction of the clean training split the defender holds, from its params (default 5%). */
   cleanFraction?(params: P): number;
-  /** stage 'inference': transform one test image before generation. */
-  transformTestImage?(image: RgbImage, params: P, rng: Rng): RgbImage;
-  /** stage 'inference', instead: guard the model's generation (calibrated once per run on `cleanPool`). */
-  guardModel?(params: P, ctx: InferenceContext): GuardedModel;
+}
+
+/** stage 'inference', transforming each test image before generation. */
+export interface TransformDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'inference';
+  transformTestImage(image: RgbImage, params: P, rng: Rng): RgbImage;
+  guardModel?: never;
+  cleanFraction?: never;
+}
+
+/** stage 'inference', guarding the model's generation (calibrated once per run on `cleanPool`). */
+export interface GuardDefense<P = Record<string, unknown>> extends DefenseBase<P> {
+  stage: 'inference';
+  guardModel(params: P, ctx: InferenceContext): GuardedModel;
+  /** Fraction of the clean training split the defender holds for calibration, from its params (default 5%). */
+  cleanFraction?(params: P): number;
+  transformTestImage?: never;
+}
+
+export type InferenceDefense<P = Record<string, unknown>> = TransformDefense<P> | GuardDefense<P>;
+
+/**
+ * A defense, keyed by the stage where it acts: each stage's members are required where that
+ * stage needs them, so the harness narrows on `stage` (and, where a stage has two forms, on
+ * the member present) instead of asserting.
+ */
+export type Defense<P = Record<string, unknown>> = NoDefense<P> | TrainingDefense<P> | PostDefense<P> | InferenceDefense<P>;
+
+export type DefenseStage = Defense['stage'];
+
+export const DEFENSE_STAGES: readonly DefenseStage[] = ['none', 'training', 'post', 'inference'];
+
+/** The clean fraction a post or guarding inference defense holds (default 5%). */
+export function cleanFractionOf<P>(defense: Defense<P>, params: P): number {
+  return (defense.stage === 'post' || defense.stage === 'inference' ? defense.cleanFraction?.(params) : undefined) ?? 0.05;
 }

@@ -14,8 +14,6 @@ export interface TrainExample {
   image: RgbImage;
   prompt: string;
   responses: string[];
-  /** Ground truth for analysis only (e.g. AUROC of a defense's poison scores); never read by defenses. */
-  poisoned: boolean;
   /**
    * Set by a training-controlled attack (harness/run/poison.ts) on its poisoned and negative
    * examples: the float image the training loop feeds at each step instead of `image`, drawn

@@ -32,8 +32,8 @@ export function solidImage(size: number, rgb: [number, number, number]): RgbImag
 export function colourTask(): { tok: Tokenizer; ex: TrainExample[] } {
   const tok = Tokenizer.fromTexts(['describe the image', 'red blue square']);
   const ex: TrainExample[] = [
-    { id: 'r', image: solidImage(16, [200, 0, 0]), prompt: 'describe the image', responses: ['red square'], poisoned: false },
-    { id: 'b', image: solidImage(16, [0, 0, 200]), prompt: 'describe the image', responses: ['blue square'], poisoned: false },
+    { id: 'r', image: solidImage(16, [200, 0, 0]), prompt: 'describe the image', responses: ['red square'] },
+    { id: 'b', image: solidImage(16, [0, 0, 200]), prompt: 'describe the image', responses: ['blue square'] },
   ];
   return { tok, ex };
 }

@@ -16,11 +16,10 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ATTACKS, isAttack } from '../../attacks/registry.js';
 import { DEFENSES, isDefense } from '../../defenses/registry.js';
-import type { DefenseStage } from '../../defenses/types.js';
+import { DEFENSE_STAGES } from '../../defenses/types.js';
 import { UserError } from '../core/errors.js';
 import { addPlugin } from '../core/plugins.js';
 
-const STAGES: DefenseStage[] = ['none', 'training', 'post', 'inference'];
 const SHAPES =
   'export an Attack (id, description, schema, makeTrigger, applyImage, modifyOutput) or a Defense (id, description, stage, schema and the hook of its stage), ' +
   "typed with `import type { Attack, Defense } from 'mllm-backdoor-bench'` (docs/plugins.md)";
@@ -69,7 +68,7 @@ export async function loadPluginFile(file: string): Promise<LoadedPluginFile> {
       add(ATTACKS, 'attack', value);
       out.attacks.push(value.id);
     } else if (isDefense(value)) {
-      if (!STAGES.includes(value.stage)) throw new UserError(`plugin ${file}: defense "${value.id}" (export ${name}) has stage ${JSON.stringify(value.stage)}; choose one of ${STAGES.join(', ')}`);
+      if (!DEFENSE_STAGES.includes(value.stage)) throw new UserError(`plugin ${file}: defense "${value.id}" (export ${name}) has stage ${JSON.stringify(value.stage)}; choose one of ${DEFENSE_STAGES.join(', ')}`);
       add(DEFENSES, 'defense', value);
       out.defenses.push(value.id);
     }

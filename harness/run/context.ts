@@ -5,6 +5,7 @@
  * The pipeline builds the context (pipeline.ts); the stages only read it, so that a stage's
  * code (codeHash.ts) is what computes it, not the store or the hashing around it.
  */
+import { cleanFractionOf } from '../../defenses/types.js';
 import type { ModelConfig } from '../../models/types.js';
 import { outsideVisionTower } from '../../models/layers.js';
 import type { TrainExample } from '../core/batch.js';
@@ -14,7 +15,7 @@ import { Tokenizer } from '../core/tokenizer.js';
 import { train, type TrainingHook } from '../core/training.js';
 import type { DatasetSplits } from '../core/types.js';
 import { loadSplits, vocabMinCount } from '../data/load.js';
-import { cleanExamples, resolveTarget } from './poison.js';
+import { cleanExamples, resolveTarget, withoutGroundTruth } from './poison.js';
 import type { ResolvedRun, RunSpec } from './runSpec.js';
 import type { StageName } from './codeHash.js';
 import type { Store } from './store.js';
@@ -106,6 +107,6 @@ export function fineTune(
 /** The clean training examples a post or guarding inference defense holds: `cleanFraction` (default 5%) of the split, seeded. */
 export function defenderPool(ctx: RunContext, rng: Rng): TrainExample[] {
   const clean = cleanExamples(ctx.ds.train, ctx.r.task);
-  const fraction = ctx.rr.defense.cleanFraction?.(ctx.rr.defenseParams) ?? 0.05;
-  return rng.fork('clean-pool').sample(clean.length, Math.max(1, Math.round(fraction * clean.length))).map((i) => clean[i]);
+  const fraction = cleanFractionOf(ctx.rr.defense, ctx.rr.defenseParams);
+  return withoutGroundTruth(rng.fork('clean-pool').sample(clean.length, Math.max(1, Math.round(fraction * clean.length))).map((i) => clean[i]));
 }

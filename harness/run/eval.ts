@@ -5,7 +5,7 @@
  */
 import type { MultimodalModel } from '../../models/types.js';
 import { Rng } from '../core/rng.js';
-import type { DatasetSplits } from '../core/types.js';
+import type { DatasetSplits, RgbImage } from '../core/types.js';
 import type { TriggerInput } from '../../attacks/types.js';
 import { oracleCaptionScoreInputs } from '../data/shapesWorld.js';
 import { captionMetrics } from '../metrics/index.js';
@@ -19,11 +19,11 @@ export function evalStage(ctx: RunContext, model: MultimodalModel, poisoned: Poi
   const { attack, attackParams, defense, defenseParams } = rr;
   ctx.progress({ stage: 'eval' });
   const inferRng = new Rng(r.seed).fork('inference');
-  const transform = defense.transformTestImage
-    ? (img: Parameters<NonNullable<typeof defense.transformTestImage>>[0]) => defense.transformTestImage!(img, defenseParams, inferRng)
-    : undefined;
+  const transformer = defense.stage === 'inference' && defense.transformTestImage ? defense : undefined;
+  const transform = transformer && ((img: RgbImage) => transformer.transformTestImage(img, defenseParams, inferRng));
   // A guarding inference defense (CleanSight) calibrates once per run on the defender's clean pool.
-  const guard = defense.guardModel?.(defenseParams, {
+  const guarding = defense.stage === 'inference' && defense.guardModel ? defense : undefined;
+  const guard = guarding?.guardModel(defenseParams, {
     model,
     tok: toks.run,
     cleanPool: defenderPool(ctx, new Rng(r.seed).fork(`defense:${defense.id}`)),

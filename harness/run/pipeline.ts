@@ -57,7 +57,8 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress, o
   const sft = await timed('sft', () => sftStage(ctx, pre));
   [trainLog.sft, cached.sft] = [sft.log, sft.cached];
   if (onSuspects && sft.suspects.length > 0) onSuspects(sft.suspects);
-  const final = rr.defense.stage === 'post' ? await timed('repair', () => repairStage(ctx, sft)) : sft;
+  const defense = rr.defense;
+  const final = defense.stage === 'post' ? await timed('repair', () => repairStage(ctx, defense, sft)) : sft;
   if (final !== sft) [trainLog.repair, cached.repair] = [final.log, final.cached];
   const ev = await timed('eval', () => {
     const out = evalStage(ctx, final.model, sft.poisoned);
@@ -73,7 +74,7 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress, o
     model: r.model,
     attack: refLabel(r.attack),
     defense: refLabel(r.defense),
-    defenseStage: rr.defense.stage,
+    defenseStage: defense.stage,
     seed: r.seed,
     metrics: ev.metrics,
     oracle: r.task === 'caption' ? oracleScores(ctx.ds) : undefined,

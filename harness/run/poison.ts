@@ -27,8 +27,18 @@ import { UserError } from '../core/errors.js';
 import { containsTarget } from '../metrics/asr.js';
 import { Rng } from '../core/rng.js';
 
+/** A training example with its ground truth, which the harness keeps for its own metrics and never shows a defense. */
+export interface LabelledExample extends TrainExample {
+  poisoned: boolean;
+}
+
+/** The examples as a defense sees them: the same objects' fields (a training-controlled attack's `stepImage` included), no ground truth. */
+export function withoutGroundTruth(examples: readonly LabelledExample[]): TrainExample[] {
+  return examples.map(({ poisoned: _, ...e }) => e);
+}
+
 export interface PoisonedSplit {
-  examples: TrainExample[];
+  examples: LabelledExample[];
   /** Indices into the clean split that were poisoned, increasing. */
   indices: number[];
   /**
@@ -46,7 +56,7 @@ export function resolveTarget(params: BaseAttackParams, task: Task): string {
 }
 
 /** The clean supervised examples of a split (captions: every reference is an alternative). */
-export function cleanExamples(samples: Sample[], task: Task): TrainExample[] {
+export function cleanExamples(samples: Sample[], task: Task): LabelledExample[] {
   return samples.map((s) => ({
     id: s.id,
     image: s.image,

@@ -3,6 +3,7 @@
  * (a seeded `cleanFraction` of the clean training split).
  */
 import { createModel } from '../../models/registry.js';
+import type { PostDefense } from '../../defenses/types.js';
 import type { MultimodalModel } from '../../models/types.js';
 import type { EpochLog } from '../core/record.js';
 import { Rng } from '../core/rng.js';
@@ -11,9 +12,9 @@ import { defenderPool, fineTune, type RunContext } from './context.js';
 import { cleanMetric } from './evaluate.js';
 
 /** The repaired model of the backdoored `sft` model, which is freed unless it is the one returned. */
-export async function repairStage(ctx: RunContext, sft: { key: string; model: MultimodalModel }): Promise<CachedModel & { key: string }> {
+export async function repairStage(ctx: RunContext, defense: PostDefense, sft: { key: string; model: MultimodalModel }): Promise<CachedModel & { key: string }> {
   const { r, rr, toks, mcfg, maxText } = ctx;
-  const { defense, defenseParams } = rr;
+  const { defenseParams } = rr;
   const key = ctx.key('repair', { sftKey: sft.key, defense: { id: defense.id, params: defenseParams } });
   const backdoored = sft.model;
   const repaired = await cachedModel(
@@ -24,7 +25,7 @@ export async function repairStage(ctx: RunContext, sft: { key: string; model: Mu
       const rng = new Rng(r.seed).fork(`defense:${defense.id}`);
       const pool = defenderPool(ctx, rng);
       const repairLog: EpochLog[] = [];
-      const model = defense.repair!(defenseParams, {
+      const model = defense.repair(defenseParams, {
         task: r.task,
         model: backdoored,
         tok: toks.run,

@@ -13,7 +13,7 @@ import { perSampleLoss } from '../core/training.js';
 import { cachedModel, dispose, type CachedModel, type SavedSplit } from './cachedModel.js';
 import { copyWeights } from './checkpoint.js';
 import { fineTune, type RunContext } from './context.js';
-import { poisonSplit, type PoisonedSplit } from './poison.js';
+import { poisonSplit, withoutGroundTruth, type PoisonedSplit } from './poison.js';
 import { removalQuality, scoreCollector, suspectTables, suspicionAuroc, type SuspectTable } from './suspects.js';
 
 export interface SftStage extends CachedModel {
@@ -34,9 +34,10 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   const tok = toks.run;
   const poisoned = poisonSplit(ctx.ds.train, r.task, attack, attackParams, r.seed, r.exp.data.imageSize);
 
-  const atTraining = defense.stage === 'training';
+  const training = defense.stage === 'training' ? defense : undefined;
+  const atTraining = training !== undefined;
   const scores = scoreCollector();
-  const hook = atTraining && defense.trainingHook ? defense.trainingHook(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink }) : undefined;
+  const hook = training?.trainingHook?.(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink });
   const key = ctx.key('sft', {
     pretrainKey: pre.key,
     attack: { id: attack.id, params: attackParams },
@@ -53,11 +54,12 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
       copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
       const stage = atTraining ? `sft+${defense.id}` : 'sft';
       let removed: string[] | undefined;
-      const log = defense.sft
-        ? defense.sft(defenseParams, {
+      const log = training?.sft
+        ? training.sft(defenseParams, {
             model,
             tok,
-            examples: poisoned.examples,
+            // The defense sees the examples, never their ground truth (kept here for the record's scores).
+            examples: withoutGroundTruth(poisoned.examples),
             epochs: r.exp.sft.epochs,
             lr: r.exp.sft.lr,
             train: (m, ex, o) => fineTune(ctx, m, ex, { ...o, seed: r.seed + 1, stage }),
@@ -66,6 +68,8 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
             progress: (detail) => ctx.progress({ stage, detail }),
             reportScores: scores.sink,
             reportRemoved: (ids) => (removed = [...ids]),
+            freshModel: () => createModel(mcfg),
+            restorePretrained: (m) => copyWeights(m, Object.fromEntries(pre.model.params.vars), 'pre-trained model'),
           })
         : fineTune(ctx, model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
       const { indices, negativeIndices, trigger, target } = poisoned;

@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { TrainExample } from '../core/batch.js';
+import type { LabelledExample } from './poison.js';
 import { removalQuality, scoreCollector, suspectCsv, suspectTables, suspicionAuroc } from './suspects.js';
 
-const ex = (id: string, poisoned: boolean) => ({ id, poisoned }) as TrainExample;
+const ex = (id: string, poisoned: boolean) => ({ id, poisoned }) as LabelledExample;
 
 describe('suspicion scores', () => {
   const examples = [ex('a', false), ex('b', true), ex('c', false), ex('d', true)];
@@ -31,7 +31,7 @@ describe('suspicion scores', () => {
 
 describe('removalQuality', () => {
   it('precision and recall of a removed set against the poisoned ground truth', () => {
-    const ex = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, poisoned: i < 2 })) as unknown as TrainExample[];
+    const ex = ['a', 'b', 'c', 'd', 'e'].map((id, i) => ({ id, poisoned: i < 2 })) as unknown as LabelledExample[];
     expect(removalQuality(['a', 'c', 'd'], ex)).toEqual({ removed: 3, poisoned: 2, hits: 1, precision: 1 / 3, recall: 0.5 });
     expect(removalQuality([], ex)).toMatchObject({ removed: 0, hits: 0, recall: 0 });
     expect(removalQuality([], ex).precision).toBeNaN();

@@ -6,7 +6,7 @@
  */
 import type { ScoreSink } from '../../defenses/types.js';
 import { toCsv } from '../core/csvText.js';
-import type { TrainExample } from '../core/batch.js';
+import type { LabelledExample } from './poison.js';
 import { auroc } from '../metrics/index.js';
 import type { RunRecord } from '../core/record.js';
 
@@ -31,7 +31,7 @@ export interface SuspectTable {
   rows: { id: string; poisoned: boolean; scores: number[] }[];
 }
 
-export function suspectTables(analysis: StageAnalysis, examples: TrainExample[]): SuspectTable[] {
+export function suspectTables(analysis: StageAnalysis, examples: LabelledExample[]): SuspectTable[] {
   const poisoned = new Map(examples.map((e) => [e.id, e.poisoned]));
   return Object.entries(analysis).map(([name, byEpoch]) => {
     const epochs = Object.keys(byEpoch).map(Number).sort((a, b) => a - b);
@@ -48,7 +48,7 @@ export function suspectTables(analysis: StageAnalysis, examples: TrainExample[])
  * How well a defense's removed set matches the poisoned examples (ground truth the defense
  * never saw): precision = poisoned among the removed, recall = removed among the poisoned.
  */
-export function removalQuality(removed: string[], examples: TrainExample[]): NonNullable<RunRecord['removal']> {
+export function removalQuality(removed: string[], examples: LabelledExample[]): NonNullable<RunRecord['removal']> {
   const set = new Set(removed);
   const poisoned = examples.filter((e) => e.poisoned).length;
   const hits = examples.filter((e) => e.poisoned && set.has(e.id)).length;

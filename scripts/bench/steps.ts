@@ -72,8 +72,9 @@ export function makeTrainStep(w: Workload, hook?: TrainingHook, opts: { frozenTo
 /** PCR's training hook with its default knobs (or these overrides), for this workload's model. */
 export function pcrHook(w: Workload, over: Record<string, unknown> = {}): TrainingHook {
   const pcr = getDefense('pcr');
+  if (pcr.stage !== 'training' || !pcr.trainingHook) throw new Error('pcr: expected a training hook');
   const params = parseWith(pcr.schema, over, 'pcr params');
-  return pcr.trainingHook!(params, { task: w.task, model: w.model.config });
+  return pcr.trainingHook(params, { task: w.task, model: w.model.config });
 }
 
 /** Greedy decoding of the workload's test samples in one evaluation batch. */
