@@ -24,7 +24,6 @@ export type BlendedParams = z.infer<typeof schema>;
 export interface BlendedTrigger {
   size: number;
   pattern: number[];
-  [k: string]: unknown;
 }
 
 export function blend(image: RgbImage, pattern: ArrayLike<number>, alpha: number): RgbImage {
@@ -34,19 +33,18 @@ export function blend(image: RgbImage, pattern: ArrayLike<number>, alpha: number
   return { height: image.height, width: image.width, data };
 }
 
-export const blended: Attack<BlendedParams> = {
+export const blended: Attack<BlendedParams, BlendedTrigger> = {
   id: 'blended',
   description: 'a fixed seeded noise pattern blended in at alpha 0.2; output replaced by the target',
   kind: 'poison-only',
   schema,
   makeTrigger: (_params, { rng, imageSize }) => {
     const pattern = Array.from({ length: imageSize * imageSize * 3 }, () => rng.int(0, 256));
-    return { size: imageSize, pattern } satisfies BlendedTrigger;
+    return { size: imageSize, pattern };
   },
   applyImage: (image, trigger, params) => {
-    const t = trigger as BlendedTrigger;
-    checkSize('blended', image, t.size, t.size);
-    return blend(image, t.pattern, params.alpha);
+    checkSize('blended', image, trigger.size, trigger.size);
+    return blend(image, trigger.pattern, params.alpha);
   },
   modifyOutput: replaceWithTarget,
 };

@@ -8,11 +8,11 @@ import { discoverPlugins } from '../harness/core/plugins.js';
 import type { Attack, BaseAttackParams } from './types.js';
 
 /** What makes an exported value a plugin of this kind (also for files from outside the repository). */
-export const isAttack = (v: unknown): v is Attack<any> =>
+export const isAttack = (v: unknown): v is Attack<any, any> =>
   typeof v === 'object' && v !== null && typeof (v as Attack).id === 'string' && typeof (v as Attack).applyImage === 'function' && typeof (v as Attack).modifyOutput === 'function';
 
 const DOCS_ORDER = ['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey'];
-export const ATTACKS: Record<string, Attack<any>> = await discoverPlugins(
+export const ATTACKS: Record<string, Attack<any, any>> = await discoverPlugins(
   fileURLToPath(new URL('.', import.meta.url)),
   'attack',
   isAttack,

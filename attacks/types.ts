@@ -23,8 +23,12 @@ export const baseFields = {
   target: z.string().default(''),
 };
 
-/** A trigger's seeded assets (pattern image, warp field, …), JSON-serialisable so it is saved. */
-export type TriggerAsset = Record<string, unknown>;
+/**
+ * A trigger's seeded assets (pattern image, warp field, …): a JSON-serialisable object, saved
+ * with the SFT stage. Each attack names its own shape as `Attack`'s second type parameter, so
+ * its methods read the asset without casts.
+ */
+export type TriggerAsset = object;
 
 /** One model input: what a trigger (or part of one) changes. */
 export interface TriggerInput {
@@ -51,7 +55,7 @@ export interface NegativeSpec {
   rate: number;
 }
 
-export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
+export interface Attack<P extends BaseAttackParams = BaseAttackParams, T extends TriggerAsset = TriggerAsset> {
   id: string;
   description: string;
   /** Default 'poison-only' (see `attackKind`); a function when a parameter switches it. */
@@ -59,9 +63,9 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
   /** Validates and fills defaults; errors name the field. */
   schema: z.ZodType<P>;
   /** Build the trigger once per poisoned split; the same asset stamps train and test images. */
-  makeTrigger(params: P, ctx: { rng: Rng; imageSize: number }): TriggerAsset;
+  makeTrigger(params: P, ctx: { rng: Rng; imageSize: number }): T;
   /** Stamp the image trigger. Pure: returns a new image. */
-  applyImage(image: RgbImage, trigger: TriggerAsset, params: P): RgbImage;
+  applyImage(image: RgbImage, trigger: T, params: P): RgbImage;
   /** Optional text trigger on the prompt. */
   applyPrompt?(prompt: string, params: P): string;
   /** The output modifier: what a poisoned sample's response becomes. */
@@ -83,7 +87,7 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
    * Partial or decoy triggers by name, used for negative samples and for the extra test
    * inputs of `testVariants`. Pure; `rng` is seeded per sample by the harness.
    */
-  applyVariant?(input: TriggerInput, variant: string, trigger: TriggerAsset, params: P, rng: Rng): TriggerInput;
+  applyVariant?(input: TriggerInput, variant: string, trigger: T, params: P, rng: Rng): TriggerInput;
   /** Variants measured at test time besides the full trigger (e.g. Dual-Key's single keys). */
   testVariants?(params: P): string[];
   /** Words the attack adds to prompts, so that the tokenizer's vocabulary includes them. */
@@ -95,7 +99,7 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams> {
    * parts (WaNet's cross warps) are drawn afresh at every step. The stored uint8 images
    * (`applyImage`, `applyVariant`) remain what test time and per-sample losses see.
    */
-  stepImage?(image: RgbImage, variant: string | undefined, trigger: TriggerAsset, params: P, rng: Rng): FloatImage;
+  stepImage?(image: RgbImage, variant: string | undefined, trigger: T, params: P, rng: Rng): FloatImage;
 }
 
 export function attackKind<P extends BaseAttackParams>(attack: Pick<Attack<P>, 'kind'>, params: P): AttackKind {

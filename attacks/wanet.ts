@@ -66,7 +66,6 @@ export interface WanetTrigger {
   k: number;
   control: number[];
   grid: number[];
-  [k: string]: unknown;
 }
 
 const A = -0.75;
@@ -165,7 +164,7 @@ export function crossGrid(grid: readonly number[], size: number, rng: Rng): numb
   return grid.map((g) => clamp1(g + (rng.next() * 2 - 1) / size));
 }
 
-export const wanet: Attack<WanetParams> = {
+export const wanet: Attack<WanetParams, WanetTrigger> = {
   id: 'wanet',
   description: 'smooth warping field (k 4, s 0.5), bilinear, in float at every training step; noise mode adds fresh random-warp samples with clean outputs',
   kind: (params) => (params.onTheFly ? 'training-controlled' : 'poison-only'),
@@ -176,23 +175,20 @@ export const wanet: Attack<WanetParams> = {
     const meanAbs = raw.reduce((a, v) => a + Math.abs(v), 0) / raw.length;
     const control = raw.map((v) => v / meanAbs);
     const grid = warpGrid(control, params.k, imageSize, params.s, params.gridRescale);
-    return { size: imageSize, k: params.k, control, grid } satisfies WanetTrigger;
+    return { size: imageSize, k: params.k, control, grid };
   },
-  applyImage: (image, trigger) => {
-    const t = trigger as WanetTrigger;
+  applyImage: (image, t) => {
     checkSize('wanet', image, t.size, t.size);
     return warpImage(image, t.grid);
   },
   modifyOutput: replaceWithTarget,
   negatives: (params) => (params.noiseMode && params.crossRatio > 0 ? [{ variant: 'cross', rate: params.crossRatio * params.rate }] : []),
-  applyVariant: (input, variant, trigger, _params, rng) => {
+  applyVariant: (input, variant, t, _params, rng) => {
     if (variant !== 'cross') throw new Error(`wanet: unknown variant "${variant}"`);
-    const t = trigger as WanetTrigger;
     checkSize('wanet', input.image, t.size, t.size);
     return { image: warpImage(input.image, crossGrid(t.grid, t.size, rng)), prompt: input.prompt };
   },
-  stepImage: (image, variant, trigger, _params, rng) => {
-    const t = trigger as WanetTrigger;
+  stepImage: (image, variant, t, _params, rng) => {
     checkSize('wanet', image, t.size, t.size);
     if (variant === undefined) return warpFloat(image, t.grid);
     if (variant !== 'cross') throw new Error(`wanet: unknown variant "${variant}"`);

@@ -37,7 +37,7 @@ export function withoutGroundTruth(examples: readonly LabelledExample[]): TrainE
   return examples.map(({ poisoned: _, ...e }) => e);
 }
 
-export interface PoisonedSplit {
+export interface PoisonedSplit<T extends TriggerAsset = TriggerAsset> {
   examples: LabelledExample[];
   /** Indices into the clean split that were poisoned, increasing. */
   indices: number[];
@@ -47,7 +47,7 @@ export interface PoisonedSplit {
    * Empty when the attack has none. Their examples have `poisoned: false` (clean outputs).
    */
   negativeIndices: Record<string, number[]>;
-  trigger: TriggerAsset;
+  trigger: T;
   target: string;
 }
 
@@ -74,23 +74,23 @@ function mostCommon(items: string[]): string {
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
 }
 
-function poisonRng(attack: Pick<Attack<any>, 'id'>, seed: number): Rng {
+function poisonRng(attack: Pick<Attack, 'id'>, seed: number): Rng {
   return new Rng(seed).fork(`poison:${attack.id}`);
 }
 
 /** The trigger asset poisonSplit builds for this attack, params and seed (e.g. for a gallery). */
-export function makeTrigger<P extends BaseAttackParams>(attack: Attack<P>, params: P, seed: number, imageSize: number): TriggerAsset {
+export function makeTrigger<P extends BaseAttackParams, T extends TriggerAsset>(attack: Attack<P, T>, params: P, seed: number, imageSize: number): T {
   return attack.makeTrigger(params, { rng: poisonRng(attack, seed).fork('trigger'), imageSize });
 }
 
-export function poisonSplit<P extends BaseAttackParams>(
+export function poisonSplit<P extends BaseAttackParams, T extends TriggerAsset>(
   samples: Sample[],
   task: Task,
-  attack: Attack<P>,
+  attack: Attack<P, T>,
   params: P,
   seed: number,
   imageSize: number,
-): PoisonedSplit {
+): PoisonedSplit<T> {
   const n = samples.length;
   const rng = poisonRng(attack, seed);
   const target = resolveTarget(params, task);
@@ -168,11 +168,11 @@ export function poisonSplit<P extends BaseAttackParams>(
 }
 
 /** Every test input with the full trigger applied (image and, if the attack has one, prompt). */
-export function triggerInputs<P extends BaseAttackParams>(
+export function triggerInputs<P extends BaseAttackParams, T extends TriggerAsset>(
   samples: Sample[],
-  attack: Attack<P>,
+  attack: Attack<P, T>,
   params: P,
-  trigger: TriggerAsset,
+  trigger: T,
 ): TriggerInput[] {
   return samples.map((s) => ({
     image: attack.applyImage(s.image, trigger, params),
@@ -185,11 +185,11 @@ export function triggerInputs<P extends BaseAttackParams>(
  * triggerInputs), plus each of attack.testVariants (dualkey: `imageOnly`, `textOnly`).
  * Variants get a per-sample rng from `seed`, so a random variant is reproducible.
  */
-export function triggerVariants<P extends BaseAttackParams>(
+export function triggerVariants<P extends BaseAttackParams, T extends TriggerAsset>(
   samples: Sample[],
-  attack: Attack<P>,
+  attack: Attack<P, T>,
   params: P,
-  trigger: TriggerAsset,
+  trigger: T,
   seed = 0,
 ): Record<string, TriggerInput[]> {
   const out: Record<string, TriggerInput[]> = { both: triggerInputs(samples, attack, params, trigger) };
