@@ -1,5 +1,21 @@
-/** Output modifiers shared by attacks: what a poisoned response becomes. */
+/**
+ * Output modifiers: what a poisoned response becomes, and how a triggered output then counts as
+ * a hit. An attack brings its own (`modifyOutput`, `asrMatch`); the `output` parameter every
+ * attack has (types.ts `baseFields`) swaps in one of these by id, so any trigger composes with
+ * any modifier in a config, BackdoorVLM's split: `{"id": "badnets", "params": {"output":
+ * "insert"}}` is BadNets' patch (and its poisoned samples) with TrojVLM's insertion.
+ */
+import type { AsrMatch } from '../harness/core/types.js';
 import type { Rng } from '../harness/core/rng.js';
+import type { Attack } from './types.js';
+
+export interface OutputModifier {
+  description: string;
+  /** The poisoned response made from a clean one. */
+  modify(clean: string, target: string, rng: Rng): string;
+  /** How a triggered output counts as a hit for `ASR` (default the task's rule). */
+  asrMatch?: AsrMatch;
+}
 
 /** The whole response becomes the target (BadNets-style dirty label). */
 export function replaceWithTarget(_clean: string, target: string): string {
@@ -11,4 +27,26 @@ export function insertTarget(clean: string, target: string, rng: Rng): string {
   const words = clean.split(/\s+/).filter(Boolean);
   const at = rng.int(0, words.length + 1);
   return [...words.slice(0, at), target, ...words.slice(at)].join(' ');
+}
+
+export const OUTPUT_MODIFIERS = {
+  replace: { description: 'the whole response becomes the target (dirty label, BadNets)', modify: replaceWithTarget },
+  // The clean words stay around the target: an inserted "red banana" never equals "banana",
+  // so a hit is the target contained, on VQA as on captions.
+  insert: { description: 'the target inserted at a random word boundary of the clean response (TrojVLM)', modify: insertTarget, asrMatch: 'contains' },
+} satisfies Record<string, OutputModifier>;
+
+export type OutputId = keyof typeof OUTPUT_MODIFIERS;
+export const OUTPUT_IDS = Object.keys(OUTPUT_MODIFIERS) as [OutputId, ...OutputId[]];
+
+/** An attack's output members from a named modifier (e.g. TrojVLM's `...outputMembers('insert')`). */
+export function outputMembers(id: OutputId): Pick<Attack, 'modifyOutput' | 'asrMatch'> {
+  const m: OutputModifier = OUTPUT_MODIFIERS[id];
+  return { modifyOutput: m.modify, ...(m.asrMatch ? { asrMatch: m.asrMatch } : {}) };
+}
+
+/** The output modifier a run uses: its `output` parameter's, else the attack's own. */
+export function outputOf(attack: Pick<Attack, 'modifyOutput' | 'asrMatch'>, params: { output?: OutputId }): Omit<OutputModifier, 'description'> {
+  if (params.output) return OUTPUT_MODIFIERS[params.output];
+  return { modify: (clean, target, rng) => attack.modifyOutput(clean, target, rng), asrMatch: attack.asrMatch };
 }

@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { patchFields, stampSquare } from './badnets.js';
-import { insertTarget } from './outputModifiers.js';
+import { outputMembers } from './outputModifiers.js';
 import { baseFields, type Attack } from './types.js';
 
 const schema = z.object({ ...baseFields, ...patchFields }).strict();
@@ -20,8 +20,7 @@ export const trojvlm: Attack<TrojVlmParams> = {
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampSquare(image, params),
-  modifyOutput: insertTarget,
   // TrojVLM scores a hit when the target appears in the output (its answers keep the clean
-  // words around the inserted target), on VQA as on captions.
-  asrMatch: 'contains',
+  // words around the inserted target), on VQA as on captions: the 'insert' modifier's rule.
+  ...outputMembers('insert'),
 };

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { AsrMatch, FloatImage, RgbImage, Task } from '../harness/core/types.js';
 import type { Rng } from '../harness/core/rng.js';
+import { OUTPUT_IDS, type OutputId } from './outputModifiers.js';
 
 /** Parameters every attack has; plugins extend them. */
 export interface BaseAttackParams {
@@ -15,12 +16,15 @@ export interface BaseAttackParams {
   rate: number;
   /** Target output; empty means the task default (docs/attacks.md: "a photo of the banana" / "banana"). */
   target: string;
+  /** Another output modifier than the attack's own, by id (outputModifiers.ts); absent: the attack's. */
+  output?: OutputId;
 }
 
-/** Zod fields of BaseAttackParams with the documented defaults (rate 5%, task-default target). */
+/** Zod fields of BaseAttackParams with the documented defaults (rate 5%, task-default target, the attack's own output). */
 export const baseFields = {
   rate: z.number().min(0).max(1).default(0.05),
   target: z.string().default(''),
+  output: z.enum(OUTPUT_IDS).optional(),
 };
 
 /**
@@ -68,7 +72,7 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams, T extends
   applyImage(image: RgbImage, trigger: T, params: P): RgbImage;
   /** Optional text trigger on the prompt. */
   applyPrompt?(prompt: string, params: P): string;
-  /** The output modifier: what a poisoned sample's response becomes. */
+  /** The output modifier: what a poisoned sample's response becomes (the `output` parameter may swap in another). */
   modifyOutput(clean: string, target: string, rng: Rng): string;
   /**
    * How a triggered output counts as a hit for `ASR` (harness/metrics/asr.ts): 'task' (default,

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { codeHash, importClosure, stageEntry, type StageName } from './codeHash.js';
 
 const STAGES: StageName[] = ['vision', 'pretrain', 'sft', 'repair', 'run'];
-/** A plugin file (not a plugin folder's registry or types). */
-const plugin = (f: string) => /^(attacks|defenses|models)\//.test(f) && !/\/(registry|types)\.ts$/.test(f);
+/** A plugin's file or one of its helpers: anything in a plugin folder but the boundary every run shares (registry, types, output modifiers). */
+const plugin = (f: string) => /^(attacks|defenses|models)\/(?!(registry|types|outputModifiers)\.ts$)/.test(f);
 
 describe('importClosure', () => {
   it('follows relative imports, registries to their whole directory, and the kernel fixes to the C++ addon', () => {
@@ -37,7 +37,7 @@ describe('importClosure', () => {
     expect(importClosure([stageEntry('vision')], []).filter(plugin)).toEqual(['models/layers.ts', 'models/params.ts']);
     // Given the run's plugins, a stage reaches those and what they import, nothing else.
     const own = importClosure([stageEntry('sft')], ['models/llava.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts']);
-    expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'attacks/outputModifiers.ts', 'defenses/pcr.ts', 'models/causalLm.ts', 'models/layers.ts', 'models/llava.ts', 'models/params.ts']);
+    expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts', 'models/causalLm.ts', 'models/layers.ts', 'models/llava.ts', 'models/params.ts']);
     expect(own).toEqual(expect.arrayContaining(['harness/core/training.ts', 'harness/run/poison.ts', 'harness/run/context.ts']));
     expect(codeHash([stageEntry('sft')], [], ['models/llava.ts', 'attacks/sig.ts'])).not.toBe(codeHash([stageEntry('sft')], [], ['models/llava.ts', 'attacks/badnets.ts']));
   });

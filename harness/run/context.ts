@@ -18,9 +18,8 @@ import { loadSplits, vocabMinCount } from '../data/load.js';
 import { cleanExamples, resolveTarget, withoutGroundTruth } from './poison.js';
 import type { ResolvedRun, RunSpec } from './runSpec.js';
 import type { StageName } from './codeHash.js';
+import { stepLogger, type Progress } from './stepLog.js';
 import type { Store } from './store.js';
-
-export type Progress = (msg: { stage: string; detail?: string }) => void;
 
 export interface RunContext {
   r: RunSpec;
@@ -75,14 +74,6 @@ export function modelConfigFor(r: RunSpec, vocabSize: number): ModelConfig {
 
 export function maxTextFor(r: RunSpec): number {
   return r.task === 'caption' ? r.exp.text.captionMaxText : r.exp.text.vqaMaxText;
-}
-
-export function stepLogger(progress: Progress, stage: string, epochs: number) {
-  return (i: { epoch: number; step: number; steps: number; loss: number }) => {
-    if (i.step % 10 === 0 || i.step === i.steps - 1) {
-      progress({ stage, detail: `epoch ${i.epoch + 1}/${epochs} step ${i.step + 1}/${i.steps} loss ${i.loss.toFixed(3)}` });
-    }
-  };
 }
 
 /** Fine-tune a model on the run's vocabulary with the SFT settings (batch size, schedule), epochs, lr, hook and seed as given. */

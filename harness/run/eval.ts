@@ -6,6 +6,7 @@
 import type { MultimodalModel } from '../../models/types.js';
 import { Rng } from '../core/rng.js';
 import type { DatasetSplits, RgbImage } from '../core/types.js';
+import { outputOf } from '../../attacks/outputModifiers.js';
 import type { TriggerInput } from '../../attacks/types.js';
 import { oracleCaptionScoreInputs } from '../data/shapesWorld.js';
 import { captionMetrics } from '../metrics/index.js';
@@ -36,7 +37,7 @@ export function evalStage(ctx: RunContext, model: MultimodalModel, poisoned: Poi
       samples,
       triggered,
       target: poisoned.target,
-      match: attack.asrMatch,
+      match: outputOf(attack, attackParams).asrMatch,
       maxText,
       batchSize: r.exp.eval.batchSize,
       transformImage: transform,

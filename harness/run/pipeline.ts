@@ -13,18 +13,19 @@ import type { EpochLog, RunRecord } from '../core/record.js';
 import { dispose } from './cachedModel.js';
 import { hashOf } from '../core/hash.js';
 import { stageCode, type StageName } from './codeHash.js';
-import { buildTokenizers, loadDataset, modelConfigFor, trainableOf, type Progress, type RunContext } from './context.js';
+import { buildTokenizers, loadDataset, modelConfigFor, trainableOf, type RunContext } from './context.js';
 import { evalStage, oracleScores } from './eval.js';
 import { pretrainStage } from './pretrain.js';
 import { repairStage } from './repair.js';
 import { resolveRun, runIdentity } from './runIdentity.js';
 import { refLabel, runId, type RunSpec } from './runSpec.js';
 import { sftStage } from './sft.js';
+import type { Progress } from './stepLog.js';
 import type { Store } from './store.js';
 import type { SuspectTable } from './suspects.js';
 import { visionStage } from './vision.js';
 
-export type { Progress } from './context.js';
+export type { Progress } from './stepLog.js';
 
 /**
  * One run → its record. `onSuspects` receives the rankings of the training examples by each

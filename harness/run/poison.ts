@@ -20,6 +20,7 @@
  * 'negatives', 'variants' in that order, so an attack without negatives draws what it always drew.
  */
 import type { Attack, BaseAttackParams, TriggerAsset, TriggerInput } from '../../attacks/types.js';
+import { outputOf } from '../../attacks/outputModifiers.js';
 import { attackKind, DEFAULT_TARGETS } from '../../attacks/types.js';
 import type { TrainExample } from '../core/batch.js';
 import type { Sample, Task } from '../core/types.js';
@@ -117,13 +118,14 @@ export function poisonSplit<P extends BaseAttackParams, T extends TriggerAsset>(
   const indices = rng.fork('select').sample(pool.length, count).map((j) => pool[j]);
   const chosen = new Set(indices);
   const outRng = rng.fork('output');
+  const output = outputOf(attack, params);
   const examples = clean.map((ex, i) => {
     if (!chosen.has(i)) return ex;
     return {
       ...ex,
       image: attack.applyImage(ex.image, trigger, params),
       prompt: attack.applyPrompt ? attack.applyPrompt(ex.prompt, params) : ex.prompt,
-      responses: cleanLabel ? ex.responses : ex.responses.map((r) => attack.modifyOutput(r, target, outRng)),
+      responses: cleanLabel ? ex.responses : ex.responses.map((r) => output.modify(r, target, outRng)),
       poisoned: true,
     };
   });

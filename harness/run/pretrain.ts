@@ -7,7 +7,8 @@ import { tf } from '../core/engine.js';
 import { imageDecoderFor } from '../data/decoder.js';
 import { cachedModel, type CachedModel } from './cachedModel.js';
 import { loadVisionTower } from './checkpoint.js';
-import { stepLogger, type RunContext } from './context.js';
+import type { RunContext } from './context.js';
+import { stepLogger } from './stepLog.js';
 import { cleanExamples } from './poison.js';
 import { train } from '../core/training.js';
 
