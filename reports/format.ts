@@ -1,8 +1,9 @@
 /**
- * Number formatting shared by the HTML, CSV and SVG writers, so all show the same figures:
+ * Number formatting shared by the HTML, Markdown, CSV and SVG writers, so all show the same figures:
  * the CSV holds `roundFor(v)`, the HTML shows `fmt(v)` of the same value, and a test checks
  * that they agree.
  */
+import type { MeanInterval } from '../harness/metrics/stats.js';
 import type { Stat } from './aggregate.js';
 
 /** Decimals per metric: percentages (ASR, VQA accuracy) with 1, CIDEr-D, DER and other ratios with 3. */
@@ -29,4 +30,24 @@ export function fmtStat(s: Stat | undefined, metric: string): string {
   if (!s) return '';
   const ci = fmtInterval(s, metric);
   return ci ? `${fmt(s.mean, metric)} ${ci}` : fmt(s.mean, metric);
+}
+
+/** A difference with its sign always shown ("+1.0", "−1.0" with a true minus, "0.0"). */
+export function fmtSigned(v: number, decimals: number): string {
+  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(decimals)}`;
+}
+
+/** A p-value as the comparisons show it: 3 decimals, "< 0.001" below that, '' when undefined. */
+export function fmtP(p: number): string {
+  return Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '';
+}
+
+/**
+ * A paired difference as "mean[unit] [lo, hi]", signed, after scaling (100 for a relative
+ * change shown in percent); '' without one.
+ */
+export function fmtDifference(m: MeanInterval | undefined, scale: number, decimals: number, unit = ''): string {
+  if (!m) return '';
+  const ci = m.ci ? ` [${fmtSigned(scale * m.ci.lo, decimals)}, ${fmtSigned(scale * m.ci.hi, decimals)}]` : '';
+  return `${fmtSigned(scale * m.mean, decimals)}${unit}${ci}`;
 }

@@ -17,7 +17,7 @@ import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
 import type { CalibrationRow } from './calibration.js';
-import { fmtStat } from './format.js';
+import { fmtDifference, fmtP, fmtStat } from './format.js';
 import { tableView } from './tableView.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
@@ -66,26 +66,19 @@ function detectionView(records: RunRecord[]) {
   };
 }
 
-const signed = (v: number, d: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(d)}`;
-const fmtP = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '');
-
 /** The comparisons of a task's table as the page shows them: signed means with intervals, corrected p. */
 function comparisonRows(cs: Comparison[]) {
-  return cs.map((c) => {
-    const withCi = (m: typeof c.asr, scale: number, d: number, unit: string) =>
-      m ? `${signed(scale * m.mean, d)}${unit}${m.ci ? ` [${signed(scale * m.ci.lo, d)}, ${signed(scale * m.ci.hi, d)}]` : ''}` : '';
-    return {
-      ...c,
-      n: c.asr?.n ?? 0,
-      asr: withCi(c.asr, 1, 1, ''),
-      asrP: fmtP(c.asrPHolm),
-      clean: withCi(c.clean, 100, 1, '%'),
-      cleanP: fmtP(c.cleanPHolm),
-      cls: c.implanted === false ? 'not-implanted' : '',
-      asrCls: c.asrPHolm < 0.05 ? 'resolved' : '',
-      cleanCls: c.cleanPHolm < 0.05 ? 'resolved' : '',
-    };
-  });
+  return cs.map((c) => ({
+    ...c,
+    n: c.asr?.n ?? 0,
+    asr: fmtDifference(c.asr, 1, 1),
+    asrP: fmtP(c.asrPHolm),
+    clean: fmtDifference(c.clean, 100, 1, '%'),
+    cleanP: fmtP(c.cleanPHolm),
+    cls: c.implanted === false ? 'not-implanted' : '',
+    asrCls: c.asrPHolm < 0.05 ? 'resolved' : '',
+    cleanCls: c.cleanPHolm < 0.05 ? 'resolved' : '',
+  }));
 }
 
 /** The calibration table as the page shows it: one row per rung, the chosen (or closest) rung marked. */
