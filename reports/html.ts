@@ -7,17 +7,18 @@
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../harness/record.js';
-import { attackOrder, paperTables, uniq } from './aggregate.js';
+import { attackOrder, paperTables, uniq, type PaperTable } from './aggregate.js';
 import { rateCharts } from './charts/rate.js';
 import { sweepCharts } from './charts/sweep.js';
 import { tradeoffChart } from './charts/tradeoff.js';
 import { stagesOf, trainingChart } from './charts/training.js';
 import { detectionRows } from './detection.js';
+import { DETECTION_METRICS, detectionSummary } from './detectionSummary.js';
 import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
 import type { CalibrationRow } from './calibration.js';
-import { fmtDifference, fmtP, fmtStat } from './format.js';
+import { fmtDifference, fmtP, fmtStat, roundFor } from './format.js';
 import { tableView } from './tableView.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
@@ -45,6 +46,25 @@ export interface ReportInput {
   gallery?: GalleryView[];
   /** When the page was generated (ISO); passed in so rendering stays a pure function. */
   generated: string;
+}
+
+/**
+ * The detection summary (detectionSummary.ts) of every task: one row per detecting defense's
+ * cell; the data-* attributes hold the numbers of detection-<task>.csv.
+ */
+function detectionSummaryView(tables: PaperTable[], records: RunRecord[]) {
+  const rows = tables.flatMap((t) =>
+    detectionSummary(t, records).map((r) => ({
+      ...r,
+      task: t.task,
+      cells: DETECTION_METRICS.map((metric) => {
+        const s = r.stats[metric];
+        const round = (v: number | undefined) => (v === undefined ? '' : roundFor(v, metric));
+        return { metric, text: s ? fmtStat(s, metric) : '—', mean: round(s?.mean), lo: round(s?.ci?.lo), hi: round(s?.ci?.hi), n: s?.n ?? 0 };
+      }),
+    })),
+  );
+  return { metrics: DETECTION_METRICS, rows };
 }
 
 const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
@@ -102,6 +122,8 @@ export function renderReport(input: ReportInput): string {
   const tasks = tables.map((t) => t.task);
   const ok = records.filter((r) => r.status === 'ok');
   const sweep = input.sweep ? sweepCharts(input.sweep) : undefined;
+  const detection = detectionView(records);
+  const summary = detectionSummaryView(tables, records);
   return template({
     title: input.title,
     summary: {
@@ -138,7 +160,9 @@ export function renderReport(input: ReportInput): string {
       const recs = records.filter((r) => r.task === task);
       return { task, charts: stagesOf(recs).map((stage) => ({ stage, svg: trainingChart(task, stage, recs) })) };
     }),
-    detection: detectionView(records),
+    detection,
+    detectionSummary: summary,
+    hasDetection: detection.rows.length > 0 || summary.rows.length > 0,
     calibration: input.calibration && calibrationView(input.calibration),
     gallery: input.gallery ?? [],
     examples: exampleGroups(records),

@@ -6,7 +6,8 @@ import type { RunRecord } from '../harness/record.js';
 import { writeFileAtomic } from '../harness/store.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';
-import { comparisonsCsv, longCsv, paperTableCsv } from './csv.js';
+import { comparisonsCsv, detectionCsv, longCsv, paperTableCsv } from './csv.js';
+import { detectionSummary } from './detectionSummary.js';
 import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
 import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
@@ -47,7 +48,7 @@ function buildGallery(outDir: string, records: RunRecord[], written: string[]): 
   });
 }
 
-/** Writes the CSV tables, the trigger PNGs and report.html; returns the paths written. */
+/** Writes the CSV tables (detection-<task>.csv where a defense detected), the trigger PNGs and report.html; returns the paths written. */
 export function writeReport(outDir: string, title = 'report', now = new Date()): string[] {
   const records = readRecords(outDir);
   const written: string[] = [];
@@ -59,6 +60,8 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
   for (const t of paperTables(records)) {
     put(`table-${t.task}.csv`, paperTableCsv(t));
     put(`comparisons-${t.task}.csv`, comparisonsCsv(comparisons(t)));
+    const detected = detectionSummary(t, records);
+    if (detected.length) put(`detection-${t.task}.csv`, detectionCsv(detected));
   }
   put('results-long.csv', longCsv(longRows(records)));
   const gallery = buildGallery(outDir, records, written);
