@@ -14,6 +14,8 @@ import { MAX_WORKERS, type ExperimentConfig } from './config.js';
 /** The profiles of harness/profiles.ts, listed here so that help needs no registry (a test keeps them equal). */
 export const PROFILE_NAMES = ['smoke', 'default', 'paper'];
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/** What `mbb report` writes: the HTML report with its CSV tables, or the Markdown results page. */
+export const REPORT_FORMATS = ['html', 'markdown'];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -191,15 +193,23 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('rebuild the HTML/CSV report from the run records in --out DIR, no training')
+    .description('rebuild the report from the run records in --out DIR, no training: the HTML page and CSV tables, or the Markdown results page')
     .requiredOption('--out <dir>', 'the directory holding runs/')
-    .option('--title <text>', 'page title', 'report')
+    .addOption(new Option('--format <f>', 'html: report.html, CSV tables and trigger PNGs in --out; markdown: the results page (docs/reporting.md)').choices(REPORT_FORMATS).default('html'))
+    .option('--to <file>', 'markdown: the page to write (default: <out>/results.md)')
+    .option('--title <text>', 'page title (default: report; results for markdown)')
     .addOption(pluginOption('the attack files from outside the repository that the runs used, to draw their triggers (repeatable)'))
-    .action(async (v: { out: string; title: string; plugin?: string[] }) => {
+    .action(async (v: { out: string; format: string; to?: string; title?: string; plugin?: string[] }) => {
+      if (v.format === 'markdown') {
+        const { writeMarkdownReport } = await import('../reports/write.js');
+        process.stderr.write(`[report] wrote ${writeMarkdownReport(resolve(v.out), v.to ? resolve(v.to) : undefined, v.title)}\n`);
+        return;
+      }
+      if (v.to) throw new UserError('report: --to names the Markdown page; add --format markdown, or drop --to (the HTML report goes to --out)');
       // The trigger gallery draws each attack's trigger: one from a plugin file needs its file.
       const { loadPluginFiles } = await import('./externalPlugins.js');
       await loadPluginFiles(v.plugin?.map((p) => resolve(p)));
-      await writeReportOf(resolve(v.out), v.title);
+      await writeReportOf(resolve(v.out), v.title ?? 'report');
     });
 
   program

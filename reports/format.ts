@@ -51,3 +51,17 @@ export function fmtDifference(m: MeanInterval | undefined, scale: number, decima
   const ci = m.ci ? ` [${fmtSigned(scale * m.ci.lo, decimals)}, ${fmtSigned(scale * m.ci.hi, decimals)}]` : '';
   return `${fmtSigned(scale * m.mean, decimals)}${unit}${ci}`;
 }
+
+/** `fmtStat`, with "(n = k)" where the statistic's n differs from its row's `n` (a seed without a value). */
+export function fmtStatWithN(s: Stat | undefined, metric: string, n: number): string {
+  if (!s) return '—';
+  return s.n === n ? fmtStat(s, metric) : `${fmtStat(s, metric)} (n = ${s.n})`;
+}
+
+/** A wall time as "42 s", "12 min 5 s" or "3 h 12 min". */
+export function fmtDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}

@@ -1,4 +1,4 @@
-/** Rebuild every report file of an output directory from its run records (no training). */
+/** Rebuild the report files of an output directory from its run records (no training): the HTML report and its CSVs, or the Markdown results page. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../harness/errors.js';
@@ -13,6 +13,8 @@ import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
 import { readSweep } from './sweep.js';
 import { readCalibration } from './calibration.js';
+import { readInvocations } from './invocations.js';
+import { renderResultsMarkdown } from './resultsMarkdown.js';
 
 export function readRecords(outDir: string): RunRecord[] {
   const dir = join(outDir, 'runs');
@@ -67,4 +69,15 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
   const gallery = buildGallery(outDir, records, written);
   put('report.html', renderReport({ title, records, sweep: readSweep(outDir), calibration: readCalibration(outDir), gallery, generated: now.toISOString() }));
   return written;
+}
+
+/**
+ * Writes the Markdown results page of `outDir` (its records and invocation log) to `to`,
+ * default <out>/results.md; returns the path written.
+ */
+export function writeMarkdownReport(outDir: string, to = join(outDir, 'results.md'), title = 'results'): string {
+  const records = readRecords(outDir);
+  if (records.length === 0) throw new UserError(`${join(outDir, 'runs')}: no run records to report; run \`mbb run --out ${outDir}\` first`);
+  writeFileAtomic(to, renderResultsMarkdown({ title, records, invocations: readInvocations(outDir) }));
+  return to;
 }
