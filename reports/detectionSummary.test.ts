@@ -55,6 +55,7 @@ describe('detection summary', () => {
     const html = renderReport({ title: 't', records: runs, generated: '2026-01-01' });
     expect(html).not.toContain('<i>cleansight</i>');
     const table = html.slice(html.indexOf('data-table="detection-summary"'), html.indexOf('</table>', html.indexOf('data-table="detection-summary"')));
+    expect(table).toContain('<th>AUROC (last epoch)</th><th>removal precision</th><th>removal recall</th><th>flagged triggered</th><th>flagged clean</th><th>runs</th>');
     const rows = [...table.matchAll(/<tr><td class="l">[\s\S]*?<\/tr>/g)].map((m) => m[0]);
     expect(rows).toHaveLength(2);
     let compared = 0;

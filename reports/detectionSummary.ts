@@ -17,6 +17,11 @@ import { metricValue } from './recordFields.js';
 export const DETECTION_METRICS = ['AUROC', 'removal precision', 'removal recall', 'flagged triggered', 'flagged clean'] as const;
 export type DetectionMetric = (typeof DETECTION_METRICS)[number];
 
+/** A metric's column header on the pages (the CSV uses the bare names). */
+export function detectionHeader(m: DetectionMetric): string {
+  return m === 'AUROC' ? 'AUROC (last epoch)' : m;
+}
+
 export interface DetectionSummaryRow {
   model: string;
   attack: string;

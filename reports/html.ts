@@ -13,7 +13,7 @@ import { sweepCharts } from './charts/sweep.js';
 import { tradeoffChart } from './charts/tradeoff.js';
 import { stagesOf, trainingChart } from './charts/training.js';
 import { detectionRows } from './detection.js';
-import { DETECTION_METRICS, detectionSummary } from './detectionSummary.js';
+import { DETECTION_METRICS, detectionHeader, detectionSummary } from './detectionSummary.js';
 import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
@@ -64,7 +64,7 @@ function detectionSummaryView(tables: PaperTable[], records: RunRecord[]) {
       }),
     })),
   );
-  return { metrics: DETECTION_METRICS, rows };
+  return { headers: DETECTION_METRICS.map(detectionHeader), rows };
 }
 
 const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
