@@ -81,7 +81,8 @@ function detectionSentence(r: DetectionSummaryRow, vsNone: Comparison | undefine
 /** Removal and flagging are what (c) asks about; an AUROC alone (PCR, ABL) is a score, not a removal. */
 const REMOVES_OR_FLAGS = DETECTION_METRICS.filter((m) => m !== 'AUROC');
 
-const NOT_IMPLANTED = 'every such comparison is of an attack that did not implant: nothing to say.';
+/** What (a) and (b) say when every comparison they would describe is of an attack that did not implant. */
+const ALL_NOT_IMPLANTED = (what: string) => `Every ${what} is of an attack that did not implant: nothing to say.`;
 
 export function findings(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], detected: DetectionSummaryRow[]): Findings {
   const columnOf = new Map(t.columns.map((c) => [c.label, c]));
@@ -93,11 +94,11 @@ export function findings(t: PaperTable, compared: Comparison[], shuffled: Shuffl
   const pcr = t.columns.some((c) => c.defense === PCR_DEFENSE)
     ? orElse(
         implanted.filter((c) => (is(c.defense, PCR_DEFENSE) && is(c.reference, BASELINE_DEFENSE)) || is(c.reference, PCR_DEFENSE)).map((c) => comparisonSentence(c, t.cleanMetric)),
-        `PCR: ${NOT_IMPLANTED}`,
+        ALL_NOT_IMPLANTED('comparison with PCR'),
       )
     : [`The ${mdText(t.task)} table has no ${PCR_DEFENSE} column: nothing to compare.`];
   const shuffledView = shuffled.length
-    ? orElse(shuffled.filter((s) => s.implanted !== false).map(shuffledSentence), `Shuffled view: ${NOT_IMPLANTED}`)
+    ? orElse(shuffled.filter((s) => s.implanted !== false).map(shuffledSentence), ALL_NOT_IMPLANTED('shuffled-view comparison'))
     : [`No ${mdText(t.task)} run recorded \`ASR shuffled\` (records made before the shuffled view existed): nothing to compare.`];
   const removers = detected.filter((r) => r.implanted !== false && REMOVES_OR_FLAGS.some((m) => r.stats[m]));
   const detection = orElse(

@@ -107,6 +107,7 @@ describe('the Markdown results page', () => {
     // pcr: intact 30, 25, 20 → shuffled 5: differences −25, −20, −15, p = 0.25; none's −10, 0, −5 have p = 0.5: Holm 0.5 for both
     expect(page).toContain('- pcr on badnets: ASR 25.0 [12.6, 37.4] on the intact trigger, 5.0 [5.0, 5.0] on the patch-shuffled one; shuffled − intact −20.0 points [−32.4, −7.6] (n = 3, Holm p = 0.500): not resolved (n = 3 < 6 seeds cannot reach p < 0.05) (*Shuffled trigger view*, row badnets · pcr).');
     expect(page).toContain('- remove on badnets: AUROC (remove.lga, last epoch) 0.900 [0.900, 0.900], removal precision 0.400 [0.400, 0.400], removal recall 0.800 [0.800, 0.800] (n = 3; *Detection*, row badnets · remove · remove.lga); against no defense, ΔASR −75.0 points');
+    expect(page).toContain('| attack | defense | score | AUROC (last epoch) | removal precision | removal recall | flagged triggered | flagged clean | runs |');
     expect(line(page, '| badnets | remove | remove.lga |')).toBe('| badnets | remove | remove.lga | 0.900 [0.900, 0.900] | 0.400 [0.400, 0.400] | 0.800 [0.800, 0.800] | — | — | 3 |');
     // without the metric, (b) says so instead of staying silent
     expect(render(threeSeeds)).toContain('- No caption run recorded `ASR shuffled` (records made before the shuffled view existed): nothing to compare.');

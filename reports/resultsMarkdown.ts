@@ -10,7 +10,7 @@ import type { RunRecord } from '../harness/record.js';
 import { paperTables, type PaperTable } from './aggregate.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 import { ASR_HEADER, AVERAGE_ROW } from './csv.js';
-import { DETECTION_METRICS, detectionSummary, type DetectionSummaryRow } from './detectionSummary.js';
+import { DETECTION_METRICS, detectionHeader, detectionSummary, type DetectionSummaryRow } from './detectionSummary.js';
 import { findings, type Findings } from './findings.js';
 import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
 import type { Invocation } from './invocations.js';
@@ -130,11 +130,11 @@ function shuffledSection(shuffled: ShuffledComparison[]): string[] {
 
 function detectionSection(t: PaperTable, rows: DetectionSummaryRow[]): string[] {
   if (!rows.length) return [];
-  const header = ['attack', 'defense', 'score', 'AUROC (last epoch)', 'removal precision', 'removal recall', 'flagged triggered', 'flagged clean', 'runs'];
+  const header = ['attack', 'defense', 'score', ...DETECTION_METRICS.map(detectionHeader), 'runs'];
   const body = rows.map((r) => [attackCell(r.attack, r.implanted), mdText(r.column), mdText(r.score), ...DETECTION_METRICS.map((m) => fmtStatWithN(r.stats[m], m, r.runs)), String(r.runs)]);
   return [
     '### Detection',
-    `Per defense that detects: the AUROC of its suspicion score at the last epoch it scored (0.5 = chance); the precision and recall of the training examples it removed (remove, BYE) against the poisoned ones it never saw; the share of triggered and of clean test inputs it flagged (CleanSight). Fractions, mean over seeds with its 95% interval. Also in ${mdCode(`detection-${t.task}.csv`)}.`,
+    `Per defense that detects: the AUROC of its suspicion score at the last epoch it scored (0.5 = chance); the precision and recall of the training examples it removed (remove, BYE) against the poisoned ones it never saw; the share of triggered and of clean test inputs it flagged (CleanSight). Fractions, mean over seeds with its 95% interval; a removal precision is undefined (—) for a run that removed nothing. Also in ${mdCode(`detection-${t.task}.csv`)}.`,
     mdTable(header, body, align(3, header.length)),
   ];
 }
