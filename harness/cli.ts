@@ -15,7 +15,7 @@ import { MAX_WORKERS, type ExperimentConfig } from './config.js';
 export const PROFILE_NAMES = ['smoke', 'default', 'paper'];
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
 /** What `mbb report` writes: the HTML report with its CSV tables, or the Markdown results page. */
-export const REPORT_FORMATS = ['html', 'markdown'];
+const REPORT_FORMATS = ['html', 'markdown'];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

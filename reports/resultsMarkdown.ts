@@ -14,7 +14,7 @@ import { DETECTION_METRICS, detectionHeader, detectionSummary, type DetectionSum
 import { findings, type Findings } from './findings.js';
 import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
 import type { Invocation } from './invocations.js';
-import { mdCode, mdTable, mdText, type Align } from './markdown.js';
+import { mdCode, mdTable, mdText } from './markdown.js';
 import { headerMarkdown, runHeader } from './runHeader.js';
 import { shuffledComparisons, type ShuffledComparison } from './shuffledComparisons.js';
 import { tableView, type CellView } from './tableView.js';
@@ -27,8 +27,9 @@ export interface MarkdownInput {
 
 const NOT_IMPLANTED = ' (did not implant)';
 const attackCell = (attack: string, implanted: boolean | undefined) => `${mdText(attack)}${implanted === false ? NOT_IMPLANTED : ''}`;
-/** Left-aligned label columns, then right-aligned numbers. */
-const align = (labels: number, columns: number): Align[] => Array.from({ length: columns }, (_, i) => (i < labels ? 'l' : 'r'));
+/** The columns of words, left-aligned; every other column holds numbers, right-aligned. */
+const LABEL_COLUMNS = new Set(['attack', 'defense', 'model / defense', 'vs', 'score', 'verdict']);
+const table = (header: string[], rows: string[][]) => mdTable(header, rows, header.map((h) => (LABEL_COLUMNS.has(h) ? 'l' : 'r')));
 
 /** A paper-table cell: "mean [lo, hi]", bold where best, its notes (tie, failed runs, its own n) in parentheses. */
 function cellText(c: CellView | undefined, n: number): string {
@@ -77,7 +78,7 @@ function resultsSection(t: PaperTable, compared: Comparison[]): string[] {
   return [
     '### Results',
     legend,
-    mdTable(header, [...rows, ...averages], align(2, header.length)),
+    table(header, [...rows, ...averages]),
     ...(view.oracle ? [`Oracle ${t.cleanMetric} (one reference caption scored against the others): ${view.oracle}.`] : []),
     powerLine(compared).text,
   ];
@@ -100,9 +101,7 @@ function comparisonsSection(t: PaperTable, compared: Comparison[]): string[] {
     fmtP(c.cleanPHolm),
     c.verdict,
   ]);
-  const alignment = align(3, header.length);
-  alignment[header.length - 1] = 'l';
-  return ['### Paired comparisons', intro, mdTable(header, rows, alignment)];
+  return ['### Paired comparisons', intro, table(header, rows)];
 }
 
 function shuffledSection(shuffled: ShuffledComparison[]): string[] {
@@ -119,12 +118,10 @@ function shuffledSection(shuffled: ShuffledComparison[]): string[] {
     fmtP(s.pHolm),
     s.verdict,
   ]);
-  const alignment = align(2, header.length);
-  alignment[header.length - 1] = 'l';
   return [
     '### Shuffled trigger view',
     'The ASR of each cell on its triggered test inputs with every patch position shuffled (PCR\'s PatchAug on the model\'s patch grid), against the intact trigger, paired by seed (the same runs and items). A backdoor that keeps its ASR on the intact trigger and loses it on the shuffled one was made view-dependent, not removed. p: exact sign-flip test, Holm-corrected over these comparisons of the task.',
-    mdTable(header, rows, alignment),
+    table(header, rows),
   ];
 }
 
@@ -135,7 +132,7 @@ function detectionSection(t: PaperTable, rows: DetectionSummaryRow[]): string[] 
   return [
     '### Detection',
     `Per defense that detects: the AUROC of its suspicion score at the last epoch it scored (0.5 = chance); the precision and recall of the training examples it removed (remove, BYE) against the poisoned ones it never saw; the share of triggered and of clean test inputs it flagged (CleanSight). Fractions, mean over seeds with its 95% interval; a removal precision is undefined (—) for a run that removed nothing. Also in ${mdCode(`detection-${t.task}.csv`)}.`,
-    mdTable(header, body, align(3, header.length)),
+    table(header, body),
   ];
 }
 
@@ -146,7 +143,7 @@ function findingsSection(f: Findings): string[] {
     '### Findings',
     '**(a) Does PCR lower ASR against no defense, at what clean cost, and how does each other defense compare with it?**',
     bullets(f.pcr),
-    "**(b) What does the patch-shuffled trigger view say?** A backdoor that keeps its ASR on the intact trigger but loses it on the shuffled one was made view-dependent, not removed: compare each defense's drop with the no-defense row's.",
+    "**(b) What does the patch-shuffled trigger view say?** (A drop on the shuffled view that the intact trigger does not show: a view-dependent backdoor, not a removed one.)",
     bullets(f.shuffledView),
     '**(c) What do the defenses that remove training examples or flag test inputs add?**',
     bullets(f.detection),
