@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { record } from '../reports/records.testutil.js';
 import { readCalibration } from '../reports/calibration.js';
-import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE } from './calibrate.js';
+import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE, nextRungs } from './calibrate.js';
 import { expandGrid, refLabel, type RunSpec } from './grid.js';
 import type { RunRecord } from './record.js';
 import { experimentSchema, layer, parseWith } from './config.js';
@@ -112,6 +112,17 @@ describe('climbing the ladder', () => {
       ['caption', 'sig', 0.05, 'best'],
       ['vqa', 'badnets', 0.05, 'best'],
       ['vqa', 'sig', 0.05, 'best'],
+    ]);
+  });
+
+  it('a rung with seeds missing does not steer the walk: it starts at the middle and completes the rung when it reaches it', () => {
+    const b = base();
+    const one = record({ attack: 'badnets@0.01', seed: 1, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } });
+    const clean = [1, 2, 3].map((seed) => record({ attack: CLEAN_LABEL, seed, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } }));
+    const next = nextRungs(calibrationRows([one, ...clean], b, spec), b, [0.01, 0.05, 0.2]);
+    expect([...next]).toEqual([
+      ['caption|llava|badnets', 1],
+      ['caption|llava|sig', 1],
     ]);
   });
 

@@ -125,7 +125,12 @@ export function nextRungs(rows: CalibrationRow[], base: ExperimentConfig, ladder
       for (const a of base.attacks) {
         const attack = refLabel(a);
         const run = rows.filter((r) => r.task === task && r.model === model && r.attack === attack);
-        const holds = (i: number) => run.find((r) => r.rate === ladder[i])?.meetsAsr;
+        // A rung some of whose seeds are missing (killed, failed) counts as not run: the walk
+        // decides on complete rungs only, and completes a partial one when it reaches it.
+        const holds = (i: number) => {
+          const row = run.find((r) => r.rate === ladder[i]);
+          return row && row.n >= base.seeds.length ? row.meetsAsr : undefined;
+        };
         const tried = ladder.map((_, i) => holds(i)).flatMap((h, i) => (h === undefined ? [] : [i]));
         const key = `${task}|${model}|${attack}`;
         if (tried.length === 0) {
