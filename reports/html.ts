@@ -20,6 +20,7 @@ import type { SweepPoint } from './sweep.js';
 import type { CalibrationRow } from './calibration.js';
 import { fmtDifference, fmtP, fmtStat, roundFor } from './format.js';
 import { tableView } from './tableView.js';
+import { ALPHA } from './best.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 
@@ -96,8 +97,8 @@ function comparisonRows(cs: Comparison[]) {
     clean: fmtDifference(c.clean, 100, 1, '%'),
     cleanP: fmtP(c.cleanPHolm),
     cls: c.implanted === false ? 'not-implanted' : '',
-    asrCls: c.asrPHolm < 0.05 ? 'resolved' : '',
-    cleanCls: c.cleanPHolm < 0.05 ? 'resolved' : '',
+    asrCls: c.asrPHolm < ALPHA ? 'resolved' : '',
+    cleanCls: c.cleanPHolm < ALPHA ? 'resolved' : '',
   }));
 }
 
