@@ -83,6 +83,19 @@ describe('CleanSight: the guarded model', () => {
     model.params.dispose();
   });
 
+  it('reads each prompt of a ragged (left-padded) batch at its own last token, as it would alone', () => {
+    const model = tinyModel({ decoderLayers: 2, seed: 6 });
+    const prompts = ['a red', 'a red blue green square', 'photo of the banana', 'circle'];
+    const inputs = examples(4).map((e, i) => ({ image: e.image, prompt: prompts[i] }));
+    const opts = { maxText: MAX_TEXT, maxNewTokens: 4, batchSize: 4 };
+    // Every input flagged, the tokens above their mean attention pruned: the prune mask depends on where the map is read.
+    const g = guard(model, { mean: [0, 0], sd: [1, 1], threshold: -1 }, [1], 1);
+    const alone = inputs.flatMap((x) => generate(g.model, tok, [x], opts));
+    expect(generate(g.model, tok, inputs, opts)).toEqual(alone);
+    expect(g.takeFlagged()).toBe(8);
+    model.params.dispose();
+  });
+
   it('calibrates on the clean pool and reports its layers and threshold', () => {
     const model = tinyModel({ decoderLayers: 3, seed: 2 });
     const log: string[] = [];

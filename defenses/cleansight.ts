@@ -117,27 +117,31 @@ export function guard(model: MultimodalModel, cal: Calibration, layers: number[]
     // The caller may free the images once this returns; the detection pass needs them at the first step.
     const kept = images.clone();
     let inner: IncrementalDecoder | undefined;
-    const open = (prompt: tf.Tensor2D) => {
+    const open = (prompt: tf.Tensor2D, pad: number[] = []) => {
       const [b, n] = prompt.shape;
+      // The detection pass reads each prompt as the model was trained on it, from column 0
+      // (left padding moved to the end, where the causal mask hides it): at its last token.
+      const rows = prompt.arraySync().map((r, i) => [...r.slice(pad[i] ?? 0), ...r.slice(0, pad[i] ?? 0)]);
+      const aligned = tf.tensor2d(rows, [b, n], 'int32');
       try {
-        const maps = promptAttention(model, kept, prompt, Array(b).fill(n - 1));
+        const maps = promptAttention(model, kept, aligned, rows.map((_, i) => n - 1 - (pad[i] ?? 0)));
         const last = layers[layers.length - 1];
         const nVisual = maps.visual[0][last][0].length;
-        const rows = maps.visual.map((_, s) => {
+        const masks = maps.visual.map((_, s) => {
           if (whitenedDistance(stealingFeatures(maps, s, layers), cal) <= cal.threshold) return Array(nVisual).fill(0);
           flagged++;
           return pruneMask(maps.visual[s][last], pruneFactor);
         });
-        const prune = tf.tensor2d(rows, [b, nVisual]);
+        const prune = tf.tensor2d(masks, [b, nVisual]);
         const dec = start(kept, prune);
         prune.dispose();
         return dec;
       } finally {
-        kept.dispose();
+        tf.dispose([kept, aligned]);
       }
     };
     return {
-      step: (tokens) => (inner ??= open(tokens)).step(tokens),
+      step: (tokens, pad) => (inner ??= open(tokens, pad)).step(tokens, pad),
       dispose: () => (inner ? inner.dispose() : kept.dispose()),
     };
   };

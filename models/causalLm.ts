@@ -83,25 +83,52 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
     if (prune && (!vis || prune.shape[1] !== prefix)) throw new Error(`decoder: prune must cover the ${prefix} prefix positions`);
     // Kept with the caches: the caller keeps ownership of `prune`.
     const pruned = prune && tf.keep(prune.clone());
+    const p0 = vis ? vis.shape[1] : 0; // prefix positions, fed with the prompt
     let caches: (KvCache | undefined)[] = blocks.map(() => undefined);
     let seen = 0; // sequence positions fed so far, the prefix included
-    let text = 0;
+    let text = 0; // text columns fed so far, left padding included
+    let pads: number[] | undefined; // each row's left-padding columns (ragged prompts), fixed by the prompt
+    /**
+     * Ragged prompts: row r's own positions (its first real token at p0, as `run` places it)
+     * and an additive bias hiding its padding columns from every query, so a padded row computes
+     * what it would alone.
+     */
+    const raggedInputs = (pad: number[], b: number, s: number, first: boolean) => {
+      // A row past maxText (closed, fed on to keep the batch whole) keeps the last position: its output is ignored.
+      const at = (r: number, j: number) => Math.min(first ? (j < p0 ? j : p0 + Math.max(0, j - p0 - pad[r])) : p0 + text - pad[r], p0 + maxText - 1);
+      const idx = Int32Array.from({ length: b * s }, (_, k) => at(Math.floor(k / s), k % s));
+      const positions = tf.gather(pos.reshape([-1, d]), tf.tensor1d(idx, 'int32')).reshape([b, s, d]);
+      const keys = seen + s; // the keys this step attends to: the cache and itself
+      const hide = Float32Array.from({ length: b * keys }, (_, k) => {
+        const j = (k % keys) - p0;
+        return j >= 0 && j < pad[Math.floor(k / keys)] ? -1e9 : 0;
+      });
+      return { positions, bias: tf.tensor4d(hide, [b, 1, 1, keys]) };
+    };
     return {
-      step(tokens) {
+      step(tokens, pad) {
         const [b, n] = tokens.shape;
         const first = seen === 0;
         // The first call feeds the prompt (causal mask over prefix + prompt, as `run`); later
         // calls one token, which sees every cached position: no mask needed.
         if (!first && n !== 1) throw new Error(`incremental decoding: after the prompt, feed one token per step (got ${n})`);
-        if (text + n > maxText) throw new Error(`text length ${text + n} exceeds model maxText ${maxText}`);
+        if (first && pad) {
+          if (pad.length !== b || pad.some((k) => !(Number.isInteger(k) && k >= 0 && k < n))) throw new Error(`incremental decoding: pad must give each of the ${b} rows 0 to ${n - 1} padding columns`);
+          if (pad.some((k) => k > 0)) pads = [...pad];
+        }
+        // The shortest row decides: longer ones may close at maxText while it goes on.
+        const shortest = text + n - (pads ? Math.max(...pads) : 0);
+        if (shortest > maxText) throw new Error(`text length ${shortest} exceeds model maxText ${maxText}`);
         const r = tf.tidy(() => {
           const txt = tf.gather(tokEmbed, tokens.reshape([-1])).reshape([b, n, d]);
           const seq = (first && vis ? tf.concat([vis, txt], 1) : txt) as tf.Tensor3D;
           const s = seq.shape[1];
-          let x: tf.Tensor = tf.add(seq, pos.slice([0, seen, 0], [1, s, d]));
-          // The prompt: causal; later steps see every cached position. Pruned prefix positions: hidden from all.
-          const causal = first ? maskFor(s) : undefined;
-          const mask = pruned ? (causal ? tf.add(causal, pruneBias(pruned, s)) : pruneBias(pruned, seen + n)) : causal;
+          const ragged = pads && raggedInputs(pads, b, s, first);
+          let x: tf.Tensor = tf.add(seq, ragged ? ragged.positions : pos.slice([0, seen, 0], [1, s, d]));
+          // The prompt: causal; later steps see every cached position. Pruned prefix positions
+          // and padding columns: hidden from all.
+          let mask: tf.Tensor | undefined = first ? maskFor(s) : undefined;
+          for (const bias of [pruned && pruneBias(pruned, seen + s), ragged?.bias]) if (bias) mask = mask ? tf.add(mask, bias) : bias;
           const next: KvCache[] = [];
           blocks.forEach((blk, i) => {
             if (beforeBlock) x = beforeBlock(i, x);
@@ -114,7 +141,7 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
         });
         caches.forEach((c) => c && tf.dispose([c.k, c.v]));
         caches = r.k.map((k, i) => ({ k, v: r.v[i] }));
-        seen += first && vis ? vis.shape[1] + n : n;
+        seen += first ? p0 + n : n;
         text += n;
         return r.logits;
       },

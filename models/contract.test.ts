@@ -11,12 +11,13 @@ import { initEngine, tf } from '../harness/core/engine.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { Tokenizer } from '../harness/core/tokenizer.js';
 import { createModel, MODELS } from './registry.js';
+import type { IncrementalDecoder } from './types.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', quiet: true });
 });
 
-const images = () => tf.tensor4d(new Float32Array(2 * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [2, 16, 16, 3]);
+const images = (n = 2) => tf.tensor4d(new Float32Array(n * 16 * 16 * 3).map((_, i) => (i % 7) / 7), [n, 16, 16, 3]);
 const maxAbs = (t: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(t)).dataSync()[0]);
 
 describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) => {
@@ -94,11 +95,51 @@ describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) 
     m.params.dispose();
   });
 
+  it('decodes prompts of different lengths in one left-padded batch: each row as if alone', () => {
+    const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
+    for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
+    const prompts = [[4, 5, 6, 7], [9, 8], [10, 4, 6]];
+    const pad = prompts.map((r) => 4 - r.length);
+    const img = images(3);
+    const feed = (dec: IncrementalDecoder, rows: number[][], pad?: number[]) => {
+      const x = tf.tensor2d(rows, [rows.length, rows[0].length], 'int32');
+      const out = dec.step(x, pad);
+      x.dispose();
+      return out;
+    };
+    // Alone: each row's prompt, then two tokens.
+    const alone = prompts.map((r, i) => {
+      const one = img.slice([i, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      const dec = m.startDecoding!(one);
+      const out = [feed(dec, [r]), feed(dec, [[11]]), feed(dec, [[12]])];
+      const last = out.map((o) => o.slice([0, o.shape[1] - 1, 0], [1, 1, -1]));
+      dec.dispose();
+      tf.dispose([one, ...out]);
+      return last;
+    });
+    const before = tf.memory().numTensors; // after the causal masks of every prompt length were built (they live with the model)
+    const dec = m.startDecoding!(img);
+    const padded = prompts.map((r, i) => [...Array(pad[i]).fill(0), ...r]);
+    const steps = [feed(dec, padded, pad), feed(dec, [[11], [11], [11]]), feed(dec, [[12], [12], [12]])];
+    steps.forEach((o, t) =>
+      prompts.forEach((_, i) => expect(tf.tidy(() => maxAbs(tf.sub(o.slice([i, o.shape[1] - 1, 0], [1, 1, -1]), alone[i][t]))), `row ${i} step ${t}`).toBeLessThan(1e-5)),
+    );
+    const bad = m.startDecoding!(img);
+    const prompt = tf.tensor2d(padded, [3, 4], 'int32');
+    expect(() => bad.step(prompt, [0, 4, 1])).toThrow(/pad must give each of the 3 rows 0 to 3 padding columns/);
+    bad.dispose();
+    dec.dispose();
+    tf.dispose([...steps, prompt]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([...alone.flat(), img]);
+    m.params.dispose();
+  });
+
   it('greedy decoding with the cache gives the tokens of repeated forward passes, and leaks nothing', () => {
     const m = createModel(tinyModelConfig({ family, decoderLayers: 2, maxText: 10 }));
     for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
     const tok = Tokenizer.fromTexts(['describe the image what colour is it red blue square']);
-    // Prompts of three lengths: the cached decoder groups rows by prompt length.
+    // Prompts of three lengths in one batch: the cached decoder left-pads the shorter ones.
     const inputs = ['describe the image', 'what colour is it', 'describe it', 'red'].flatMap((prompt, i) => [
       { image: solidImage(16, [40 * i, 200 - 40 * i, 90]), prompt },
       { image: solidImage(16, [200, 30 * i, 10]), prompt },

@@ -94,8 +94,11 @@ export interface IncrementalDecoder {
   /**
    * Feeds tokens [B,n] after those already fed and returns their next-token logits [B,n,V]:
    * first the prompt (n ≥ 1), then one token per call. The caller disposes the logits.
+   * Prompts of different lengths go in one batch left-padded: `pad[r]` (first call only) is row
+   * r's count of leading padding columns, which no position attends to; each row keeps its own
+   * positions, so its logits are those of its prompt alone.
    */
-  step(tokens: tf.Tensor2D): tf.Tensor3D;
+  step(tokens: tf.Tensor2D, pad?: number[]): tf.Tensor3D;
   /** Frees the caches and the encoded image. */
   dispose(): void;
 }

@@ -38,6 +38,8 @@ export interface SeedValues {
   asr: number;
   clean: number;
   der: number;
+  /** ASR (%) on the patch-shuffled triggered inputs (`ASR shuffled`); NaN in records that lack it. */
+  asrShuffled: number;
 }
 
 /** One metric of a cell by seed: what a paired comparison pairs. */
@@ -53,6 +55,8 @@ export interface TableCell {
   der?: Stat;
   /** False-trigger rate in percent (clean outputs containing the target). */
   ftr?: Stat;
+  /** ASR in percent on the patch-shuffled copy of the triggered inputs (harness/shuffledView.ts). */
+  asrShuffled?: Stat;
   /** Mean per-run ASR denominator (triggered items whose references lack the target). */
   asrN?: number;
   /** The successful runs' values by seed. */
@@ -126,7 +130,12 @@ function cellOf(group: RunRecord[], baseline: RunRecord[] | undefined, cleanMetr
   const seeds = new Map<number, SeedValues>();
   for (const r of ok) {
     const base = bySeed.get(r.seed);
-    seeds.set(r.seed, { asr: 100 * metricValue(r, 'ASR'), clean: metricValue(r, cleanMetric), der: base ? derOf(r, base, cleanMetric) : NaN });
+    seeds.set(r.seed, {
+      asr: 100 * metricValue(r, 'ASR'),
+      clean: metricValue(r, cleanMetric),
+      der: base ? derOf(r, base, cleanMetric) : NaN,
+      asrShuffled: 100 * metricValue(r, 'ASR shuffled'),
+    });
   }
   const values = [...seeds.values()];
   const asrN = values.length ? ok.reduce((a, r) => a + metricValue(r, 'ASR n'), 0) / ok.length : undefined;
@@ -134,6 +143,7 @@ function cellOf(group: RunRecord[], baseline: RunRecord[] | undefined, cleanMetr
     asr: stat(values.map((v) => v.asr), PERCENT),
     clean: stat(values.map((v) => v.clean), [0, Infinity]),
     ftr: stat(ok.map((r) => 100 * metricValue(r, 'FTR')), PERCENT),
+    asrShuffled: stat(values.map((v) => v.asrShuffled), PERCENT),
     ...(asrN !== undefined && Number.isFinite(asrN) ? { asrN } : {}),
     seeds,
     runs: group.length,

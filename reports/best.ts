@@ -10,7 +10,7 @@
  * its means pool attacks, not seeds. (docs/statistics.md)
  */
 import { holm, pairedComparison } from '../harness/metrics/stats.js';
-import { seedValues, type PaperTable, type SeedValues } from './aggregate.js';
+import { seedValues, type PaperTable } from './aggregate.js';
 
 export type Mark = 'best' | 'tie' | '';
 
@@ -32,7 +32,8 @@ export const ALPHA = 0.05;
 export const BEST_CAPTION =
   'Bold green = best in its row among the same model\'s columns (lowest ASR, highest clean metric, highest DER), only where the gap to the runner-up is significant (paired by seed, exact sign-flip test, Holm-corrected over the table, p < 0.05); "tie" marks a leader that is not. Rows that did not implant are not ranked.';
 
-type Metric = keyof SeedValues;
+/** The metrics a row is ranked by. */
+type Metric = keyof BestMarks;
 const LOWER_IS_BETTER: Record<Metric, boolean> = { asr: true, clean: false, der: false };
 
 interface Contest {

@@ -11,8 +11,11 @@ import { differenceSummary, holm, pairedComparison, seedsForPower, type PairedCo
 import { BASELINE_DEFENSE, seedValues, type PaperTable } from './aggregate.js';
 import { ALPHA } from './best.js';
 
+/** The defense this benchmark is about: every other one is also compared with it. */
+export const PCR_DEFENSE = 'pcr';
+
 /** The references every defense is compared with, when the table has them. */
-export const REFERENCES = [BASELINE_DEFENSE, 'pcr'];
+export const REFERENCES = [BASELINE_DEFENSE, PCR_DEFENSE];
 
 /** The smallest n at which the exact two-sided sign-flip p can fall below 0.05 (2 / 2^6). */
 export const MIN_SEEDS_FOR_SIGNIFICANCE = 6;
@@ -34,7 +37,7 @@ export interface Comparison {
 }
 
 /** "Lower"/"higher" where the Holm-corrected p is below 0.05, else "not resolved" (with why). */
-function verdictOf(c: PairedComparison | undefined, pHolm: number, what: [string, string]): string {
+export function verdictOf(c: PairedComparison | undefined, pHolm: number, what: [string, string]): string {
   if (!c) return 'no paired seeds';
   if (pHolm < ALPHA) return c.mean < 0 ? what[0] : what[1];
   return c.n < MIN_SEEDS_FOR_SIGNIFICANCE ? `not resolved (n = ${c.n} < ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds cannot reach p < ${ALPHA})` : 'not resolved';

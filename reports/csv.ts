@@ -6,6 +6,7 @@
 import type { PaperTable, Stat } from './aggregate.js';
 import { bestMarks, type BestMarks } from './best.js';
 import type { Comparison } from './comparisons.js';
+import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
 import { toCsv } from '../harness/core/csvText.js';
@@ -136,6 +137,17 @@ export function comparisonsCsv(cs: Comparison[]): string {
       r4(c.cleanPHolm),
       c.verdict,
     ]),
+  );
+}
+
+/** detection-<task>.csv columns: per metric its mean, 95% interval, sd and n (seeds with a value). */
+export const DETECTION_COLUMNS = ['model', 'attack', 'defense', 'score', ...DETECTION_METRICS.flatMap((m) => [...STAT_PARTS.map((p) => `${m} ${p}`), `${m} n`])];
+
+/** detection-<task>.csv: one row per detecting defense's cell (detectionSummary.ts), fractions rounded as the pages show them. */
+export function detectionCsv(rows: DetectionSummaryRow[]): string {
+  return toCsv(
+    DETECTION_COLUMNS,
+    rows.map((r) => [r.model, r.attack, r.defense, r.score, ...DETECTION_METRICS.flatMap((m) => [...statParts(r.stats[m], m), r.stats[m]?.n ?? 0])]),
   );
 }
 

@@ -7,18 +7,20 @@
 import Handlebars from 'handlebars';
 import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../harness/core/record.js';
-import { attackOrder, paperTables, uniq } from './aggregate.js';
+import { attackOrder, paperTables, uniq, type PaperTable } from './aggregate.js';
 import { rateCharts } from './charts/rate.js';
 import { sweepCharts } from './charts/sweep.js';
 import { tradeoffChart } from './charts/tradeoff.js';
 import { stagesOf, trainingChart } from './charts/training.js';
 import { detectionRows } from './detection.js';
+import { DETECTION_METRICS, detectionHeader, detectionSummary } from './detectionSummary.js';
 import { exampleGroups } from './examples.js';
 import { provenanceOf } from './provenance.js';
 import type { SweepPoint } from './sweep.js';
 import type { CalibrationRow } from './calibration.js';
-import { fmtStat } from './format.js';
+import { fmtDifference, fmtP, fmtStat, roundFor } from './format.js';
 import { tableView } from './tableView.js';
+import { ALPHA } from './best.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 
@@ -47,6 +49,25 @@ export interface ReportInput {
   generated: string;
 }
 
+/**
+ * The detection summary (detectionSummary.ts) of every task: one row per detecting defense's
+ * cell; the data-* attributes hold the numbers of detection-<task>.csv.
+ */
+function detectionSummaryView(tables: PaperTable[], records: RunRecord[]) {
+  const rows = tables.flatMap((t) =>
+    detectionSummary(t, records).map((r) => ({
+      ...r,
+      task: t.task,
+      cells: DETECTION_METRICS.map((metric) => {
+        const s = r.stats[metric];
+        const round = (v: number | undefined) => (v === undefined ? '' : roundFor(v, metric));
+        return { metric, text: s ? fmtStat(s, metric) : '—', mean: round(s?.mean), lo: round(s?.ci?.lo), hi: round(s?.ci?.hi), n: s?.n ?? 0 };
+      }),
+    })),
+  );
+  return { headers: DETECTION_METRICS.map(detectionHeader), rows };
+}
+
 const pct = (r: number) => `${+(100 * r).toFixed(2)}%`;
 
 /** The poison-detection table: one row per task × model × attack × defense × score, AUROC per epoch. */
@@ -66,26 +87,19 @@ function detectionView(records: RunRecord[]) {
   };
 }
 
-const signed = (v: number, d: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(d)}`;
-const fmtP = (p: number) => (Number.isFinite(p) ? (p < 0.001 ? '< 0.001' : p.toFixed(3)) : '');
-
 /** The comparisons of a task's table as the page shows them: signed means with intervals, corrected p. */
 function comparisonRows(cs: Comparison[]) {
-  return cs.map((c) => {
-    const withCi = (m: typeof c.asr, scale: number, d: number, unit: string) =>
-      m ? `${signed(scale * m.mean, d)}${unit}${m.ci ? ` [${signed(scale * m.ci.lo, d)}, ${signed(scale * m.ci.hi, d)}]` : ''}` : '';
-    return {
-      ...c,
-      n: c.asr?.n ?? 0,
-      asr: withCi(c.asr, 1, 1, ''),
-      asrP: fmtP(c.asrPHolm),
-      clean: withCi(c.clean, 100, 1, '%'),
-      cleanP: fmtP(c.cleanPHolm),
-      cls: c.implanted === false ? 'not-implanted' : '',
-      asrCls: c.asrPHolm < 0.05 ? 'resolved' : '',
-      cleanCls: c.cleanPHolm < 0.05 ? 'resolved' : '',
-    };
-  });
+  return cs.map((c) => ({
+    ...c,
+    n: c.asr?.n ?? 0,
+    asr: fmtDifference(c.asr, 1, 1),
+    asrP: fmtP(c.asrPHolm),
+    clean: fmtDifference(c.clean, 100, 1, '%'),
+    cleanP: fmtP(c.cleanPHolm),
+    cls: c.implanted === false ? 'not-implanted' : '',
+    asrCls: c.asrPHolm < ALPHA ? 'resolved' : '',
+    cleanCls: c.cleanPHolm < ALPHA ? 'resolved' : '',
+  }));
 }
 
 /** The calibration table as the page shows it: one row per rung, the chosen (or closest) rung marked. */
@@ -109,6 +123,8 @@ export function renderReport(input: ReportInput): string {
   const tasks = tables.map((t) => t.task);
   const ok = records.filter((r) => r.status === 'ok');
   const sweep = input.sweep ? sweepCharts(input.sweep) : undefined;
+  const detection = detectionView(records);
+  const summary = detectionSummaryView(tables, records);
   return template({
     title: input.title,
     summary: {
@@ -145,7 +161,9 @@ export function renderReport(input: ReportInput): string {
       const recs = records.filter((r) => r.task === task);
       return { task, charts: stagesOf(recs).map((stage) => ({ stage, svg: trainingChart(task, stage, recs) })) };
     }),
-    detection: detectionView(records),
+    detection,
+    detectionSummary: summary,
+    hasDetection: detection.rows.length > 0 || summary.rows.length > 0,
     calibration: input.calibration && calibrationView(input.calibration),
     gallery: input.gallery ?? [],
     examples: exampleGroups(records),

@@ -126,6 +126,17 @@ describe('HTML report', () => {
     expect(sft.match(/class="series"/g)).toHaveLength(2);
   });
 
+  it('labels a cached stage by every run that shares it, not only the run that logged it', () => {
+    const log = [0, 1].map((epoch) => ({ epoch, loss: 1 - epoch / 2, seconds: 1, numTensors: 1 }));
+    const html = render([
+      record({ attack: 'badnets', defense: 'none', keys: { vision: 'v1' }, trainLog: { vision: log } }),
+      record({ attack: 'sig', defense: 'pcr', keys: { vision: 'v1' }, trainLog: {} }),
+    ]);
+    const vision = html.match(/<svg[^>]*data-stage="vision"[\s\S]*?<\/svg>/)![0];
+    expect(vision.match(/class="series"/g)).toHaveLength(1);
+    expect(vision).toContain('all attacks · all defenses');
+  });
+
   it('flags example outputs that count as the target', () => {
     const html = render([
       record({ examples: [{ id: 'e1', prompt: 'describe the image', clean: 'a red circle', triggered: 'a photo of the banana', refs: ['a red circle'] }] }),

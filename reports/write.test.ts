@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -49,5 +49,25 @@ describe('writeReport', () => {
     expect(r.status).toBe(0);
     expect(r.stderr).toContain(`[report] wrote ${join(dir, 'report.html')}`);
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<title>mllm-backdoor-bench — cli</title>');
+  });
+
+  it('is what `mbb report --format markdown --to FILE` runs; a bad format or a stray --to is a usage error', () => {
+    const dir = outDirWith(records.slice(0, 2));
+    const report = (...args: string[]) => spawnSync(process.execPath, [resolve(__dirname, '../scripts/mbb.mjs'), 'report', '--out', dir, ...args], { encoding: 'utf8' });
+    const to = join(dir, 'page.md');
+    const r = report('--format', 'markdown', '--to', to);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`[report] wrote ${to}`);
+    const page = readFileSync(to, 'utf8');
+    expect(page.split('\n')[0]).toBe('# mllm-backdoor-bench — results');
+    // pcr: ASR 40%, CIDEr-D 1.8; DER = [(0.9 − 0.4) − (2 − 1.8)/2 + 1] / 2 = 0.7
+    expect(page).toMatch(/\n\| badnets \| pcr \| 40\.0 \(tie\) \| 1\.800 \| 0\.700 \| — \| 1 \|\n/);
+    expect(existsSync(join(dir, 'report.html'))).toBe(false); // the Markdown page alone
+    const bad = report('--format', 'pdf');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/argument 'pdf' is invalid\. Allowed choices are html, markdown/);
+    const stray = report('--to', to);
+    expect(stray.status).toBe(2);
+    expect(stray.stderr).toContain('mbb: report: --to names the Markdown page; add --format markdown');
   });
 });

@@ -1,4 +1,4 @@
-/** Rebuild every report file of an output directory from its run records (no training). */
+/** Rebuild the report files of an output directory from its run records (no training): the HTML report and its CSVs, or the Markdown results page. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../harness/core/errors.js';
@@ -6,12 +6,15 @@ import type { RunRecord } from '../harness/core/record.js';
 import { writeFileAtomic } from '../harness/core/atomicFile.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';
-import { comparisonsCsv, longCsv, paperTableCsv } from './csv.js';
+import { comparisonsCsv, detectionCsv, longCsv, paperTableCsv } from './csv.js';
+import { detectionSummary } from './detectionSummary.js';
 import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
 import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
 import { readSweep } from './sweep.js';
 import { readCalibration } from './calibration.js';
+import { readInvocations } from '../harness/exec/invocations.js';
+import { renderResultsMarkdown } from './resultsMarkdown.js';
 
 export function readRecords(outDir: string): RunRecord[] {
   const dir = join(outDir, 'runs');
@@ -47,7 +50,7 @@ function buildGallery(outDir: string, records: RunRecord[], written: string[]): 
   });
 }
 
-/** Writes the CSV tables, the trigger PNGs and report.html; returns the paths written. */
+/** Writes the CSV tables (detection-<task>.csv where a defense detected), the trigger PNGs and report.html; returns the paths written. */
 export function writeReport(outDir: string, title = 'report', now = new Date()): string[] {
   const records = readRecords(outDir);
   const written: string[] = [];
@@ -59,9 +62,22 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
   for (const t of paperTables(records)) {
     put(`table-${t.task}.csv`, paperTableCsv(t));
     put(`comparisons-${t.task}.csv`, comparisonsCsv(comparisons(t)));
+    const detected = detectionSummary(t, records);
+    if (detected.length) put(`detection-${t.task}.csv`, detectionCsv(detected));
   }
   put('results-long.csv', longCsv(longRows(records)));
   const gallery = buildGallery(outDir, records, written);
   put('report.html', renderReport({ title, records, sweep: readSweep(outDir), calibration: readCalibration(outDir), gallery, generated: now.toISOString() }));
   return written;
+}
+
+/**
+ * Writes the Markdown results page of `outDir` (its records and invocation log) to `to`,
+ * default <out>/results.md; returns the path written.
+ */
+export function writeMarkdownReport(outDir: string, to = join(outDir, 'results.md'), title = 'results'): string {
+  const records = readRecords(outDir);
+  if (records.length === 0) throw new UserError(`${join(outDir, 'runs')}: no run records to report; run \`mbb run --out ${outDir}\` first`);
+  writeFileAtomic(to, renderResultsMarkdown({ title, records, invocations: readInvocations(outDir) }));
+  return to;
 }

@@ -13,6 +13,8 @@ import { MAX_WORKERS } from '../config/schema.js';
 import { BACKENDS, collect, fraction, fractions, gridOptions, machine, pluginOption, PROFILE_NAMES, resolveExperiment, whole, workersOption, writeReportOf, type GridValues } from './options.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+/** What `mbb report` writes: the HTML report with its CSV tables, or the Markdown results page. */
+const REPORT_FORMATS = ['html', 'markdown'];
 
 export function buildProgram(): Command {
   const program = new Command('mbb')
@@ -105,15 +107,23 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('rebuild the HTML/CSV report from the run records in --out DIR, no training')
+    .description('rebuild the report from the run records in --out DIR, no training: the HTML page and CSV tables, or the Markdown results page')
     .requiredOption('--out <dir>', 'the directory holding runs/')
-    .option('--title <text>', 'page title', 'report')
+    .addOption(new Option('--format <f>', 'html: report.html, CSV tables and trigger PNGs in --out; markdown: the results page (docs/reporting.md)').choices(REPORT_FORMATS).default('html'))
+    .option('--to <file>', 'markdown: the page to write (default: <out>/results.md)')
+    .option('--title <text>', 'page title (default: report; results for markdown)')
     .addOption(pluginOption('the attack files from outside the repository that the runs used, to draw their triggers (repeatable)'))
-    .action(async (v: { out: string; title: string; plugin?: string[] }) => {
+    .action(async (v: { out: string; format: string; to?: string; title?: string; plugin?: string[] }) => {
+      if (v.format === 'markdown') {
+        const { writeMarkdownReport } = await import('../../reports/write.js');
+        process.stderr.write(`[report] wrote ${writeMarkdownReport(resolve(v.out), v.to ? resolve(v.to) : undefined, v.title)}\n`);
+        return;
+      }
+      if (v.to) throw new UserError('report: --to names the Markdown page; add --format markdown, or drop --to (the HTML report goes to --out)');
       // The trigger gallery draws each attack's trigger: one from a plugin file needs its file.
       const { loadPluginFiles } = await import('../plan/externalPlugins.js');
       await loadPluginFiles(v.plugin?.map((p) => resolve(p)));
-      await writeReportOf(resolve(v.out), v.title);
+      await writeReportOf(resolve(v.out), v.title ?? 'report');
     });
 
   program

@@ -1,14 +1,15 @@
 /**
  * Greedy decoding for every model. A family with `startDecoding` encodes each image once and
- * keeps a key/value cache per LM block, so a new token costs one position; rows are grouped by
- * prompt length so that a group's positions stay aligned. Other families fall back to repeated
+ * keeps a key/value cache per LM block, so a new token costs one position; prompts of different
+ * lengths share one batch, left-padded (the decoder masks the padding and keeps each row's own
+ * positions). Other families fall back to repeated
  * teacher-forced passes over a fixed-length row, reading the argmax at each sample's current
  * position. Both give the same tokens (models/contract.test.ts).
  */
 import { tf } from './engine.js';
 import type { RgbImage } from './types.js';
 import { encodeText, imagesToTensor } from './batch.js';
-import { EOS, type Tokenizer } from './tokenizer.js';
+import { EOS, PAD, type Tokenizer } from './tokenizer.js';
 import type { MultimodalModel } from '../../models/types.js';
 
 export interface DecodeOptions {
@@ -77,35 +78,35 @@ function generateCached(model: MultimodalModel, tok: Tokenizer, chunk: { image: 
   const l = opts.maxText;
   const rows = chunk.map((c) => encodeText(tok, c.prompt, '', l));
   const ids = rows.map((r) => Array.from(r.tokens.slice(0, r.bosAt + 1)));
-  const groups = new Map<number, number[]>();
-  rows.forEach((r, i) => groups.set(r.bosAt, [...(groups.get(r.bosAt) ?? []), i]));
-  for (const [bosAt, members] of groups) {
-    const images = imagesToTensor(members.map((i) => chunk[i].image));
-    const dec = model.startDecoding!(images);
-    images.dispose();
-    let input: tf.Tensor2D = tf.tensor2d(members.flatMap((i) => ids[i]), [members.length, bosAt + 1], 'int32');
-    const done = members.map(() => false);
-    try {
-      for (let t = 0; t < opts.maxNewTokens + 1 && done.some((d) => !d); t++) {
-        const logits = dec.step(input);
-        input.dispose();
-        const next = tf.tidy(() => tf.argMax(logits.slice([0, logits.shape[1] - 1, 0], [members.length, 1, logits.shape[2]]), -1));
-        logits.dispose();
-        const argmax = next.dataSync();
-        next.dispose();
-        members.forEach((i, k) => {
-          if (done[k]) return;
-          const id = nextToken(ids[i], t, argmax[k], opts);
-          ids[i].push(id);
-          if (id === EOS || ids[i].length >= l) done[k] = true;
-        });
-        // Closed rows are fed their last token to keep the batch whole; their outputs are ignored.
-        input = tf.tensor2d(members.map((i) => ids[i][ids[i].length - 1]), [members.length, 1], 'int32');
-      }
-    } finally {
+  // One batch whatever the prompt lengths: shorter prompts are left-padded, so every row's next
+  // token is read at the last column (the decoder hides the padding and keeps each row's positions).
+  const width = Math.max(...ids.map((r) => r.length));
+  const pad = ids.map((r) => width - r.length);
+  const images = imagesToTensor(chunk.map((c) => c.image));
+  const dec = model.startDecoding!(images);
+  images.dispose();
+  let input: tf.Tensor2D = tf.tensor2d(ids.flatMap((r, i) => [...Array<number>(pad[i]).fill(PAD), ...r]), [ids.length, width], 'int32');
+  const done = ids.map(() => false);
+  try {
+    for (let t = 0; t < opts.maxNewTokens + 1 && done.some((d) => !d); t++) {
+      const logits = dec.step(input, t === 0 ? pad : undefined);
       input.dispose();
-      dec.dispose();
+      const next = tf.tidy(() => tf.argMax(logits.slice([0, logits.shape[1] - 1, 0], [ids.length, 1, logits.shape[2]]), -1));
+      logits.dispose();
+      const argmax = next.dataSync();
+      next.dispose();
+      ids.forEach((row, k) => {
+        if (done[k]) return;
+        const id = nextToken(row, t, argmax[k], opts);
+        row.push(id);
+        if (id === EOS || row.length >= l) done[k] = true;
+      });
+      // Closed rows are fed their last token to keep the batch whole; their outputs are ignored.
+      input = tf.tensor2d(ids.map((row) => row[row.length - 1]), [ids.length, 1], 'int32');
     }
+  } finally {
+    input.dispose();
+    dec.dispose();
   }
   return ids.map((row, i) => tok.decode(row.slice(rows[i].bosAt + 1)));
 }

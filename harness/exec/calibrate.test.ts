@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { record } from '../../reports/records.testutil.js';
 import { readCalibration } from '../../reports/calibration.js';
-import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE } from './calibrate.js';
+import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE, nextRungs } from './calibrate.js';
 import { expandGrid } from '../plan/grid.js';
 import { refLabel, type RunSpec } from '../run/runSpec.js';
 import type { RunRecord } from '../core/record.js';
@@ -81,8 +81,8 @@ describe('the calibration rule', () => {
 });
 
 describe('climbing the ladder', () => {
-  // badnets implants at 5% on captions but never on VQA; sig nowhere. The fake grid answers
-  // each round's runs with these validation numbers and logs what each round ran.
+  // badnets implants from 5% on captions, never on VQA; sig nowhere. The fake grid answers each
+  // round's runs with these validation numbers and logs what each round ran (seed 1's).
   const asrOf = (s: RunSpec) => {
     const label = refLabel(s.attack);
     if (label === CLEAN_LABEL) return 0;
@@ -102,19 +102,40 @@ describe('climbing the ladder', () => {
     return { rounds, rows: calibrationRows(done, b, spec) };
   };
 
-  it('one rung per round; a cell whose rung was chosen stops climbing, the others go on', async () => {
+  it('walks from the middle rung: down while the ASR criterion holds, up while it does not, and stops at the boundary', async () => {
     const { rounds, rows } = await climb(false);
     expect(rounds).toEqual([
-      ['caption clean (rate 0)', 'caption badnets@0.01', 'caption sig@0.01', 'vqa clean (rate 0)', 'vqa badnets@0.01', 'vqa sig@0.01'],
-      ['caption badnets@0.05', 'caption sig@0.05', 'vqa badnets@0.05', 'vqa sig@0.05'],
-      ['caption sig@0.2', 'vqa badnets@0.2', 'vqa sig@0.2'],
+      ['caption clean (rate 0)', 'caption badnets@0.05', 'caption sig@0.05', 'vqa clean (rate 0)', 'vqa badnets@0.05', 'vqa sig@0.05'],
+      ['caption badnets@0.01', 'caption sig@0.2', 'vqa badnets@0.2', 'vqa sig@0.2'],
     ]);
     expect(rows.filter((r) => r.verdict).map((r) => [r.task, r.attack, r.rate, r.verdict])).toEqual([
       ['caption', 'badnets', 0.05, 'chosen'],
-      ['caption', 'sig', 0.01, 'best'],
-      ['vqa', 'badnets', 0.01, 'best'],
-      ['vqa', 'sig', 0.01, 'best'],
+      ['caption', 'sig', 0.05, 'best'],
+      ['vqa', 'badnets', 0.05, 'best'],
+      ['vqa', 'sig', 0.05, 'best'],
     ]);
+  });
+
+  it('a rung with seeds missing does not steer the walk: it starts at the middle and completes the rung when it reaches it', () => {
+    const b = base();
+    const one = record({ attack: 'badnets@0.01', seed: 1, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } });
+    const clean = [1, 2, 3].map((seed) => record({ attack: CLEAN_LABEL, seed, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } }));
+    const next = nextRungs(calibrationRows([one, ...clean], b, spec), b, [0.01, 0.05, 0.2]);
+    expect([...next]).toEqual([
+      ['caption|llava|badnets', 1],
+      ['caption|llava|sig', 1],
+    ]);
+  });
+
+  it('ends when the runs of a rung all fail, instead of running it again', async () => {
+    const b = base();
+    const exp = calibrationExperiment(b, spec);
+    let rounds = 0;
+    await climbLadder(b, spec, () => [], async (only) => {
+      rounds++;
+      expect(expandGrid(exp).filter(only!).length).toBeGreaterThan(0);
+    });
+    expect(rounds).toBe(1);
   });
 
   it('everyRung runs the whole ladder in one round, and chooses the same rungs', async () => {

@@ -11,10 +11,12 @@
  * highest lower bound among rungs that keep the clean floor, else among all). Every rung is an
  * ordinary run of the grid (cached, resumable): the pre-trained model is shared by all rungs.
  *
- * The ladder is climbed one rung at a time: a task × model × attack whose rung was chosen stops
- * climbing, since no higher rung can change the choice (the smallest passing rung wins). So an
- * attack that implants at 5% costs three rungs, not five; `everyRung` runs the whole ladder
- * (the full curve, for a figure).
+ * The ladder is walked, not run whole: each task × model × attack starts at the middle rung
+ * and steps down while the ASR criterion holds, up while it does not, and stops at the boundary
+ * (the smallest rung that holds, or the top one failing). That finds the rule's rung assuming
+ * the validation ASR does not fall as the rate rises, which every attack's rate curve shows; on
+ * the default ladder it costs 2–3 rungs per attack instead of 5. `everyRung` runs the whole
+ * ladder (the full curve, and a check of that assumption).
  */
 import type { CalibrationRow } from '../../reports/calibration.js';
 import type { ExperimentConfig, PluginRef } from '../config/schema.js';
@@ -113,10 +115,40 @@ export function calibrationRows(records: RunRecord[], base: ExperimentConfig, sp
 export const CALIBRATION_COLUMNS = ['task', 'model', 'attack', 'rate', 'n', 'val ASR mean (%)', 'val ASR lo (%)', 'val ASR hi (%)', 'val clean mean', 'clean ratio', 'meets ASR', 'meets clean', 'verdict'];
 
 /**
- * Run the calibration grid's rungs: all at once with `everyRung`, else one round per rung, each
- * running that rung for the task × model × attack cells no lower rung settled (the clean
- * reference with the first). `runRound(only)` runs the grid's runs that `only` keeps (all
- * without it); `records()` reads the records so far.
+ * The next rung (index into the ascending ladder) to run for each task × model × attack, from
+ * the rows so far; a cell at its boundary has none. Stateless, so a killed walk resumes.
+ */
+export function nextRungs(rows: CalibrationRow[], base: ExperimentConfig, ladder: number[]): Map<string, number> {
+  const next = new Map<string, number>();
+  for (const task of base.tasks)
+    for (const model of base.models)
+      for (const a of base.attacks) {
+        const attack = refLabel(a);
+        const run = rows.filter((r) => r.task === task && r.model === model && r.attack === attack);
+        // A rung some of whose seeds are missing (killed, failed) counts as not run: the walk
+        // decides on complete rungs only, and completes a partial one when it reaches it.
+        const holds = (i: number) => {
+          const row = run.find((r) => r.rate === ladder[i]);
+          return row && row.n >= base.seeds.length ? row.meetsAsr : undefined;
+        };
+        const tried = ladder.map((_, i) => holds(i)).flatMap((h, i) => (h === undefined ? [] : [i]));
+        const key = `${task}|${model}|${attack}`;
+        if (tried.length === 0) {
+          next.set(key, Math.floor((ladder.length - 1) / 2));
+          continue;
+        }
+        const lowestHolding = tried.find((i) => holds(i));
+        const step = lowestHolding !== undefined ? lowestHolding - 1 : Math.max(...tried) + 1;
+        if (step >= 0 && step < ladder.length && holds(step) === undefined) next.set(key, step);
+      }
+  return next;
+}
+
+/**
+ * Run the calibration grid's rungs: all at once with `everyRung`, else round by round, each
+ * running every cell's next rung of the walk (the clean reference with the first round).
+ * `runRound(only)` runs the grid's runs that `only` keeps (all without it); `records()` reads
+ * the records so far.
  */
 export async function climbLadder(
   base: ExperimentConfig,
@@ -125,17 +157,19 @@ export async function climbLadder(
   runRound: (only?: (s: RunSpec) => boolean) => Promise<void>,
 ): Promise<void> {
   if (spec.everyRung) return runRound();
-  const rungOf = new Map(base.attacks.flatMap((a) => spec.rates.map((rate) => [rungLabel(a, rate), { attack: refLabel(a), rate }] as const)));
   const ladder = [...new Set(spec.rates)].sort((a, b) => a - b);
-  for (const rate of ladder) {
-    const settled = new Set(
-      calibrationRows(records(), base, spec)
-        .filter((r) => r.verdict === 'chosen')
-        .map((r) => `${r.task}|${r.model}|${r.attack}`),
-    );
+  const rungOf = new Map(base.attacks.flatMap((a) => ladder.map((rate) => [rungLabel(a, rate), { attack: refLabel(a), rate }] as const)));
+  // A rung is probed once per invocation: one whose runs all failed leaves its cell there (the
+  // records say why), instead of being run again and again.
+  const probed = new Set<string>();
+  for (let round = 0; ; round++) {
+    const next = [...nextRungs(calibrationRows(records(), base, spec), base, ladder)].filter(([cell, i]) => !probed.has(`${cell}|${i}`));
+    if (next.length === 0) return;
+    next.forEach(([cell, i]) => probed.add(`${cell}|${i}`));
+    const rungFor = new Map(next);
     await runRound((s) => {
       const r = rungOf.get(refLabel(s.attack));
-      return r === undefined ? refLabel(s.attack) === CLEAN_LABEL && rate === ladder[0] : r.rate === rate && !settled.has(`${s.task}|${s.model}|${r.attack}`);
+      return r === undefined ? refLabel(s.attack) === CLEAN_LABEL && round === 0 : ladder[rungFor.get(`${s.task}|${s.model}|${r.attack}`) ?? -1] === r.rate;
     });
   }
 }

@@ -22,6 +22,7 @@ import { runId, type RunSpec } from '../run/runSpec.js';
 import { gitCommit } from './gitCommit.js';
 import { ProgressReporter } from './progress.js';
 import { failedRecord, isDone, recordPath, type RunnerMessage, type RunProvenance, type WorkerMessage } from './protocol.js';
+import { startInvocation, type OpenInvocation } from './invocations.js';
 
 export interface RunnerOptions {
   outDir: string;
@@ -37,14 +38,22 @@ export interface RunnerOptions {
 
 const CLI = fileURLToPath(new URL('../../scripts/mbb.mjs', import.meta.url));
 
+/** Runs the grid's pending runs and logs the invocation in <out>/invocations.jsonl (the command, machine and wall time of the results page). */
 export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promise<{ done: number; failed: number; skipped: number }> {
+  const invocation = startInvocation(opts.outDir, gitCommit());
+  const res = await runPending(exp, opts, invocation);
+  invocation.finish(res);
+  return res;
+}
+
+async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation: OpenInvocation): Promise<{ done: number; failed: number; skipped: number }> {
   const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   await loadPluginFiles(exp.plugins);
   validatePlugins(exp);
   let all = expandGrid(exp);
   validateData(all);
   if (opts.only) all = all.filter(opts.only);
-  const provenanceBase = { gitCommit: gitCommit(), experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
+  const provenanceBase = { gitCommit: invocation.commit, experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     all = takeShard(opts.outDir, all, opts.shard, { experiment: exp.name, experimentHash: provenanceBase.experimentHash, codeVersion: codeVersion() }, defenseStage, say);
     if (all.length === 0) return { done: 0, failed: 0, skipped: 0 }; // an empty slice: said so above
@@ -78,6 +87,7 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const children = new Set<ReturnType<typeof fork>>();
   const onSignal = (sig: NodeJS.Signals) => {
     for (const c of children) c.kill('SIGKILL');
+    invocation.finish({ done: finished - failed, failed, skipped }, sig);
     process.exit(128 + constants.signals[sig]);
   };
   const SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];

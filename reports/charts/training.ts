@@ -35,16 +35,21 @@ function describe(runs: RunRecord[], all: RunRecord[]): string {
 
 /** The curves of one stage of one task's runs. */
 export function stageCurves(records: RunRecord[], stage: string): Curve[] {
-  const logged = records.filter((r) => (r.trainLog?.[stage]?.length ?? 0) > 0);
+  const logOf = (r: RunRecord) => ((r.trainLog?.[stage]?.length ?? 0) > 0 ? r.trainLog[stage] : undefined);
+  // A cached stage is logged only by the run that computed it; the runs that reused it (same
+  // stage key) share its curve and its label, so a stage every run shares says so.
+  const sharing = records.filter((r) => logOf(r) || r.keys?.[stage] !== undefined);
   const byKey = new Map<string, RunRecord[]>();
-  for (const r of logged) {
+  for (const r of sharing) {
     const k = r.keys?.[stage] ?? r.id;
     byKey.set(k, [...(byKey.get(k) ?? []), r]);
   }
   const byLabel = new Map<string, EpochLog[][]>();
   for (const runs of byKey.values()) {
-    const label = describe(runs, logged);
-    byLabel.set(label, [...(byLabel.get(label) ?? []), runs[0].trainLog[stage]]);
+    const log = runs.map(logOf).find((l) => l !== undefined);
+    if (!log) continue;
+    const label = describe(runs, sharing);
+    byLabel.set(label, [...(byLabel.get(label) ?? []), log]);
   }
   return [...byLabel].map(([label, logs]) => {
     const epochs = uniq(logs.flatMap((l) => l.map((e) => e.epoch))).sort((a, b) => a - b);

@@ -1,0 +1,110 @@
+/**
+ * A task's findings, written from its comparisons, never by hand: one sentence per comparison,
+ * with its numbers, n, 95% interval and Holm-corrected p, naming the table and row it comes
+ * from, for three questions:
+ * (a) does PCR lower ASR against no defense, at what clean cost, and how does each other
+ *     defense compare with PCR (reports/comparisons.ts);
+ * (b) what the patch-shuffled trigger view says: ASR shuffled against intact
+ *     (reports/shuffledComparisons.ts);
+ * (c) what the defenses that remove training examples or flag test inputs (remove, BYE,
+ *     CleanSight) add: their detection facts (reports/detectionSummary.ts) beside their
+ *     comparison with no defense.
+ * The rule is the comparisons' (docs/statistics.md): a difference is claimed only where its
+ * Holm-corrected p is below 0.05, which fewer than 6 seeds can never reach; a sentence also
+ * says "not resolved" where the 95% t-interval covers 0, as the sign-flip test and the
+ * t-interval can disagree. Attacks that did not implant are left out: there is no backdoor to
+ * remove. Sentences are Markdown, labels escaped.
+ */
+import type { PairedComparison } from '../harness/metrics/stats.js';
+import { BASELINE_DEFENSE, type PaperTable } from './aggregate.js';
+import { PCR_DEFENSE, verdictOf, type Comparison } from './comparisons.js';
+import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
+import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
+import { mdText } from './markdown.js';
+import { SHUFFLED_WORDS, type ShuffledComparison } from './shuffledComparisons.js';
+
+export interface Findings {
+  /** (a) PCR against no defense, and every other defense against PCR. */
+  pcr: string[];
+  /** (b) ASR on the patch-shuffled trigger against the intact one. */
+  shuffledView: string[];
+  /** (c) What removing training examples or flagging test inputs found and did. */
+  detection: string[];
+  /** Attacks left out because they did not implant (in some model). */
+  notImplanted: string[];
+}
+
+/** The comparisons' verdict, "not resolved" also where the 95% interval covers 0. */
+export function judged(m: PairedComparison | undefined, pHolm: number, words: [string, string]): string {
+  const verdict = verdictOf(m, pHolm, words);
+  if (!m || verdict.startsWith('not resolved')) return verdict;
+  if (!m.ci || (m.ci.lo <= 0 && m.ci.hi >= 0)) return `not resolved (Holm p = ${fmtP(pHolm)}, but the 95% interval covers 0)`;
+  return `resolved, ${verdict}`;
+}
+
+/** "ΔASR −34.0 points [−56.0, −14.0] (n = 8, Holm p = 0.016): resolved, lower ASR". */
+function difference(name: string, m: PairedComparison | undefined, pHolm: number, scale: number, unit: string, words: [string, string]): string {
+  if (!m) return `${name}: no paired seeds`;
+  return `${name} ${fmtDifference(m, scale, 1, unit)} (n = ${m.n}, Holm p = ${fmtP(pHolm)}): ${judged(m, pHolm, words)}`;
+}
+
+/** Both differences of a paired comparison, ASR then the clean metric (relative). */
+function differences(c: Comparison, cleanMetric: string): string {
+  const asr = difference('ΔASR', c.asr, c.asrPHolm, 1, ' points', ['lower ASR', 'higher ASR']);
+  const clean = difference(`Δ${cleanMetric} (relative)`, c.clean, c.cleanPHolm, 100, '%', [`lower ${cleanMetric}`, `higher ${cleanMetric}`]);
+  return `${asr}; ${clean}`;
+}
+
+const source = (table: string, ...row: string[]) => `*${table}*, row ${row.map(mdText).join(' · ')}`;
+
+function comparisonSentence(c: Comparison, cleanMetric: string): string {
+  return `${mdText(c.defense)} vs ${mdText(c.reference)} on ${mdText(c.attack)}: ${differences(c, cleanMetric)} (${source('Paired comparisons', c.attack, `${c.defense} vs ${c.reference}`)}).`;
+}
+
+function shuffledSentence(s: ShuffledComparison): string {
+  const diff = difference('shuffled − intact', s.diff, s.pHolm, 1, ' points', SHUFFLED_WORDS);
+  return `${mdText(s.defense)} on ${mdText(s.attack)}: ASR ${fmtStat(s.intact, 'ASR') || '—'} on the intact trigger, ${fmtStat(s.shuffled, 'ASR')} on the patch-shuffled one; ${diff} (${source('Shuffled trigger view', s.attack, s.defense)}).`;
+}
+
+function detectionSentence(r: DetectionSummaryRow, vsNone: Comparison | undefined, cleanMetric: string): string {
+  const facts = DETECTION_METRICS.flatMap((m) => {
+    const s = r.stats[m];
+    return s ? [`${m}${m === 'AUROC' ? ` (${mdText(r.score)}, last epoch)` : ''} ${fmtStatWithN(s, m, r.runs)}`] : [];
+  });
+  const detected = `${facts.join(', ')} (n = ${r.runs}; ${source('Detection', r.attack, r.column, ...(r.score ? [r.score] : []))})`;
+  const compared = vsNone
+    ? `against no defense, ${differences(vsNone, cleanMetric)} (${source('Paired comparisons', vsNone.attack, `${vsNone.defense} vs ${vsNone.reference}`)})`
+    : 'no paired comparison with no defense (the table has no such column)';
+  return `${mdText(r.column)} on ${mdText(r.attack)}: ${detected}; ${compared}.`;
+}
+
+/** Removal and flagging are what (c) asks about; an AUROC alone (PCR, ABL) is a score, not a removal. */
+const REMOVES_OR_FLAGS = DETECTION_METRICS.filter((m) => m !== 'AUROC');
+
+/** What (a) and (b) say when every comparison they would describe is of an attack that did not implant. */
+const ALL_NOT_IMPLANTED = (what: string) => `Every ${what} is of an attack that did not implant: nothing to say.`;
+
+export function findings(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], detected: DetectionSummaryRow[]): Findings {
+  const columnOf = new Map(t.columns.map((c) => [c.label, c]));
+  const is = (label: string, defense: string) => columnOf.get(label)?.defense === defense;
+  const orElse = (sentences: string[], none: string) => (sentences.length ? sentences : [none]);
+  const implanted = compared.filter((c) => c.implanted !== false);
+  const vsNone = (model: string, attack: string, column: string) => implanted.find((c) => c.model === model && c.attack === attack && c.defense === column && is(c.reference, BASELINE_DEFENSE));
+
+  const pcr = t.columns.some((c) => c.defense === PCR_DEFENSE)
+    ? orElse(
+        implanted.filter((c) => (is(c.defense, PCR_DEFENSE) && is(c.reference, BASELINE_DEFENSE)) || is(c.reference, PCR_DEFENSE)).map((c) => comparisonSentence(c, t.cleanMetric)),
+        ALL_NOT_IMPLANTED('comparison with PCR'),
+      )
+    : [`The ${mdText(t.task)} table has no ${PCR_DEFENSE} column: nothing to compare.`];
+  const shuffledView = shuffled.length
+    ? orElse(shuffled.filter((s) => s.implanted !== false).map(shuffledSentence), ALL_NOT_IMPLANTED('shuffled-view comparison'))
+    : [`No ${mdText(t.task)} run recorded \`ASR shuffled\` (records made before the shuffled view existed): nothing to compare.`];
+  const removers = detected.filter((r) => r.implanted !== false && REMOVES_OR_FLAGS.some((m) => r.stats[m]));
+  const detection = orElse(
+    removers.map((r) => detectionSentence(r, vsNone(r.model, r.attack, r.column), t.cleanMetric)),
+    'No defense of this task removed training examples or flagged test inputs in a cell whose attack implanted: nothing to report.',
+  );
+  const notImplanted = t.rows.filter((r) => r.cells.some((c) => c.implanted === false)).map((r) => r.attack);
+  return { pcr, shuffledView, detection, notImplanted };
+}
