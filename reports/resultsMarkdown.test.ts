@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../harness/core/record.js';
 import { judged } from './findings.js';
-import { INVOCATIONS_FILE, type Invocation } from '../harness/exec/invocations.js';
+import { INVOCATIONS_FILE, type Invocation } from './invocations.js';
 import { mdCode, mdCodeBlock, mdTable, mdText } from './markdown.js';
 import { record } from './records.testutil.js';
 import { renderResultsMarkdown } from './resultsMarkdown.js';

@@ -13,7 +13,7 @@ import { ASR_HEADER, AVERAGE_ROW } from './csv.js';
 import { DETECTION_METRICS, detectionHeader, detectionSummary, type DetectionSummaryRow } from './detectionSummary.js';
 import { findings, type Findings } from './findings.js';
 import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
-import type { Invocation } from '../harness/exec/invocations.js';
+import type { Invocation } from './invocations.js';
 import { mdCode, mdTable, mdText } from './markdown.js';
 import { headerMarkdown, runHeader } from './runHeader.js';
 import { shuffledComparisons, type ShuffledComparison } from './shuffledComparisons.js';

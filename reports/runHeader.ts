@@ -8,7 +8,7 @@
 import type { RunRecord } from '../harness/core/record.js';
 import { attackOrder, uniq, type PaperTable } from './aggregate.js';
 import { fmtDuration } from './format.js';
-import { commandLine, INVOCATIONS_FILE, type Invocation } from '../harness/exec/invocations.js';
+import { commandLine, INVOCATIONS_FILE, type Invocation } from './invocations.js';
 import { mdCode, mdCodeBlock, mdText } from './markdown.js';
 import { experimentName, gitCommitOf } from './recordFields.js';
 

@@ -13,7 +13,7 @@ import { renderReport, type GalleryView } from './html.js';
 import { longRows } from './longFormat.js';
 import { readSweep } from './sweep.js';
 import { readCalibration } from './calibration.js';
-import { readInvocations } from '../harness/exec/invocations.js';
+import { readInvocations } from './invocations.js';
 import { renderResultsMarkdown } from './resultsMarkdown.js';
 
 export function readRecords(outDir: string): RunRecord[] {

@@ -22,7 +22,7 @@ import { runId, type RunSpec } from '../run/runSpec.js';
 import { gitCommit } from './gitCommit.js';
 import { ProgressReporter } from './progress.js';
 import { failedRecord, isDone, recordPath, type RunnerMessage, type RunProvenance, type WorkerMessage } from './protocol.js';
-import { startInvocation, type OpenInvocation } from './invocations.js';
+import { startInvocation, type OpenInvocation } from '../../reports/invocations.js';
 
 export interface RunnerOptions {
   outDir: string;

@@ -3,10 +3,10 @@ import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentSchema, parseWith } from '../config/schema.js';
-import { PROFILES } from '../config/profiles.js';
-import { gitCommit } from './gitCommit.js';
-import { runGrid } from './runner.js';
+import { experimentSchema, parseWith } from '../harness/config/schema.js';
+import { PROFILES } from '../harness/config/profiles.js';
+import { gitCommit } from '../harness/exec/gitCommit.js';
+import { runGrid } from '../harness/exec/runner.js';
 import { commandLine, INVOCATIONS_FILE, readInvocations, startInvocation } from './invocations.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mbb-inv-'));

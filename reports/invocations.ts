@@ -11,7 +11,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../core/errors.js';
+import { UserError } from '../harness/core/errors.js';
 
 export const INVOCATIONS_FILE = 'invocations.jsonl';
 
