@@ -95,7 +95,7 @@ function seedsLine(h: RunHeader): string {
 }
 
 function wallLine(h: RunHeader): string {
-  if (h.invocations === 0) return `- **Wall time:** not recorded (no ${INVOCATIONS_FILE}: the runs predate the invocation log, or were merged from slices).`;
+  if (h.invocations === 0) return `- **Wall time:** not recorded (no ${INVOCATIONS_FILE}: the runs predate the invocation log).`;
   const interrupted = h.interrupted ? `, ${h.interrupted} of them interrupted by a signal` : '';
   return `- **Wall time:** ${fmtDuration(h.wallSeconds)}, summed over ${plural(h.invocations, 'invocation')}${interrupted}.`;
 }

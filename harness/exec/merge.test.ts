@@ -8,6 +8,7 @@ import type { RunRecord } from '../core/record.js';
 import { writeShardManifest } from '../plan/shard.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { record as baseRecord } from '../../reports/records.testutil.js';
+import { readInvocations } from '../../reports/invocations.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'mbb-merge-'));
 
@@ -77,6 +78,21 @@ describe('mergeShards', () => {
     mergeShards(out, [a]);
     expect(readdirSync(join(out, 'suspects'))).toEqual(['r1.pcr.invariance.csv']);
     expect(readFileSync(join(out, 'suspects', 'r1.pcr.invariance.csv'), 'utf8')).toBe('rank,id\n1,x\n');
+  });
+
+  it('brings the slices’ invocation logs along: every distinct line once, oldest first, idempotently', () => {
+    const line = (start: string, argv: string[]) =>
+      JSON.stringify({ argv, start, end: start, wallSeconds: 60, cpu: 'x', cores: 2, node: 'v20', done: 1, failed: 0, skipped: 0 });
+    const a = shard(0, 2, [record('r1')]);
+    const b = shard(1, 2, [record('r2')]);
+    writeFileSync(join(a, 'invocations.jsonl'), `${line('2026-01-02T00:00:00.000Z', ['run', '--shard', '0/2'])}\n`);
+    writeFileSync(join(b, 'invocations.jsonl'), `${line('2026-01-01T00:00:00.000Z', ['run', '--shard', '1/2'])}\n`);
+    const out = dir();
+    mergeShards(out, [a, b]);
+    const merged = readInvocations(out);
+    expect(merged.map((i) => i.argv.join(' '))).toEqual(['run --shard 1/2', 'run --shard 0/2']);
+    mergeShards(out, [a, b]);
+    expect(readInvocations(out)).toHaveLength(2);
   });
 
   it('refuses shards of different source versions, naming the directories', () => {

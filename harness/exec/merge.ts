@@ -16,6 +16,7 @@ import { UserError } from '../core/errors.js';
 import type { RunRecord } from '../core/record.js';
 import { MANIFEST, readShardManifest, type ShardManifest } from '../plan/shard.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
+import { INVOCATIONS_FILE } from '../../reports/invocations.js';
 
 interface Found {
   path: string;
@@ -182,6 +183,29 @@ export function mergeShards(outDir: string, shardDirs: string[], opts: { allowMi
       writeFileAtomic(join(out, 'suspects', file), readFileSync(join(from, file)));
     }
   }
+  mergeInvocations(out, sources);
   const experiment = manifests[0]?.[1].experiment ?? (found[0]?.record.config as { exp?: { name?: string } } | undefined)?.exp?.name;
   return { copied, duplicates, superseded, missing, experiment };
+}
+
+/**
+ * The slices' invocation logs go along, so the merged results page has their commands, machines
+ * and wall times: every distinct line of the sources and the output, oldest first (slices that ran
+ * side by side each count their own wall time).
+ */
+function mergeInvocations(out: string, sources: string[]): void {
+  const lines = [out, ...sources].flatMap((d) => {
+    const p = join(d, INVOCATIONS_FILE);
+    return existsSync(p) ? readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()) : [];
+  });
+  if (lines.length === 0) return;
+  const startOf = (l: string) => {
+    try {
+      return String((JSON.parse(l) as { start?: unknown }).start ?? '');
+    } catch {
+      return ''; // the results page names a bad line when it reads the log
+    }
+  };
+  const merged = [...new Set(lines)].sort((a, b) => (startOf(a) < startOf(b) ? -1 : startOf(a) > startOf(b) ? 1 : 0));
+  writeFileAtomic(join(out, INVOCATIONS_FILE), `${merged.join('\n')}\n`);
 }
