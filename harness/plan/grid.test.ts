@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { experimentSchema, parseWith } from '../config/schema.js';
 import { expandGrid, experimentHash, planStages, splitSizes } from './grid.js';
 import { runId } from '../run/runSpec.js';
+import { validatePlugins } from './validate.js';
 import { hashOf } from '../core/hash.js';
 
 const exp = (over: Record<string, unknown> = {}) =>
@@ -28,6 +29,23 @@ describe('the poisoning-rate axis', () => {
 
   it('refuses rates outside [0, 1]', () => {
     expect(() => exp({ rates: [0.05, 1.5] })).toThrow(/rates\.1: .*got 1\.5/);
+  });
+});
+
+describe('per-task attacks', () => {
+  it("a task's perTask.attacks replace the grid's attacks for that task's runs, under their own labels", () => {
+    const e = exp({ tasks: ['caption', 'vqa'], perTask: { vqa: { attacks: [{ id: 'badnets', params: { rate: 0.02 } }] } } });
+    const runs = expandGrid(e);
+    expect(runs.map((r) => [runId(r), r.attack.params])).toEqual([
+      ['caption__llava__badnets__none__s1', {}],
+      ['caption__llava__sig__none__s1', { delta: 30 }],
+      ['vqa__llava__badnets__none__s1', { rate: 0.02 }],
+    ]);
+  });
+
+  it('checks them before any run, naming the field', () => {
+    const e = exp({ tasks: ['caption', 'vqa'], perTask: { vqa: { attacks: [{ id: 'badnets', params: { rate: 2 } }] } } });
+    expect(() => validatePlugins(e)).toThrow(/perTask\.vqa\.attacks\[0\] \(badnets\) params/);
   });
 });
 

@@ -17,16 +17,22 @@ export function expandAttacks(exp: ExperimentConfig): PluginRef[] {
   return exp.attacks.flatMap((a) => exp.rates!.map((rate) => ({ ...a, params: { ...a.params, rate }, label: `${refLabel(a)}@${rate}` })));
 }
 
-/** Runs grouped so that runs sharing a pre-trained and a backdoored model are adjacent. */
+/**
+ * Runs grouped so that runs sharing a pre-trained and a backdoored model are adjacent. Each task
+ * takes its attacks from its own config, so `perTask.<task>.attacks` can set a task's calibrated
+ * settings (e.g. BadNets at 20% on captions, 2% on VQA) under the same labels.
+ */
 export function expandGrid(exp: ExperimentConfig): RunSpec[] {
   const runs: RunSpec[] = [];
-  const attacks = expandAttacks(exp);
   const base = withoutMachineFields(exp);
+  const perTask = new Map(exp.tasks.map((task) => [task, configForTask(base, task)] as const));
   for (const seed of exp.seeds)
     for (const model of exp.models)
-      for (const task of exp.tasks)
-        for (const attack of attacks)
-          for (const defense of exp.defenses) runs.push({ exp: configForTask(base, task), task, model, attack, defense, seed });
+      for (const task of exp.tasks) {
+        const taskExp = perTask.get(task)!;
+        for (const attack of expandAttacks(taskExp))
+          for (const defense of taskExp.defenses) runs.push({ exp: taskExp, task, model, attack, defense, seed });
+      }
   return runs;
 }
 
