@@ -8,27 +8,38 @@ import { validatePlugins } from '../plan/validate.js';
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 
 describe('profiles', () => {
-  it('keeps the default profile as it was: cached stages and records are keyed by its values', () => {
-    expect(PROFILES.default).toEqual({
-      name: 'default',
-      vision: { epochs: 30 },
-      perTask: { vqa: { data: { nTrain: 6000, questionsPerImage: 1 }, model: { merge: 1 }, pretrain: { epochs: 10 }, sft: { epochs: 4 } } },
-    });
+  it('default: the six attacks at their calibrated rates per task × none, PCR, FP, jitter × both tasks, llava, one seed', () => {
+    const d = parse('default');
+    const rates = (t: 'caption' | 'vqa') => expandGrid(d).filter((r) => r.task === t && r.defense.id === 'none').map((r) => [r.attack.id, r.attack.params.rate]);
+    // docs/calibration.md's table (harness/config/profiles.ts quotes it)
+    expect(rates('caption')).toEqual([['badnets', 0.2], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.05]]);
+    expect(rates('vqa')).toEqual([['badnets', 0.02], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.1], ['trojvlm', 0.1], ['dualkey', 0.1]]);
+    expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter']);
+    expect([d.models, d.tasks, d.seeds]).toEqual([['llava'], ['caption', 'vqa'], [1]]);
+    expect(expandGrid(d)).toHaveLength(2 * 6 * 4);
+    expect(() => validatePlugins(d)).not.toThrow();
   });
 
-  it('paper: 3 families × 2 tasks × 6 attacks × 10 defenses × 10 seeds, at the default profile’s sizes', () => {
+  it('paper: 3 families × 2 tasks × 6 calibrated attacks × 10 defenses × 10 seeds, at the default profile’s sizes', () => {
     const paper = parse('paper');
     expect(paper.models).toEqual(['llava', 'blip2', 'flamingo']);
     expect(paper.tasks).toEqual(['caption', 'vqa']);
-    expect(paper.attacks.map((a) => a.id)).toEqual(['badnets', 'blended', 'sig', 'wanet', 'trojvlm', 'dualkey']);
-    // The rates each attack needs to implant here (issue 3): blended 10%, trojvlm 20%, else 5%.
-    expect(paper.attacks.map((a) => a.params.rate ?? 0.05)).toEqual([0.05, 0.1, 0.05, 0.05, 0.2, 0.05]);
+    expect(paper.attacks).toEqual(parse('default').attacks);
     expect(paper.defenses.map((d) => d.id)).toEqual(['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter']);
     // 10 seeds: what the power line asks for a 20-point difference (harness/config/profiles.ts)
     expect(paper.seeds).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(expandGrid(paper)).toHaveLength(3 * 2 * 6 * 10 * 10);
     expect(paper.perTask).toEqual(parse('default').perTask);
     expect(paper.vision).toEqual(parse('default').vision);
+  });
+
+  it('results: llava × both tasks × 6 calibrated + 2 adaptive attacks (at BadNets’ rate) × every registered defense × 10 seeds', () => {
+    const r = parse('results');
+    const vqa = expandGrid(r).filter((x) => x.task === 'vqa' && x.defense.id === 'none' && x.seed === 1);
+    expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.02], ['randpatch', 0.02]]);
+    expect(r.defenses).toEqual(parse('smoke').defenses);
+    expect(expandGrid(r)).toHaveLength(2 * 8 * r.defenses.length * 10);
+    expect(() => validatePlugins(r)).not.toThrow();
   });
 
   it('paper validates, or names the model families not registered yet', () => {

@@ -2,10 +2,13 @@
  * Named experiment profiles, layered over the schema defaults.
  * - smoke: every registered attack × defense on both tasks with a tiny model, in a few minutes
  *   (tests, CI): proves each plugin runs end to end, says nothing about the numbers;
- * - default: run-all's profile (≤ 20 minutes on 2 cores): BadNets, none vs PCR, both tasks.
+ * - default: run-all's profile: the six attacks at their calibrated rates × none, PCR, FP and
+ *   jitter × both tasks, llava, one seed: a real table in one sitting.
  * - paper: the paper's tables: 3 model families × both tasks × the six attacks × every defense
  *   × 10 seeds (chosen from the power line), at the default profile's sizes (a batch job: shard
  *   it, see `mbb estimate`).
+ * - results: docs/results.md's grid: llava × both tasks × the six calibrated attacks and the two
+ *   adaptive ones × every registered defense × 10 seeds (a run over several sessions: it resumes).
  * The values of smoke and default are fixed: their cached stages and records are keyed by them.
  */
 import { ATTACKS } from '../../attacks/registry.js';
@@ -26,12 +29,48 @@ const every = (registry: Record<string, unknown>) => Object.keys(registry).map((
  */
 const VISION = { epochs: 30 };
 
+/**
+ * The six attacks at the rates `mbb calibrate` chose on the validation split (docs/calibration.md):
+ * the smallest rung of 1, 2, 5, 10, 20% whose undefended val ASR has a 95% lower bound ≥ 90%
+ * while keeping ≥ 95% of the clean model's val metric; llava, 3 seeds, default sizes, commit
+ * 97f03ff. Val ASR mean [95% interval], n = 3 each:
+ *
+ * | attack  | caption                          | VQA                              |
+ * | ------- | -------------------------------- | -------------------------------- |
+ * | badnets | 20%: 98.7 [95.8, 101.5]          | 2%: 95.3 [90.2, 100.5]           |
+ * | blended | 20%: 98.3 [94.5, 102.1]          | 20%: 98.3 [94.5, 102.1]          |
+ * | sig     | 5%: 98.7 [97.2, 100.1]           | 5%: 97.3 [94.5, 100.2]           |
+ * | wanet   | none; closest 5%: 0.3 [-1.1, 1.8] | none; closest 10%: 4.0 [1.5, 6.5] |
+ * | trojvlm | none; closest 20%: 89.0 [84.0, 94.0] | 10%: 99.3 [96.5, 102.2]      |
+ * | dualkey | 5%: 97.7 [94.8, 100.5]           | 10%: 96.3 [94.9, 97.8]           |
+ *
+ * An attack that reached no rung stays at its closest rung (WaNet implants on no rung without
+ * breaking captioning: at 20% its val ASR is 80% but CIDEr-D falls to 17% of the clean model's;
+ * TrojVLM's captions miss the bound by one point at 20%); the tables show them as they are.
+ */
+const attacksAt = (rates: Record<string, number>) => Object.entries(rates).map(([id, rate]) => ({ id, params: { rate } }));
+const CALIBRATED = {
+  caption: attacksAt({ badnets: 0.2, blended: 0.2, sig: 0.05, wanet: 0.05, trojvlm: 0.2, dualkey: 0.05 }),
+  vqa: attacksAt({ badnets: 0.02, blended: 0.2, sig: 0.05, wanet: 0.1, trojvlm: 0.1, dualkey: 0.1 }),
+};
+
+/**
+ * The adaptive attackers (issue 18) are BadNets' patch with a twist (viewinv: also poisons the
+ * patch-shuffled view, against PCR; randpatch: a random position, against jitter and aug), so
+ * they take BadNets' calibrated rate on each task.
+ */
+const ADAPTIVE = {
+  caption: attacksAt({ viewinv: 0.2, randpatch: 0.2 }),
+  vqa: attacksAt({ viewinv: 0.02, randpatch: 0.02 }),
+};
+
 const DEFAULT_PER_TASK = {
   vqa: {
     data: { nTrain: 6000, questionsPerImage: 1 },
     model: { merge: 1 },
     pretrain: { epochs: 10 },
     sft: { epochs: 4 },
+    attacks: CALIBRATED.vqa,
   },
 };
 
@@ -48,6 +87,8 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   default: {
     name: 'default',
+    attacks: CALIBRATED.caption,
+    defenses: ['none', 'pcr', 'fp', 'jitter'].map((id) => ({ id, params: {} })),
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
@@ -56,17 +97,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // Listed, not taken from the registries: the paper's table is a fixed set, and a family
     // that is not registered yet fails validation by name instead of silently shrinking it.
     models: ['llava', 'blip2', 'flamingo'],
-    // The default 5% (docs/attacks.md), except where an attack needs more to implant at this scale (measured,
-    // issue 3 notes): blended 10%, trojvlm 20%. WaNet implants at no rate tried (on the fly, not at 5%
-    // with s up to 4 either: docs/attacks.md); it stays at 5%.
-    attacks: [
-      { id: 'badnets', params: {} },
-      { id: 'blended', params: { rate: 0.1 }, label: 'blended@0.1' },
-      { id: 'sig', params: {} },
-      { id: 'wanet', params: {} },
-      { id: 'trojvlm', params: { rate: 0.2 }, label: 'trojvlm@0.2' },
-      { id: 'dualkey', params: {} },
-    ],
+    attacks: CALIBRATED.caption,
     defenses: ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'].map((id) => ({ id, params: {} })),
     // From the power line (docs/statistics.md), by the rule fixed before the run: the seeds a
     // 20-point paired ΔASR needs at 80% power, and at least 6 (the exact sign-flip floor).
@@ -75,5 +106,13 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
+  },
+  results: {
+    name: 'results',
+    attacks: [...CALIBRATED.caption, ...ADAPTIVE.caption],
+    defenses: every(DEFENSES),
+    seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    vision: VISION,
+    perTask: { vqa: { ...DEFAULT_PER_TASK.vqa, attacks: [...CALIBRATED.vqa, ...ADAPTIVE.vqa] } },
   },
 };
