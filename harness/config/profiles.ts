@@ -48,21 +48,17 @@ const VISION = { epochs: 30 };
  * breaking captioning: at 20% its val ASR is 80% but CIDEr-D falls to 17% of the clean model's;
  * TrojVLM's captions miss the bound by one point at 20%); the tables show them as they are.
  */
-const attacksAt = (rates: Record<string, number>) => Object.entries(rates).map(([id, rate]) => ({ id, params: { rate } }));
-const CALIBRATED = {
-  caption: attacksAt({ badnets: 0.2, blended: 0.2, sig: 0.05, wanet: 0.05, trojvlm: 0.2, dualkey: 0.05 }),
-  vqa: attacksAt({ badnets: 0.02, blended: 0.2, sig: 0.05, wanet: 0.1, trojvlm: 0.1, dualkey: 0.1 }),
-};
+/** Each attack at its caption rate, and its VQA rate for VQA's runs (one label, one row per task's table). */
+const calibrated = (rates: Record<string, [caption: number, vqa: number]>) =>
+  Object.entries(rates).map(([id, [caption, vqa]]) => ({ id, params: { rate: caption }, perTask: { vqa: { rate: vqa } } }));
+const CALIBRATED = calibrated({ badnets: [0.2, 0.02], blended: [0.2, 0.2], sig: [0.05, 0.05], wanet: [0.05, 0.1], trojvlm: [0.2, 0.1], dualkey: [0.05, 0.1] });
 
 /**
  * The adaptive attackers (issue 18) are BadNets' patch with a twist (viewinv: also poisons the
  * patch-shuffled view, against PCR; randpatch: a random position, against jitter and aug), so
  * they take BadNets' calibrated rate on each task.
  */
-const ADAPTIVE = {
-  caption: attacksAt({ viewinv: 0.2, randpatch: 0.2 }),
-  vqa: attacksAt({ viewinv: 0.02, randpatch: 0.02 }),
-};
+const ADAPTIVE = calibrated({ viewinv: [0.2, 0.02], randpatch: [0.2, 0.02] });
 
 const DEFAULT_PER_TASK = {
   vqa: {
@@ -70,7 +66,6 @@ const DEFAULT_PER_TASK = {
     model: { merge: 1 },
     pretrain: { epochs: 10 },
     sft: { epochs: 4 },
-    attacks: CALIBRATED.vqa,
   },
 };
 
@@ -87,7 +82,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   default: {
     name: 'default',
-    attacks: CALIBRATED.caption,
+    attacks: CALIBRATED,
     defenses: ['none', 'pcr', 'fp', 'jitter'].map((id) => ({ id, params: {} })),
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
@@ -97,7 +92,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // Listed, not taken from the registries: the paper's table is a fixed set, and a family
     // that is not registered yet fails validation by name instead of silently shrinking it.
     models: ['llava', 'blip2', 'flamingo'],
-    attacks: CALIBRATED.caption,
+    attacks: CALIBRATED,
     defenses: ['none', 'pcr', 'pcr-aug', 'pcr-cv', 'ft', 'fp', 'nad', 'abl', 'aug', 'jitter'].map((id) => ({ id, params: {} })),
     // From the power line (docs/statistics.md), by the rule fixed before the run: the seeds a
     // 20-point paired ΔASR needs at 80% power, and at least 6 (the exact sign-flip floor).
@@ -109,10 +104,10 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   results: {
     name: 'results',
-    attacks: [...CALIBRATED.caption, ...ADAPTIVE.caption],
+    attacks: [...CALIBRATED, ...ADAPTIVE],
     defenses: every(DEFENSES),
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     vision: VISION,
-    perTask: { vqa: { ...DEFAULT_PER_TASK.vqa, attacks: [...CALIBRATED.vqa, ...ADAPTIVE.vqa] } },
+    perTask: DEFAULT_PER_TASK,
   },
 };

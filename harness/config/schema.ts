@@ -13,6 +13,11 @@ const pluginRef = z.object({
   params: z.record(z.string(), z.unknown()).default({}),
   /** Label in tables; default: the id. */
   label: z.string().optional(),
+  /**
+   * Parameters for one task's runs only, over `params` (an attack's calibrated rate differs by
+   * task: `{ "id": "badnets", "params": { "rate": 0.2 }, "perTask": { "vqa": { "rate": 0.02 } } }`).
+   */
+  perTask: z.partialRecord(z.enum(['caption', 'vqa']), z.record(z.string(), z.unknown())).optional(),
 });
 export type PluginRef = z.infer<typeof pluginRef>;
 

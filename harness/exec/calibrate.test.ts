@@ -29,6 +29,9 @@ describe('calibration grid', () => {
       ['sig@0.2', 0.2],
     ]);
     expect(exp.defenses).toEqual([{ id: 'none', params: {} }]);
+    // A rung is one rate on every task, whatever rate a task's own params give the attack.
+    const perTask = calibrationExperiment(base({ tasks: ['caption', 'vqa'], attacks: [{ id: 'badnets', params: { rate: 0.2 }, perTask: { vqa: { rate: 0.02 } } }] }), spec);
+    expect(expandGrid(perTask).map((r) => [r.task, refLabel(r.attack), r.attack.params.rate])).toContainEqual(['vqa', 'badnets@0.05', 0.05]);
     expect(DEFAULT_LADDER).toEqual([0.01, 0.02, 0.05, 0.1, 0.2]);
   });
 

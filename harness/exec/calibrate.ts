@@ -22,6 +22,7 @@ import type { CalibrationRow } from '../../reports/calibration.js';
 import type { ExperimentConfig, PluginRef } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { refLabel, type RunSpec } from '../run/runSpec.js';
+import { atRate } from '../plan/grid.js';
 import { tInterval } from '../metrics/stats.js';
 import type { RunRecord } from '../core/record.js';
 
@@ -43,7 +44,8 @@ export const MIN_CALIBRATION_SEEDS = 3;
 /** The label of the clean reference run (BadNets' pipeline at rate 0: nothing poisoned). */
 export const CLEAN_LABEL = 'clean (rate 0)';
 
-const rungLabel = (attack: PluginRef, rate: number) => `${refLabel(attack)}@${rate}`;
+/** A rung's label, as `atRate` writes it. */
+const rungLabel = (attack: PluginRef, rate: number) => refLabel(atRate(attack, rate));
 
 /** The calibration grid: every attack at every rung, plus the clean reference; no defense. */
 export function calibrationExperiment(base: ExperimentConfig, spec: CalibrationSpec): ExperimentConfig {
@@ -56,7 +58,7 @@ export function calibrationExperiment(base: ExperimentConfig, spec: CalibrationS
   const rates = [...new Set(spec.rates)].sort((a, b) => a - b);
   const attacks: PluginRef[] = [
     { id: 'badnets', params: { rate: 0 }, label: CLEAN_LABEL },
-    ...base.attacks.flatMap((a) => rates.map((rate) => ({ ...a, params: { ...a.params, rate }, label: rungLabel(a, rate) }))),
+    ...base.attacks.flatMap((a) => rates.map((rate) => atRate(a, rate))),
   ];
   return { ...base, name: `${base.name}-calibrate`, attacks, rates: undefined, defenses: [{ id: 'none', params: {} }] };
 }

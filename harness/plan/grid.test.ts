@@ -32,20 +32,22 @@ describe('the poisoning-rate axis', () => {
   });
 });
 
-describe('per-task attacks', () => {
-  it("a task's perTask.attacks replace the grid's attacks for that task's runs, under their own labels", () => {
-    const e = exp({ tasks: ['caption', 'vqa'], perTask: { vqa: { attacks: [{ id: 'badnets', params: { rate: 0.02 } }] } } });
-    const runs = expandGrid(e);
-    expect(runs.map((r) => [runId(r), r.attack.params])).toEqual([
-      ['caption__llava__badnets__none__s1', {}],
-      ['caption__llava__sig__none__s1', { delta: 30 }],
-      ['vqa__llava__badnets__none__s1', { rate: 0.02 }],
+describe("an attack's per-task parameters", () => {
+  it("a task's runs take its perTask params over params, under one label; a rates axis overrides both", () => {
+    const e = exp({ tasks: ['caption', 'vqa'], attacks: [{ id: 'badnets', params: { rate: 0.2 }, perTask: { vqa: { rate: 0.02 } } }] });
+    expect(expandGrid(e).map((r) => [runId(r), r.attack])).toEqual([
+      ['caption__llava__badnets__none__s1', { id: 'badnets', params: { rate: 0.2 } }],
+      ['vqa__llava__badnets__none__s1', { id: 'badnets', params: { rate: 0.02 } }],
+    ]);
+    expect(expandGrid({ ...e, rates: [0.1] }).map((r) => [runId(r), r.attack.params])).toEqual([
+      ['caption__llava__badnets@0.1__none__s1', { rate: 0.1 }],
+      ['vqa__llava__badnets@0.1__none__s1', { rate: 0.1 }],
     ]);
   });
 
-  it('checks them before any run, naming the field', () => {
-    const e = exp({ tasks: ['caption', 'vqa'], perTask: { vqa: { attacks: [{ id: 'badnets', params: { rate: 2 } }] } } });
-    expect(() => validatePlugins(e)).toThrow(/perTask\.vqa\.attacks\[0\] \(badnets\) params/);
+  it('checks them before any run, naming the attack and the task', () => {
+    const e = exp({ tasks: ['caption', 'vqa'], attacks: [{ id: 'badnets', perTask: { vqa: { rate: 2 } } }] });
+    expect(() => validatePlugins(e)).toThrow(/attacks\[0\] \(badnets\) on vqa params/);
   });
 });
 

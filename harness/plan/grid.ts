@@ -8,30 +8,40 @@ import type { Task } from '../core/types.js';
 import { hashOf, stableStringify } from '../core/hash.js';
 
 /**
- * The attacks of the grid: as given, or, with a `rates` axis, each attack once per rate with
- * params.rate overridden and the label suffixed `@<rate>` (only then, so that run ids of configs
- * without `rates` stay what they were).
+ * An attack at a given poisoning rate, labelled `<label>@<rate>`: the rate overrides the task's
+ * own (`perTask`) rates too, so a rates axis or a calibration rung means the same on every task.
  */
-export function expandAttacks(exp: ExperimentConfig): PluginRef[] {
-  if (!exp.rates) return exp.attacks;
-  return exp.attacks.flatMap((a) => exp.rates!.map((rate) => ({ ...a, params: { ...a.params, rate }, label: `${refLabel(a)}@${rate}` })));
+export function atRate(a: PluginRef, rate: number): PluginRef {
+  const perTask = a.perTask && Object.fromEntries(Object.entries(a.perTask).map(([task, params]) => [task, { ...params, rate }]));
+  return { ...a, params: { ...a.params, rate }, ...(perTask ? { perTask } : {}), label: `${refLabel(a)}@${rate}` };
+}
+
+/** A plugin as one task's runs use it: its params with that task's own layered over, and no perTask. */
+export function forTask(r: PluginRef, task: Task): PluginRef {
+  const { perTask, ...ref } = r;
+  return perTask?.[task] ? { ...ref, params: { ...ref.params, ...perTask[task] } } : ref;
 }
 
 /**
- * Runs grouped so that runs sharing a pre-trained and a backdoored model are adjacent. Each task
- * takes its attacks from its own config, so `perTask.<task>.attacks` can set a task's calibrated
- * settings (e.g. BadNets at 20% on captions, 2% on VQA) under the same labels.
+ * The attacks of one task's runs: as given, or, with a `rates` axis, each attack once per rate
+ * (`atRate`; only then are labels suffixed, so that run ids of configs without `rates` stay
+ * what they were).
  */
+export function expandAttacks(exp: ExperimentConfig, task: Task): PluginRef[] {
+  const attacks = exp.rates ? exp.attacks.flatMap((a) => exp.rates!.map((rate) => atRate(a, rate))) : exp.attacks;
+  return attacks.map((a) => forTask(a, task));
+}
+
+/** Runs grouped so that runs sharing a pre-trained and a backdoored model are adjacent. */
 export function expandGrid(exp: ExperimentConfig): RunSpec[] {
   const runs: RunSpec[] = [];
   const base = withoutMachineFields(exp);
-  const perTask = new Map(exp.tasks.map((task) => [task, configForTask(base, task)] as const));
   for (const seed of exp.seeds)
     for (const model of exp.models)
       for (const task of exp.tasks) {
-        const taskExp = perTask.get(task)!;
-        for (const attack of expandAttacks(taskExp))
-          for (const defense of taskExp.defenses) runs.push({ exp: taskExp, task, model, attack, defense, seed });
+        const taskExp = configForTask(base, task);
+        for (const attack of expandAttacks(taskExp, task))
+          for (const defense of taskExp.defenses) runs.push({ exp: taskExp, task, model, attack, defense: forTask(defense, task), seed });
       }
   return runs;
 }

@@ -8,8 +8,7 @@ import { Scheduler, simulateWall } from './schedule.js';
 
 // The default profile's sizes with the grid it had when these tests were written (BadNets, none
 // vs PCR) and without its vision tower (the tower's test adds it back).
-const { attacks: _vqaAttacks, ...vqaSizes } = (PROFILES.default.perTask as { vqa: Record<string, unknown> }).vqa;
-const BASE = { ...PROFILES.default, vision: undefined, attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }, { id: 'pcr' }], perTask: { vqa: vqaSizes } };
+const BASE = { ...PROFILES.default, vision: undefined, attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }, { id: 'pcr' }] };
 const grid = (over: Record<string, unknown> = {}) => expandGrid(parseWith(experimentSchema, layer(BASE, over), 'test'));
 const id = (r: RunSpec | 'wait' | undefined) => (r === undefined || r === 'wait' ? r : runId(r).replace('__llava', '').replace('__s1', ''));
 

@@ -5,12 +5,12 @@
 import { getAttack } from '../../attacks/registry.js';
 import { getDefense } from '../../defenses/registry.js';
 import { MODELS } from '../../models/registry.js';
-import { configForTask, parseWith, type ExperimentConfig } from '../config/schema.js';
+import { parseWith, type ExperimentConfig } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { stableStringify } from '../core/hash.js';
 import { checkDataset } from '../data/load.js';
 import { refLabel, safeLabel, type RunSpec } from '../run/runSpec.js';
-import { expandAttacks } from './grid.js';
+import { expandAttacks, forTask } from './grid.js';
 
 /** Check every plugin id and parameter before any work starts: one clear error, not N failed runs. */
 export function validatePlugins(exp: ExperimentConfig): void {
@@ -21,23 +21,20 @@ export function validatePlugins(exp: ExperimentConfig): void {
         `remove ${missing.length > 1 ? 'them' : 'it'} with --set models='${JSON.stringify(exp.models.filter((m) => MODELS[m]))}' or add the family`,
     );
   }
-  // Each task's own lists (perTask may set them), named as the user wrote them.
+  // Each task's own parameters (an attack's perTask), named as the user wrote them.
   for (const task of exp.tasks) {
-    const t = exp.perTask[task]?.attacks || exp.perTask[task]?.defenses ? configForTask(exp, task) : exp;
-    validateLists(t, t === exp ? '' : `perTask.${task}.`);
+    expandAttacks(exp, task).forEach((a, i) => {
+      const k = exp.rates ? Math.floor(i / exp.rates.length) : i;
+      const at = [exp.rates && `at rate ${a.params.rate}`, exp.attacks[k].perTask?.[task] && `on ${task}`].filter(Boolean).join(' ');
+      parseWith(getAttack(a.id).schema, a.params, `attacks[${k}] (${a.id})${at ? ` ${at}` : ''} params`);
+    });
+    exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, forTask(d, task).params, `defenses[${i}] (${d.id})${d.perTask?.[task] ? ` on ${task}` : ''} params`));
   }
-}
-
-function validateLists(exp: ExperimentConfig, where: string): void {
-  expandAttacks(exp).forEach((a, i) =>
-    parseWith(getAttack(a.id).schema, a.params, exp.rates ? `${where}attacks[${Math.floor(i / exp.rates.length)}] (${a.id}) at rate ${a.params.rate} params` : `${where}attacks[${i}] (${a.id}) params`),
-  );
-  exp.defenses.forEach((d, i) => parseWith(getDefense(d.id).schema, d.params, `${where}defenses[${i}] (${d.id}) params`));
   // A label becomes part of a file name (run/runSpec.ts safeLabel). Two plugins whose labels map to
   // one id would write one record file: say so instead of losing runs.
   for (const [list, refs] of [
-    [`${where}attacks`, exp.attacks],
-    [`${where}defenses`, exp.defenses],
+    ['attacks', exp.attacks],
+    ['defenses', exp.defenses],
   ] as const) {
     const seen = new Map<string, number>();
     refs.forEach((r, i) => {
