@@ -3,24 +3,20 @@
  * each layer is created once on a Params store under a name prefix and applied as a function.
  */
 import { tf } from '../harness/core/engine.js';
-import { gelu, layerNorm as layerNormOp, softmax } from '../harness/core/fusedOps.js';
+import { attentionMix, attentionScores, dense as denseOp, gelu, layerNorm as layerNormOp } from '../harness/core/fusedOps.js';
 import type { Params } from './params.js';
 
 export type Layer<I = tf.Tensor, O = tf.Tensor> = (x: I) => O;
 
 /**
- * y = x W + b over the last axis; matmul on 2-D views (fastest path on every backend).
+ * y = x W + b over the last axis (one kernel each way on wasm, harness/core/fusedOps.ts).
  * Init N(0, 1/dIn) (LeCun): at our small widths GPT-2's fixed 0.02 shrinks signals through
  * each layer, and the visual prefix then drowns under the position embeddings.
  */
 export function dense(p: Params, name: string, dIn: number, dOut: number, std = 1 / Math.sqrt(dIn)): Layer {
   const w = p.normal(`${name}/w`, [dIn, dOut], std);
   const b = p.constant(`${name}/b`, [dOut], 0);
-  return (x) => {
-    const lead = x.shape.slice(0, -1);
-    const y = tf.add(tf.matMul(x.reshape([-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D), b);
-    return y.reshape([...lead, dOut]);
-  };
+  return (x) => denseOp(x, w, b);
 }
 
 export function layerNorm(p: Params, name: string, d: number, eps = 1e-5): Layer {
@@ -46,18 +42,7 @@ export function mlp(p: Params, name: string, d: number, hidden: number): Mlp {
   return Object.assign((x: tf.Tensor) => proj(act(x)), { hidden: act, project: proj });
 }
 
-/** [B,S,d] → [B,h,S,d/h] */
-function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
-  const [b, s, d] = x.shape;
-  return x.reshape([b, s, heads, d / heads]).transpose([0, 2, 1, 3]);
-}
-
-function mergeHeads(x: tf.Tensor): tf.Tensor {
-  const [b, h, s, dh] = x.shape;
-  return x.transpose([0, 2, 1, 3]).reshape([b, s, h * dh]);
-}
-
-/** Keys and values of one self-attention layer over the positions seen so far: [B,h,S,d/h] each. */
+/** Keys and values of one self-attention layer over the positions seen so far: [B,S,d] each. */
 export interface KvCache {
   k: tf.Tensor;
   v: tf.Tensor;
@@ -90,24 +75,22 @@ export function attention(p: Params, name: string, d: number, heads: number): At
   const v = dense(p, `${name}/v`, d, d);
   const o = dense(p, `${name}/o`, d, d);
   const scale = 1 / Math.sqrt(d / heads);
-  const attendWithProbs = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => {
-    let scores = tf.mul(tf.matMul(qh, kh, false, true), scale);
-    if (mask) scores = tf.add(scores, mask);
-    const probs = softmax(scores);
-    return { out: o(mergeHeads(tf.matMul(probs, vh))), probs };
+  // Heads stay in the dense layers' [B,S,d] layout (harness/core/fusedOps.ts splits them).
+  const attendWithProbs = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor) => {
+    const probs = attentionScores(qx, kx, heads, scale, mask);
+    return { out: o(attentionMix(probs, vx)), probs };
   };
-  const attend = (qh: tf.Tensor, kh: tf.Tensor, vh: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qh, kh, vh, mask).out;
-  const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) =>
-    attendWithProbs(splitHeads(q(x), heads), splitHeads(k(kv), heads), splitHeads(v(kv), heads), mask);
+  const attend = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qx, kx, vx, mask).out;
+  const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(q(x), k(kv), v(kv), mask);
   const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => withProbs(x, kv, mask).out;
   const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
-    const kNew = splitHeads(k(x), heads);
-    const vNew = splitHeads(v(x), heads);
-    const cache = past ? { k: tf.concat([past.k, kNew], 2), v: tf.concat([past.v, vNew], 2) } : { k: kNew, v: vNew };
-    return { out: attend(splitHeads(q(x), heads), cache.k, cache.v, mask), cache };
+    const kNew = k(x);
+    const vNew = v(x);
+    const cache = past ? { k: tf.concat([past.k, kNew], 1), v: tf.concat([past.v, vNew], 1) } : { k: kNew, v: vNew };
+    return { out: attend(q(x), cache.k, cache.v, mask), cache };
   };
-  const keysValues = (kv: tf.Tensor): KvCache => ({ k: splitHeads(k(kv), heads), v: splitHeads(v(kv), heads) });
-  const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(splitHeads(q(x), heads), c.k, c.v, mask);
+  const keysValues = (kv: tf.Tensor): KvCache => ({ k: k(kv), v: v(kv) });
+  const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(q(x), c.k, c.v, mask);
   return Object.assign(full, { withProbs, cached, keysValues, over });
 }
 

@@ -27,20 +27,29 @@ const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
     note: 'products and leading-axis sums on the native addon (when built)',
   },
   'wasm-fused': {
-    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum', 'alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam'],
-    note: 'all engine fixes: also shared copies and fused GELU, layer norm, softmax and Adam on the addon',
+    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum', 'alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam', 'native-dense', 'native-attention'],
+    note: 'all engine fixes: also shared copies, fused GELU, layer norm, softmax and Adam, and whole dense and attention layers on the addon',
   },
 };
 const TASKS = ['caption', 'vqa'] as const;
+/** Rounds of the fastest variant against PyTorch (the median round of each is reported). */
+const TORCH_ROUNDS = 3;
+/** Untimed training steps before timing one (see timeMs); torch_step.py takes as many. */
+const STEP_WARMUP = 20;
 
-/** Mean ms of a function over tinybench iterations (after warm-up). */
-async function timeMs(name: string, fn: () => unknown, iterations: number): Promise<number> {
-  const bench = new Bench({ iterations, time: 0, warmupIterations: 1 });
+/**
+ * Median ms of a function over tinybench iterations, after `warmup` untimed ones. The median,
+ * not the mean: on a shared virtual machine single steps swing by a third. The warm-up: a
+ * process's first ~15 training steps run 20-50% slower than its steady state (the engine's
+ * code warming up, the heap growing), which is what a run of thousands of steps sees.
+ */
+async function timeMs(name: string, fn: () => unknown, iterations: number, warmup = 2): Promise<number> {
+  const bench = new Bench({ iterations, time: 0, warmupIterations: warmup });
   bench.add(name, fn);
   await bench.run();
   const r = bench.tasks[0].result;
   if (r.state !== 'completed') throw new Error(`bench: ${name} ${r.state}`);
-  return r.latency.mean;
+  return r.latency.p50;
 }
 
 /** GFLOP/s of one matmul shape ([b, m, k] × [b, k, n]; b = 0 for a plain 2D matmul). */
@@ -66,7 +75,7 @@ async function kernelsSuite(variant: string) {
   const { step, dispose } = makeTrainStep(w);
   step();
   const before = tf.memory().numTensors;
-  const stepMs = await timeMs('sft-step', step, 10);
+  const stepMs = await timeMs('sft-step', step, variant === 'wasm-stock' ? 10 : 30, variant === 'wasm-stock' ? 2 : STEP_WARMUP);
   const leaked = tf.memory().numTensors - before;
   dispose();
   const batch = exp.sft.batchSize;
@@ -81,7 +90,7 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
   const sft = makeTrainStep(w);
   sft.step();
   const before = tf.memory().numTensors;
-  const sftMs = await timeMs('sft', sft.step, 10);
+  const sftMs = await timeMs('sft', sft.step, 10, STEP_WARMUP);
   const leaked = tf.memory().numTensors - before;
   const profile = await tf.profile(() => void sft.step());
   const flops = matmulFlops(profile.kernels);
@@ -89,16 +98,16 @@ async function modelSuite(family: string, task: (typeof TASKS)[number]) {
   // The step the default profile's runs take: the pre-trained tower frozen.
   const frozen = makeTrainStep(w, undefined, { frozenTower: true });
   frozen.step();
-  const frozenMs = await timeMs('sft-frozen-tower', frozen.step, 10);
+  const frozenMs = await timeMs('sft-frozen-tower', frozen.step, 10, STEP_WARMUP);
   frozen.dispose();
   // Both view fractions explicitly, whatever PCR's default is (defenses/pcr.ts PCR_DEFAULTS).
   const pcr = makeTrainStep(w, pcrHook(w, { viewFraction: 1 }));
   pcr.step();
-  const pcrMs = await timeMs('pcr', pcr.step, 10);
+  const pcrMs = await timeMs('pcr', pcr.step, 10, STEP_WARMUP);
   pcr.dispose();
   const pcrHalf = makeTrainStep(w, pcrHook(w, { viewFraction: 0.5 }));
   pcrHalf.step();
-  const pcrHalfMs = await timeMs('pcr-half', pcrHalf.step, 10);
+  const pcrHalfMs = await timeMs('pcr-half', pcrHalf.step, 10, STEP_WARMUP);
   pcrHalf.dispose();
   const decodeMs = await timeMs('decode', () => decodeAll(w), 2);
   // The same decoding by repeated full forward passes (no cache): the cache's speed-up, one run.
@@ -140,7 +149,7 @@ function torchStep(batch: number, text: number, vocab: number): { torch: string;
   for (const python of ['/usr/bin/python3', 'python3']) {
     try {
       process.stderr.write(`[bench] pytorch (${python}) …\n`);
-      const args = [script, '--batch', String(batch), '--text', String(text), '--vocab', String(vocab)];
+      const args = [script, '--batch', String(batch), '--text', String(text), '--vocab', String(vocab), '--warmup', String(STEP_WARMUP)];
       // One BLAS thread, as torch's own: the comparison is per core.
       const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1' };
       return JSON.parse(execFileSync(python, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'ignore'] }));
@@ -164,11 +173,23 @@ if (child >= 0) {
   if (want('kernels')) {
     const rows = Object.keys(VARIANTS).map((v) => (process.stderr.write(`[bench] kernels ${v} …\n`), run(['kernels', v])));
     report.kernels = rows;
-    console.log('Reference SFT step (llava, batch 32, 64 visual + 12 text tokens, d = 64, 4 layers):');
+    console.log('Reference SFT step (llava, batch 32, 64 visual + 12 text tokens, d = 64, 4 layers), median step:');
     // PyTorch + OpenBLAS on the same step, when Debian's python3-torch is installed (a
-    // comparison only: never a dependency of the project).
+    // comparison only: never a dependency of the project), in rounds alternating with the
+    // fastest variant, so that both see the same phases of a shared machine.
+    const fused = rows[rows.length - 1];
     const torch = torchStep(rows[0].batch, 12, rows[0].vocab);
-    if (torch) rows.push({ variant: `pytorch ${torch.torch} (1 thread)`, stepMs: torch.stepMs, samplesPerSec: torch.samplesPerSec, params: torch.params, tensorsLeaked: '-' });
+    if (torch) {
+      const rounds = [{ fused: fused.stepMs, torch: torch.stepMs }];
+      for (let r = 1; r < TORCH_ROUNDS; r++) rounds.push({ fused: run(['kernels', fused.variant]).stepMs, torch: torchStep(rows[0].batch, 12, rows[0].vocab)!.stepMs });
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      fused.stepMs = median(rounds.map((r) => r.fused));
+      fused.samplesPerSec = (fused.batch * 1000) / fused.stepMs;
+      const torchMs = median(rounds.map((r) => r.torch));
+      rows.push({ variant: `pytorch ${torch.torch} (1 thread)`, stepMs: torchMs, samplesPerSec: (rows[0].batch * 1000) / torchMs, params: torch.params, tensorsLeaked: '-' });
+      report.torchRounds = rounds;
+      console.log(`${fused.variant} ÷ pytorch, step time per round: ${rounds.map((r) => fmt(r.torch / r.fused, 2)).join(', ')} (median step of each over ${TORCH_ROUNDS} rounds below)`);
+    }
     console.table(rows.map((r) => ({ variant: r.variant, 'step ms': fmt(r.stepMs), 'samples/s': fmt(r.samplesPerSec), speedup: fmt(r.samplesPerSec / rows[0].samplesPerSec, 2), leaked: r.tensorsLeaked })));
   }
   if (want('models')) {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adam, FusedAdam } from './adam.js';
 import { initEngine, tf } from './engine.js';
-import { gelu, layerNorm, softmax } from './fusedOps.js';
+import { attentionMix, attentionScores, dense, gelu, layerNorm, softmax } from './fusedOps.js';
 import { loadNativeKernels } from './nativeAddon.js';
 import { FUSED_KERNELS, fusedKernelActive } from './wasmFused.js';
 
@@ -33,12 +33,12 @@ function valueAndGrads(op: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[
 
 // Without the addon (no compiler at install, MBB_NATIVE=0) the fused kernels are not there and
 // the ops are plain TF.js on every backend: nothing to compare.
-const native = loadNativeKernels()?.adam ? describe : describe.skip;
+const native = loadNativeKernels() ? describe : describe.skip;
 
 native('fused native kernels on wasm agree with the TF.js ops on cpu', () => {
   beforeAll(async () => {
     const info = await initEngine({ backend: 'wasm', quiet: true });
-    expect(info.fixes).toEqual(expect.arrayContaining(['alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam']));
+    expect(info.fixes).toEqual(expect.arrayContaining(['alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam', 'native-dense', 'native-attention']));
   });
 
   it('are used on wasm only', async () => {
@@ -77,6 +77,71 @@ native('fused native kernels on wasm agree with the TF.js ops on cpu', () => {
     const wasm = await on('wasm', f);
     expect(maxRelErr(wasm, await on('cpu', f))).toBeLessThanOrEqual(1e-5);
     expect(Math.max(...wasm.subarray(1, 76))).toBeLessThan(1e-30); // row 0 sees only position 0
+  });
+
+  it('attention without head transposes: probabilities, output and the gradients of q, k and v, for every mask shape the models use', async () => {
+    // Self-attention over 76 positions (the reference step's, a tail of 4 past the 8-wide
+    // blocks) and cross-attention of 5 queries over 13 keys with 3-wide heads (every tail).
+    const cases = [
+      { b: 2, s: 76, skv: 76, heads: 4, dh: 16 },
+      { b: 3, s: 5, skv: 13, heads: 2, dh: 3 },
+    ];
+    for (const { b, s, skv, heads, dh } of cases) {
+      const d = heads * dh;
+      const hide = (i: number) => (i % 3 === 1 ? -1e9 : 0);
+      const masks: (() => tf.Tensor | undefined)[] = [
+        () => undefined,
+        () => tf.tensor2d(Array.from({ length: s * skv }, (_, i) => (i % skv > Math.floor(i / skv) ? -1e9 : 0)), [s, skv]), // causal
+        () => tf.tensor4d(Array.from({ length: b * skv }, (_, i) => hide(i)), [b, 1, 1, skv]), // per-row padding
+        () => tf.tensor4d(Array.from({ length: b * s * skv }, (_, i) => hide(i) + (i % 5)), [b, 1, s, skv]),
+        () => tf.tensor4d(Array.from({ length: heads * skv }, (_, i) => i % 7), [1, heads, 1, skv]),
+      ];
+      for (const mask of masks) {
+        const f = () => {
+          const m = mask();
+          const op = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => {
+            const p = attentionScores(q, k, heads, 1 / Math.sqrt(dh), m);
+            return tf.concat([p.reshape([-1]), attentionMix(p, v).reshape([-1])]);
+          };
+          return valueAndGrads(op, [
+            tf.tensor3d(rand(b * s * d, 11), [b, s, d]),
+            tf.tensor3d(rand(b * skv * d, 12), [b, skv, d]),
+            tf.tensor3d(rand(b * skv * d, 13), [b, skv, d]),
+          ]);
+        };
+        expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
+      }
+    }
+  });
+
+  it('attention takes the fused kernels on wasm and leaves them for a mask they cannot broadcast', async () => {
+    await tf.setBackend('wasm');
+    const q = tf.ones([2, 3, 8]);
+    const kernels = async (mask?: tf.Tensor) => (await tf.profile(() => attentionScores(q, q, 2, 1, mask))).kernelNames;
+    expect(await kernels()).toEqual([FUSED_KERNELS.attnScores]);
+    expect(await kernels(tf.zeros([3, 3]))).toEqual([FUSED_KERNELS.attnScores]);
+    expect(await kernels(tf.zeros([3, 1]))).toContain('BatchMatMul'); // last axis not the keys'
+    tf.dispose(q);
+  });
+
+  it('a dense layer over x of rank 3 and 2 in one kernel, and the gradients of x, W and b', async () => {
+    for (const lead of [[3, 37], [5]]) {
+      const f = () =>
+        valueAndGrads((x, w, b) => dense(x, w, b), [
+          tf.tensor(rand(lead.reduce((a, b) => a * b) * 20, 14), [...lead, 20]),
+          tf.tensor2d(rand(20 * 13, 15, 1), [20, 13]),
+          tf.tensor1d(rand(13, 16, 1)),
+        ]);
+      expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
+    }
+    await tf.setBackend('wasm');
+    const [x, w, b] = [tf.ones([2, 4, 3]), tf.variable(tf.ones([3, 5])), tf.ones([5])];
+    expect((await tf.profile(() => dense(x, w, b))).kernelNames).toEqual([FUSED_KERNELS.dense]);
+    // Only the gradients asked for are computed: a frozen layer's weights get none.
+    const grad = await tf.profile(() => tf.variableGrads(() => tf.sum(dense(x, w, b)) as tf.Scalar, [w]));
+    expect(grad.kernelNames).toContain(FUSED_KERNELS.denseGradW);
+    expect(grad.kernelNames).not.toContain(FUSED_KERNELS.denseGradX);
+    tf.dispose([x, w, b]);
   });
 
   it("Adam: every step bit-identical to tfjs's on wasm and within float rounding of it on cpu, with the learning rate changed per step", async () => {

@@ -1,7 +1,7 @@
 /**
  * Fused kernels on the wasm backend through the native addon (harness/native/fused.cc): GELU,
  * layer norm and softmax, forward and backward, and the Adam update of every parameter in one
- * call. On wasm each replaces a chain of elementwise kernels (4 to 12 passes over memory, plus
+ * call (the dense and attention layers' kernels are in harness/core/wasmLayers.ts). On wasm each replaces a chain of elementwise kernels (4 to 12 passes over memory, plus
  * the copies the tape keeps). They are new kernel names, with gradients registered under those
  * names (so no other backend is touched): the ops of harness/core/fusedOps.ts and the optimizer of
  * harness/core/adam.ts call them when they are registered on the active backend, and compute the same
@@ -18,6 +18,14 @@ export const FUSED_KERNELS = {
   softmax: 'MbbSoftmax',
   softmaxGrad: 'MbbSoftmaxGrad',
   adam: 'MbbAdam',
+  attnScores: 'MbbAttnScores',
+  attnScoresGrad: 'MbbAttnScoresGrad',
+  attnMix: 'MbbAttnMix',
+  attnMixGrad: 'MbbAttnMixGrad',
+  dense: 'MbbDense',
+  denseGradX: 'MbbDenseGradX',
+  denseGradW: 'MbbDenseGradW',
+  denseGradB: 'MbbDenseGradB',
 } as const;
 
 /** Whether a fused kernel runs here: the active backend is wasm and the kernel's fix applied. */
@@ -35,7 +43,7 @@ interface HeapIo {
   heap(): Float32Array;
 }
 
-function register(name: string, body: Body): boolean {
+export function register(name: string, body: Body): boolean {
   if (tf.getKernel(name, 'wasm')) return false;
   tf.registerKernel({
     kernelName: name,
@@ -55,7 +63,7 @@ function register(name: string, body: Body): boolean {
 }
 
 /** The gradient of a fused kernel: `grads` runs the backward kernel once and names its outputs by input. */
-function registerGrad(
+export function registerGrad(
   kernelName: string,
   save: { inputsToSave?: string[]; outputsToSave?: boolean[] },
   grads: (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, tf.Tensor>,
@@ -71,14 +79,15 @@ function registerGrad(
   });
 }
 
-const runKernel = (kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(kernel, inputs, attrs);
+export const runKernel = (kernel: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap = {}) => tf.engine().runKernel(kernel, inputs, attrs);
 
-const size = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape);
-const lastDim = (t: tf.TensorInfo) => t.shape[t.shape.length - 1];
+export const size = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape);
+export const lastDim = (t: tf.TensorInfo) => t.shape[t.shape.length - 1];
 
 function registerGelu(): boolean {
-  const { gelu, geluGrad } = loadNativeKernels() ?? {};
-  if (!gelu || !geluGrad) return false;
+  const native = loadNativeKernels();
+  if (!native) return false;
+  const { gelu, geluGrad } = native;
   registerGrad(FUSED_KERNELS.gelu, { inputsToSave: ['x'] }, (dy, [x]) => ({ x: runKernel(FUSED_KERNELS.geluGrad, { x, dy }) as tf.Tensor }));
   return [
     register(FUSED_KERNELS.gelu, ({ x }, _, io) => {
@@ -96,8 +105,9 @@ function registerGelu(): boolean {
 
 /** Layer norm over the last axis: x [..., d], gain g and bias b [d]; attrs { eps }. */
 function registerLayerNorm(): boolean {
-  const { layerNorm, layerNormGrad } = loadNativeKernels() ?? {};
-  if (!layerNorm || !layerNormGrad) return false;
+  const native = loadNativeKernels();
+  if (!native) return false;
+  const { layerNorm, layerNormGrad } = native;
   registerGrad(FUSED_KERNELS.layerNorm, { inputsToSave: ['x', 'g'] }, (dy, [x, g], attrs) => {
     const [dx, dg, db] = runKernel(FUSED_KERNELS.layerNormGrad, { x, g, dy }, attrs) as tf.Tensor[];
     return { x: dx, g: dg, b: db };
@@ -118,8 +128,9 @@ function registerLayerNorm(): boolean {
 
 /** Softmax over the last axis; its gradient from the output y and dy. */
 function registerSoftmax(): boolean {
-  const { softmax, softmaxGrad } = loadNativeKernels() ?? {};
-  if (!softmax || !softmaxGrad) return false;
+  const native = loadNativeKernels();
+  if (!native) return false;
+  const { softmax, softmaxGrad } = native;
   // The output is saved (not the input): the gradient needs only softmax(x).
   registerGrad(FUSED_KERNELS.softmax, { outputsToSave: [true] }, (dy, [y]) => ({ x: runKernel(FUSED_KERNELS.softmaxGrad, { y, dy }) as tf.Tensor }));
   return [
@@ -150,8 +161,9 @@ export interface AdamAttrs {
 
 /** Inputs w<i>, m<i>, v<i>, g<i> for parameters i < count; outputs [w'0, m'0, v'0, w'1, …]. */
 function registerAdam(): boolean {
-  const { adam } = loadNativeKernels() ?? {};
-  if (!adam) return false;
+  const native = loadNativeKernels();
+  if (!native) return false;
+  const { adam } = native;
   return register(FUSED_KERNELS.adam, (ins, attrs, io) => {
     const a = attrs as unknown as AdamAttrs & { count: number };
     const outs: tf.TensorInfo[] = [];

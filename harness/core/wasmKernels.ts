@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { heapOffset, loadNativeKernels, type KernelArgs, type WasmBackendLike } from './nativeAddon.js';
 import { FUSED_FIXES } from './wasmFused.js';
+import { LAYER_FIXES } from './wasmLayers.js';
 
 function runKernel(name: string, args: KernelArgs): tf.TensorInfo {
   const k = tf.getKernel(name, 'wasm');
@@ -130,7 +131,7 @@ function registerNativeMatMul(): boolean {
     const be = args.backend as unknown as WasmBackendLike;
     const out = be.makeOutput([...outer, m, n], 'float32');
     // The heap view is read after makeOutput: allocation may grow (and replace) the heap.
-    native.bmm(be.wasm.HEAPF32, heapOffset(be, a), heapOffset(be, b), heapOffset(be, out), batchA, batchB, m, k, n, transposeA, transposeB);
+    native.bmm(be.wasm.HEAPF32, heapOffset(be, a), heapOffset(be, b), heapOffset(be, out), -1, batchA, batchB, m, k, n, transposeA, transposeB);
     return out;
   });
 }
@@ -185,6 +186,7 @@ export const WASM_FIXES = {
   'native-sum': registerNativeSum,
   'alias-copies': registerAliasCopies,
   ...FUSED_FIXES,
+  ...LAYER_FIXES,
 } as const;
 export type WasmFix = keyof typeof WASM_FIXES;
 

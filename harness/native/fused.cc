@@ -6,62 +6,15 @@
 #include <cstdint>
 
 #include "heap.h"
+#include "rowops.h"
+
+using rowops::fastExp;
+using rowops::lanesSum;
 
 namespace {
 
 // GELU as the models define it, x·σ(1.702x) (models/layers.ts).
 constexpr float kGeluScale = 1.702f;
-
-// e^x to ~1 ulp in plain float arithmetic, so that loops over it vectorise (libm's expf does
-// not, and then costs more than the wasm kernels it replaces): x = n·ln2 + r with |r| ≤ ln2/2
-// (ln2 split in two so that n·ln2 is exact), e^r by its Taylor series to r⁷ (error < 1e-8), 2ⁿ
-// built in the exponent bits. x is clamped to [−87.3, 88.3], where e^x and 2ⁿ are normal floats,
-// and below −87.3 the result is 0 (by masking 2ⁿ's bits: a select would keep the loop scalar).
-// Not ~1e-38: a masked attention score's weight would then be a denormal, and every product
-// with one costs ~100 cycles.
-inline float fastExp(float x) {
-  const float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-  // Round to nearest by adding and removing 1.5·2²³ (floorf would keep the loop scalar).
-  const float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const float r = (xc - n * 0.693145751953125f) - n * 1.42860677e-6f;
-  float p = 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
-  const int32_t keep = -static_cast<int32_t>(x >= -87.3f);  // all ones, or 0 below the range
-  return p * __builtin_bit_cast(float, ((static_cast<int32_t>(n) + 127) << 23) & keep);
-}
-
-// Σ f(j) for j < n in 16 independent partial sums, so that the loop vectorises: one accumulator
-// is a chain of dependent adds, which the compiler may not reorder.
-template <typename F>
-inline float lanesSum(int64_t n, F f) {
-  float acc[16] = {};
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int l = 0; l < 16; l++) acc[l] += f(j + l);
-  float s = 0;
-  for (; j < n; j++) s += f(j);
-  for (int l = 0; l < 16; l++) s += acc[l];
-  return s;
-}
-
-// max_j x[j] (n ≥ 1), in 16 lanes likewise.
-inline float lanesMax(const float* x, int64_t n) {
-  float acc[16];
-  for (int l = 0; l < 16; l++) acc[l] = x[0];
-  int64_t j = 0;
-  for (; j + 16 <= n; j += 16)
-    for (int l = 0; l < 16; l++) acc[l] = x[j + l] > acc[l] ? x[j + l] : acc[l];
-  float m = x[0];
-  for (; j < n; j++) m = x[j] > m ? x[j] : m;
-  for (int l = 0; l < 16; l++) m = acc[l] > m ? acc[l] : m;
-  return m;
-}
 
 inline float sigmoid(float z) { return 1.0f / (1.0f + fastExp(-z)); }
 
@@ -121,24 +74,12 @@ void layerNormBackward(const float* x, const float* g, const float* dy, float* d
 
 // Softmax over rows of length n, max-subtracted.
 void softmaxForward(const float* x, float* y, int64_t rows, int64_t n) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * n;
-    float* yr = y + r * n;
-    const float mx = lanesMax(xr, n);
-    for (int64_t j = 0; j < n; j++) yr[j] = fastExp(xr[j] - mx);
-    const float sum = lanesSum(n, [&](int64_t j) { return yr[j]; });
-    for (int64_t j = 0; j < n; j++) yr[j] /= sum;
-  }
+  for (int64_t r = 0; r < rows; r++) rowops::softmaxRow(x + r * n, y + r * n, n);
 }
 
 // dx = y·(dy − Σ dy·y) per row.
 void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, int64_t n) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float* yr = y + r * n;
-    const float* dyr = dy + r * n;
-    const float dot = lanesSum(n, [&](int64_t j) { return dyr[j] * yr[j]; });
-    for (int64_t j = 0; j < n; j++) dx[r * n + j] = yr[j] * (dyr[j] - dot);
-  }
+  for (int64_t r = 0; r < rows; r++) rowops::softmaxGradRow(y + r * n, dy + r * n, dx + r * n, n, 1.0f);
 }
 
 // One parameter's Adam update, operation for operation as tfjs's AdamOptimizer in float32:

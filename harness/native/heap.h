@@ -43,3 +43,6 @@ inline bool inHeap(int64_t off, int64_t size, int64_t len) { return off >= 0 && 
 
 // Registers the fused elementwise kernels and the Adam update (fused.cc) on `exports`.
 void registerFused(napi_env env, napi_value exports);
+
+// Registers the fused attention kernels (attention.cc) on `exports`.
+void registerAttention(napi_env env, napi_value exports);

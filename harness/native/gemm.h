@@ -1,0 +1,79 @@
+// The addon's matrix product, shared by the batched matmul (kernels.cc) and the fused attention
+// (attention.cc): C = A · B for strided row-major operands, register-blocked and vectorised.
+// Every element of C is summed over k in order, whichever block computes it, so a product has
+// the same value whichever kernel asks for it.
+#pragma once
+#include <cstdint>
+
+namespace gemm {
+
+// Vectors of 16 and 8 floats (GCC/Clang vector extensions; with -march=native one AVX-512 or
+// AVX register). Loaded and stored through memcpy: rows of a float array are not aligned to
+// the vector size, and memcpy compiles to one unaligned vector move.
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v8 __attribute__((vector_size(32)));
+
+template <typename V>
+inline V load(const float* p) {
+  V v;
+  __builtin_memcpy(&v, p, sizeof(V));
+  return v;
+}
+
+// Rows [0, R) of C = A · B for one column block of B (row stride ldb) held in R·NV vector
+// registers over the whole k loop: each B row segment is loaded once per R rows of A (register
+// blocking), and C (row stride ldc) is written once instead of once per k, its first `cols`
+// columns only (a partial block is the matrix's last columns). A's element (r, kk) is
+// A[r·sr + kk·sk], so a transposed A (the weight gradients' xᵀ·dy) is read in place rather than
+// copied. 6 rows × 2 vectors (12 accumulators) keep both FMA pipes busy through their latency.
+template <int R, int NV, typename V>
+inline void microKernel(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t k,
+                        int64_t cols) {
+  constexpr int L = sizeof(V) / sizeof(float);
+  V acc[R][NV] = {};
+  for (int64_t kk = 0; kk < k; kk++) {
+    V b[NV];
+    for (int v = 0; v < NV; v++) b[v] = load<V>(B + kk * ldb + v * L);
+    for (int r = 0; r < R; r++) {
+      const float a = A[r * sr + kk * sk];
+      for (int v = 0; v < NV; v++) acc[r][v] += a * b[v];
+    }
+  }
+  for (int r = 0; r < R; r++) __builtin_memcpy(C + r * ldc, &acc[r][0], cols * sizeof(float));
+}
+
+// Rows [0, R) of C = A · B (B: k×n, row stride ldb): 32-, 16- and 8-wide column blocks, then
+// the last n mod 8 columns from `tail` (those columns of B packed k×8, zero-padded).
+template <int R>
+void rowBlock(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ldb, const float* tail, float* C, int64_t ldc,
+              int64_t k, int64_t n) {
+  int64_t j = 0;
+  for (; j + 32 <= n; j += 32) microKernel<R, 2, v16>(A, sr, sk, B + j, ldb, C + j, ldc, k, 32);
+  for (; j + 16 <= n; j += 16) microKernel<R, 1, v16>(A, sr, sk, B + j, ldb, C + j, ldc, k, 16);
+  for (; j + 8 <= n; j += 8) microKernel<R, 1, v8>(A, sr, sk, B + j, ldb, C + j, ldc, k, 8);
+  if (j < n) microKernel<R, 1, v8>(A, sr, sk, tail, 8, C + j, ldc, k, n - j);
+}
+
+// C = A · B: A m×k with element (r, kk) at A[r·sr + kk·sk]; B k×n with row stride ldb; C m×n
+// with row stride ldc. `tail` is scratch of k·8 floats (used when n is not a multiple of 8):
+// the last n mod 8 columns run as one zero-padded 8-wide block rather than scalar columns,
+// which cost as much as the rest of an attention product (n = 76).
+inline void product(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m,
+                    int64_t k, int64_t n, float* tail) {
+  const int64_t n8 = n - n % 8;
+  if (n8 < n)
+    for (int64_t kk = 0; kk < k; kk++)
+      for (int64_t j = 0; j < 8; j++) tail[kk * 8 + j] = n8 + j < n ? B[kk * ldb + n8 + j] : 0.0f;
+  int64_t i = 0;
+  for (; i + 6 <= m; i += 6) rowBlock<6>(A + i * sr, sr, sk, B, ldb, tail, C + i * ldc, ldc, k, n);
+  for (; i + 4 <= m; i += 4) rowBlock<4>(A + i * sr, sr, sk, B, ldb, tail, C + i * ldc, ldc, k, n);
+  for (; i < m; i++) rowBlock<1>(A + i * sr, sr, sk, B, ldb, tail, C + i * ldc, ldc, k, n);
+}
+
+// out (cols × rows, row-major) = the transpose of in (rows × cols, row stride ld).
+inline void transpose(const float* in, int64_t ld, float* out, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t c = 0; c < cols; c++) out[c * rows + r] = in[r * ld + c];
+}
+
+}  // namespace gemm
