@@ -8,15 +8,15 @@ import { validatePlugins } from '../plan/validate.js';
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 
 describe('profiles', () => {
-  it('default: the six attacks at their calibrated rates per task × none, PCR, FP, jitter × both tasks, llava, one seed', () => {
+  it('default: the six attacks at their calibrated rates per task × none, PCR, FP, jitter, CleanSight × both tasks, llava, one seed', () => {
     const d = parse('default');
     const rates = (t: 'caption' | 'vqa') => expandGrid(d).filter((r) => r.task === t && r.defense.id === 'none').map((r) => [r.attack.id, r.attack.params.rate]);
     // docs/calibration.md's table (harness/config/profiles.ts quotes it)
     expect(rates('caption')).toEqual([['badnets', 0.2], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.05]]);
     expect(rates('vqa')).toEqual([['badnets', 0.02], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.1], ['trojvlm', 0.1], ['dualkey', 0.1]]);
-    expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter']);
+    expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter', 'cleansight']);
     expect([d.models, d.tasks, d.seeds]).toEqual([['llava'], ['caption', 'vqa'], [1]]);
-    expect(expandGrid(d)).toHaveLength(2 * 6 * 4);
+    expect(expandGrid(d)).toHaveLength(2 * 6 * 5);
     expect(() => validatePlugins(d)).not.toThrow();
   });
 

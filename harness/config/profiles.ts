@@ -2,8 +2,10 @@
  * Named experiment profiles, layered over the schema defaults.
  * - smoke: every registered attack × defense on both tasks with a tiny model, in a few minutes
  *   (tests, CI): proves each plugin runs end to end, says nothing about the numbers;
- * - default: run-all's profile: the six attacks at their calibrated rates × none, PCR, FP and
- *   jitter × both tasks, llava, one seed: a real table in one sitting.
+ * - default: run-all's profile: the six attacks at their calibrated rates × none, PCR, FP,
+ *   jitter and CleanSight × both tasks, llava, one seed: a real table in one sitting (CleanSight
+ *   is an inference-time defense on the undefended model: its runs cost an evaluation each; BYE
+ *   and RobustIT, a fine-tune each, would not fit the 20 minutes).
  * - paper: the paper's tables: 3 model families × both tasks × the six attacks × every defense
  *   × 10 seeds (chosen from the power line), at the default profile's sizes (a batch job: shard
  *   it, see `mbb estimate`).
@@ -83,7 +85,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   default: {
     name: 'default',
     attacks: CALIBRATED,
-    defenses: ['none', 'pcr', 'fp', 'jitter'].map((id) => ({ id, params: {} })),
+    defenses: ['none', 'pcr', 'fp', 'jitter', 'cleansight'].map((id) => ({ id, params: {} })),
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
