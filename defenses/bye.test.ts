@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { Rng } from '../harness/core/rng.js';
-import { attentionEntropy, bimodalLayers, bye, byeSelect, layerEntropies } from './bye.js';
+import { attentionEntropy, bimodalLayers, bye, byeSelect, layerEntropies, layerSeparations } from './bye.js';
 import { examples, fakeSftContext, realTrain, tinyModel, type TrainCall } from './context.testutil.js';
 import { gmm2 } from './gmm1d.js';
 
@@ -49,6 +49,10 @@ describe('BYE: the two-component GMM, the bimodal layers and the dropped cluster
     expect(bimodalLayers(e, 2)).toEqual([0]);
     // Far modes, but not far enough for a demanding threshold: (2.5 − 0.5) / (0.05 + 0.05) ≈ 20.
     expect(bimodalLayers(e, 40)).toEqual([]);
+    const [sep0, sep1] = layerSeparations(e);
+    expect(sep0).toBeGreaterThan(10);
+    expect(sep0).toBeLessThan(40);
+    expect(sep1).toBeLessThan(2);
   });
 
   it('drops the low-entropy cluster of the sensitive layers’ mean, and nothing when no layer is bimodal', () => {

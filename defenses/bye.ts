@@ -67,13 +67,18 @@ export function layerEntropies(heads: ArrayLike<number>[][]): number[] {
   });
 }
 
-/** Layers whose entropies over the examples split into two separated modes. entropies: [example][layer]. */
-export function bimodalLayers(entropies: number[][], separation: number): number[] {
+/** Per layer, its 2-component GMM's |μ₁ − μ₂| / (σ₁ + σ₂) over the examples. entropies: [example][layer]. */
+export function layerSeparations(entropies: number[][]): number[] {
   const layers = entropies[0]?.length ?? 0;
-  return Array.from({ length: layers }, (_, l) => l).filter((l) => {
+  return Array.from({ length: layers }, (_, l) => {
     const g = gmm2(entropies.map((e) => e[l]));
-    return g.means[1] - g.means[0] > separation * (g.stds[0] + g.stds[1]);
+    return (g.means[1] - g.means[0]) / (g.stds[0] + g.stds[1]);
   });
+}
+
+/** Layers whose entropies over the examples split into two modes separated by more than `separation`. */
+export function bimodalLayers(entropies: number[][], separation: number): number[] {
+  return layerSeparations(entropies).flatMap((r, l) => (r > separation ? [l] : []));
 }
 
 export interface ByeSelection {
@@ -112,7 +117,7 @@ export const bye: SftDefense<ByeParams> = {
       ctx.progress(
         sel.layers.length
           ? `sensitive layers ${sel.layers.join(', ')} of ${entropies[0].length}; the low-entropy cluster holds ${sel.drop.length} examples`
-          : `no layer's entropies are bimodal (separation ${p.separation}): nothing is dropped`,
+          : `no layer's entropies are bimodal (separation ${p.separation}; per layer ${layerSeparations(entropies).map((r) => r.toFixed(2)).join(', ')}): nothing is dropped`,
       );
       return sel.drop;
     });
