@@ -8,6 +8,22 @@
 
 namespace rowops {
 
+// e^r for r = x − n·ln2 (ln2 split in two so that n·ln2 is exact, |r| ≤ ln2/2) by its Taylor
+// series to r⁷ (error < 1e-8); T is float or a vector of floats.
+template <typename T>
+inline T expReduced(T n, T x) {
+  const T r = (x - n * 0.693145751953125f) - n * 1.42860677e-6f;
+  T p = r * 0.0f + 1.0f / 5040;
+  p = p * r + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  return p;
+}
+
 // e^x to ~1 ulp in plain float arithmetic, so that loops over it vectorise (libm's expf does
 // not, and then costs more than the wasm kernels it replaces): x = n·ln2 + r with |r| ≤ ln2/2
 // (ln2 split in two so that n·ln2 is exact), e^r by its Taylor series to r⁷ (error < 1e-8), 2ⁿ
@@ -19,15 +35,7 @@ inline float fastExp(float x) {
   const float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
   // Round to nearest by adding and removing 1.5·2²³ (floorf would keep the loop scalar).
   const float n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const float r = (xc - n * 0.693145751953125f) - n * 1.42860677e-6f;
-  float p = 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const float p = expReduced(n, xc);
   const int32_t keep = -static_cast<int32_t>(x >= -87.3f);  // all ones, or 0 below the range
   return p * __builtin_bit_cast(float, ((static_cast<int32_t>(n) + 127) << 23) & keep);
 }
@@ -97,15 +105,7 @@ inline v16 fastExpV(v16 x) {
   const v16 lo = v16{} - 87.3f, hi = v16{} + 88.3f;
   const v16 xc = x < lo ? lo : (x > hi ? hi : x);
   const v16 n = (xc * 1.44269504f + 12582912.0f) - 12582912.0f;
-  const v16 r = (xc - n * 0.693145751953125f) - n * 1.42860677e-6f;
-  v16 p = v16{} + 1.0f / 5040;
-  p = p * r + 1.0f / 720;
-  p = p * r + 1.0f / 120;
-  p = p * r + 1.0f / 24;
-  p = p * r + 1.0f / 6;
-  p = p * r + 0.5f;
-  p = p * r + 1.0f;
-  p = p * r + 1.0f;
+  const v16 p = expReduced(n, xc);
   const v16i keep = x >= lo;  // all ones, or 0 below the range
   return p * __builtin_bit_cast(v16, ((__builtin_convertvector(n, v16i) + 127) << 23) & keep);
 }
