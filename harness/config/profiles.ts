@@ -39,12 +39,12 @@ const VISION = { epochs: 30 };
  *
  * | attack  | caption                          | VQA                              |
  * | ------- | -------------------------------- | -------------------------------- |
- * | badnets | 20%: 98.7 [95.8, 101.5]          | 2%: 95.3 [90.2, 100.5]           |
- * | blended | 20%: 98.3 [94.5, 102.1]          | 20%: 98.3 [94.5, 102.1]          |
- * | sig     | 5%: 98.7 [97.2, 100.1]           | 5%: 97.3 [94.5, 100.2]           |
+ * | badnets | 20%: 98.7 [95.8, 100.0]          | 2%: 95.3 [90.2, 100.0]           |
+ * | blended | 20%: 98.3 [94.5, 100.0]          | 20%: 98.3 [94.5, 100.0]          |
+ * | sig     | 5%: 98.7 [97.2, 100.0]           | 5%: 97.3 [94.5, 100.0]           |
  * | wanet   | none; closest 5%: 0.3 [-1.1, 1.8] | none; closest 10%: 4.0 [1.5, 6.5] |
- * | trojvlm | none; closest 20%: 89.0 [84.0, 94.0] | 10%: 99.3 [96.5, 102.2]      |
- * | dualkey | 5%: 97.7 [94.8, 100.5]           | 10%: 96.3 [94.9, 97.8]           |
+ * | trojvlm | none; closest 20%: 89.0 [84.0, 94.0] | 10%: 99.3 [96.5, 100.0]      |
+ * | dualkey | 5%: 97.7 [94.8, 100.0]           | 10%: 96.3 [94.9, 97.8]           |
  *
  * An attack that reached no rung stays at its closest rung (WaNet implants on no rung without
  * breaking captioning: at 20% its val ASR is 80% but CIDEr-D falls to 17% of the clean model's;

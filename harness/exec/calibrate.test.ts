@@ -54,7 +54,7 @@ describe('the calibration rule', () => {
     // sig: 20% implants but costs 10% of the clean metric; 5% keeps it but lo = 85 − 4.303 · 5/√3 = 72.6
     ...rung('sig@0.01', [0, 1, 2], [2, 2, 2]),
     ...rung('sig@0.05', [80, 85, 90], [2, 2, 2]),
-    ...rung('sig@0.2', [99, 99, 99], [1.8, 1.8, 1.8]),
+    ...rung('sig@0.2', [98, 99, 100], [1.8, 1.8, 1.8]),
   ];
 
   it('picks the smallest rung with a 95% lower bound ≥ 90% and ≥ 95% of the clean model; else the closest', () => {
@@ -68,6 +68,10 @@ describe('the calibration rule', () => {
     const b5 = rows.find((r) => r.attack === 'badnets' && r.rate === 0.05)!;
     expect(b5.valAsrLo).toBeCloseTo(96 - 4.302652729749462 / Math.sqrt(3), 9);
     expect(b5.cleanRatio).toBeCloseTo(0.975, 12);
+    // The interval is clipped to [0, 100] as the tables clip it: sig at 20% would reach 99 + 2.5.
+    const s20 = rows.find((r) => r.attack === 'sig' && r.rate === 0.2)!;
+    expect(s20.valAsrLo).toBeCloseTo(99 - 4.302652729749462 / Math.sqrt(3), 9);
+    expect(s20.valAsrHi).toBe(100);
     // sig reaches no rung: the closest among the rungs that keep the clean floor is 5%
     expect(of('sig')).toEqual([
       [0.01, '', false, true],

@@ -23,7 +23,7 @@ import type { ExperimentConfig, PluginRef } from '../config/schema.js';
 import { UserError } from '../core/errors.js';
 import { refLabel, type RunSpec } from '../run/runSpec.js';
 import { atRate } from '../plan/grid.js';
-import { tInterval } from '../metrics/stats.js';
+import { stat } from '../../reports/aggregate.js';
 import type { RunRecord } from '../core/record.js';
 
 export interface CalibrationSpec {
@@ -79,7 +79,8 @@ export function calibrationRows(records: RunRecord[], base: ExperimentConfig, sp
         const rungs = rates.flatMap((rate): CalibrationRow[] => {
           const runs = of(rungLabel(attack, rate));
           if (runs.length === 0) return [];
-          const asr = tInterval(runs.map((r) => 100 * r.metrics['val ASR']));
+          // Clipped to [0, 100] as the tables clip it (the rule reads the lower end only).
+          const asr = stat(runs.map((r) => 100 * r.metrics['val ASR']), [0, 100]);
           const valClean = mean(runs.map((r) => r.metrics[cleanName]));
           const cleanRatio = valClean / cleanRef;
           const lo = asr?.ci?.lo ?? NaN;
