@@ -77,7 +77,6 @@ export function pcrHook(w: Workload, over: Record<string, unknown> = {}): Traini
   return pcr.trainingHook(params, { task: w.task, model: w.model.config });
 }
 
-/** Greedy decoding of the workload's test samples in one evaluation batch. */
 /** Greedy decoding of the workload's test split; `uncached` forces repeated full forward passes. */
 export function decodeAll(w: Workload, uncached = false): string[] {
   const inputs = w.test.map((s) => ({ image: s.image, prompt: s.prompt }));
