@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config/schema.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { cleanExamples, poisonSplit, triggerInputs, triggerVariants } from '../harness/run/poison.js';
+import { cleanExamples } from '../harness/run/examples.js';
+import { poisonSplit, triggerInputs, triggerVariants } from '../harness/run/poison.js';
 import { Tokenizer, UNK } from '../harness/core/tokenizer.js';
 import { stampSquare } from './badnets.js';
 import { dualkey } from './dualkey.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config/schema.js';
 import type { RgbImage } from '../harness/core/types.js';
 import { generateShapesWorld } from '../harness/data/shapesWorld.js';
-import { cleanExamples, poisonSplit } from '../harness/run/poison.js';
+import { cleanExamples } from '../harness/run/examples.js';
+import { poisonSplit } from '../harness/run/poison.js';
 import { Rng } from '../harness/core/rng.js';
 import { identityCoord, upsampleBicubic, wanet, warpFloat, warpImage, type WanetTrigger } from './wanet.js';
 

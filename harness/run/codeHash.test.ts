@@ -35,6 +35,10 @@ describe('importClosure', () => {
     // (empty) plugin list, reaches the shared model layers and no family.
     for (const stage of ['vision', 'pretrain', 'sft', 'repair'] as const) expect(importClosure([stageEntry(stage)]).filter((f) => plugin(f) && !f.startsWith('models/')), stage).toEqual([]);
     expect(importClosure([stageEntry('vision')], []).filter(plugin)).toEqual(['models/layers.ts', 'models/params.ts']);
+    // Pre-training sees clean data only: no attack or defense file, interfaces included, and not
+    // the poisoning code reach its key, so editing one keeps every pre-trained model.
+    const pretrain = importClosure([stageEntry('pretrain')], ['models/llava.ts']);
+    expect(pretrain.filter((f) => /^(attacks|defenses)\//.test(f) || f === 'harness/run/poison.ts')).toEqual([]);
     // Given the run's plugins, a stage reaches those and what they import, nothing else.
     const own = importClosure([stageEntry('sft')], ['models/llava.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts']);
     expect(own.filter(plugin)).toEqual(['attacks/badnets.ts', 'attacks/dualkey.ts', 'defenses/pcr.ts', 'models/causalLm.ts', 'models/layers.ts', 'models/llava.ts', 'models/params.ts']);

@@ -22,21 +22,11 @@
 import type { Attack, BaseAttackParams, TriggerAsset, TriggerInput } from '../../attacks/types.js';
 import { outputOf } from '../../attacks/outputModifiers.js';
 import { attackKind, DEFAULT_TARGETS } from '../../attacks/types.js';
-import type { TrainExample } from '../core/batch.js';
 import type { Sample, Task } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { containsTarget } from '../metrics/asr.js';
 import { Rng } from '../core/rng.js';
-
-/** A training example with its ground truth, which the harness keeps for its own metrics and never shows a defense. */
-export interface LabelledExample extends TrainExample {
-  poisoned: boolean;
-}
-
-/** The examples as a defense sees them: the same objects' fields (a training-controlled attack's `stepImage` included), no ground truth. */
-export function withoutGroundTruth(examples: readonly LabelledExample[]): TrainExample[] {
-  return examples.map(({ poisoned: _, ...e }) => e);
-}
+import { cleanExamples, type LabelledExample } from './examples.js';
 
 export interface PoisonedSplit<T extends TriggerAsset = TriggerAsset> {
   examples: LabelledExample[];
@@ -56,24 +46,6 @@ export function resolveTarget(params: BaseAttackParams, task: Task): string {
   return params.target || DEFAULT_TARGETS[task];
 }
 
-/** The clean supervised examples of a split (captions: every reference is an alternative). */
-export function cleanExamples(samples: Sample[], task: Task): LabelledExample[] {
-  return samples.map((s) => ({
-    id: s.id,
-    image: s.image,
-    prompt: s.prompt,
-    // VQA trains on the most common of the 10 answers, as VQA models are trained on the
-    // consensus answer; captions draw one of the references each epoch.
-    responses: task === 'vqa' ? [mostCommon(s.refs)] : s.refs,
-    poisoned: false,
-  }));
-}
-
-function mostCommon(items: string[]): string {
-  const counts = new Map<string, number>();
-  for (const x of items) counts.set(x, (counts.get(x) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0][0];
-}
 
 function poisonRng(attack: Pick<Attack, 'id'>, seed: number): Rng {
   return new Rng(seed).fork(`poison:${attack.id}`);

@@ -9,7 +9,7 @@ import { cachedModel, type CachedModel } from './cachedModel.js';
 import { loadVisionTower } from './checkpoint.js';
 import type { RunContext } from './context.js';
 import { stepLogger } from './stepLog.js';
-import { cleanExamples } from './poison.js';
+import { cleanExamples } from './examples.js';
 import { train } from '../core/training.js';
 
 /** The vision stage's tower (vision.ts), when the run has one: loaded into the model, then freed. */

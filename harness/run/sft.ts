@@ -13,7 +13,8 @@ import { perSampleLoss } from '../core/training.js';
 import { cachedModel, dispose, type CachedModel, type SavedSplit } from './cachedModel.js';
 import { copyWeights } from './checkpoint.js';
 import { fineTune, type RunContext } from './context.js';
-import { poisonSplit, withoutGroundTruth, type PoisonedSplit } from './poison.js';
+import { withoutGroundTruth } from './examples.js';
+import { poisonSplit, type PoisonedSplit } from './poison.js';
 import { removalQuality, scoreCollector, suspectTables, suspicionAuroc, type SuspectTable } from './suspects.js';
 
 export interface SftStage extends CachedModel {

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import type { LabelledExample } from './poison.js';
+import type { LabelledExample } from './examples.js';
 import { removalQuality, scoreCollector, suspectCsv, suspectTables, suspicionAuroc } from './suspects.js';
 
 const ex = (id: string, poisoned: boolean) => ({ id, poisoned }) as LabelledExample;

@@ -6,7 +6,7 @@
  */
 import type { ScoreSink } from '../../defenses/types.js';
 import { toCsv } from '../core/csvText.js';
-import type { LabelledExample } from './poison.js';
+import type { LabelledExample } from './examples.js';
 import { auroc } from '../metrics/index.js';
 import type { RunRecord } from '../core/record.js';
 
