@@ -59,6 +59,16 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
   });
 
+  it('BatchMatMul over a long inner dimension, summed in blocks of k (a weight gradient xᵀ·dy)', async () => {
+    // k = 600: two full blocks of 256 and a partial one; m = 13 (6 + 6 + 1 rows), n = 37 (a tail).
+    const f = () => {
+      const x = tf.tensor2d(rand(600 * 13, 13), [600, 13]);
+      const dy = tf.tensor2d(rand(600 * 37, 14), [600, 37]);
+      return tf.concat([tf.matMul(x, dy, true, false).reshape([-1]), tf.matMul(dy, x.transpose(), true, true).reshape([-1])]);
+    };
+    expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
+  });
+
   it('Sum over leading axes (native path) and over other axes, with and without keepDims', async () => {
     const info = await initEngine({ backend: 'wasm', quiet: true });
     if (loadNativeKernels()) expect(info.fixes).toContain('native-sum');
