@@ -31,6 +31,8 @@ export interface NativeKernels {
   /** biasOff: −1 for none, else a bias of n floats added to every row of C. */
   bmm(heap: Float32Array, aOff: number, bOff: number, cOff: number, biasOff: number, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
   sumRows(heap: Float32Array, inOff: number, outOff: number, rows: number, cols: number): void;
+  /** Rows `indices` (int32, offset in 4-byte words) of a table of rows × inner floats; throws on an index outside it. */
+  gatherRows(heap: Float32Array, xOff: number, indicesOff: number, outOff: number, rows: number, inner: number, n: number): void;
   gelu(heap: Float32Array, xOff: number, yOff: number, n: number): void;
   geluGrad(heap: Float32Array, xOff: number, dyOff: number, dxOff: number, n: number): void;
   layerNorm(heap: Float32Array, xOff: number, gOff: number, bOff: number, yOff: number, rows: number, d: number, eps: number): void;
@@ -50,7 +52,7 @@ export interface NativeKernels {
  * The interface version these declarations describe; an addon built from older sources (say,
  * before a pull, without `npm run build:native`) has another and is not used.
  */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 let loaded: { kernels: NativeKernels | undefined } | undefined;
 

@@ -24,7 +24,7 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     const info = await initEngine({ backend: 'wasm', quiet: true });
     expect(info.fixes).toContain('explicit-transpose-matmul');
     // Where the addon was built (npm ci does it), the batched products below run natively.
-    if (loadNativeKernels()) expect(info.fixes).toContain('native-matmul');
+    if (loadNativeKernels()) expect(info.fixes).toEqual(expect.arrayContaining(['native-matmul', 'native-gather']));
   });
 
   for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
@@ -96,6 +96,23 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     const cpu = await on('cpu', f);
     const wasm = await on('wasm', f);
     expect(maxRelErr(wasm, cpu)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('gather of whole rows (native path): tables of rank 2 and 3, indices of rank 1 and 2, repeats; an index outside the table throws', async () => {
+    const f = () => {
+      const table = tf.tensor2d(rand(7 * 5, 15), [7, 5]);
+      const cube = tf.tensor3d(rand(4 * 3 * 2, 16), [4, 3, 2]);
+      const ids = tf.tensor1d([6, 0, 0, 3], 'int32');
+      const grid = tf.tensor2d([[1, 2], [3, 1]], [2, 2], 'int32');
+      return tf.concat([tf.gather(table, ids).reshape([-1]), tf.gather(table, grid).reshape([-1]), tf.gather(cube, grid).reshape([-1])]);
+    };
+    expect(Array.from(await on('wasm', f))).toEqual(Array.from(await on('cpu', f)));
+    if (loadNativeKernels()) {
+      await tf.setBackend('wasm');
+      const table = tf.zeros([3, 2]);
+      expect(() => tf.gather(table, tf.tensor1d([3], 'int32'))).toThrow(/outside the table/);
+      table.dispose();
+    }
   });
 
   it('gather gradient (UnsortedSegmentSum) matches, including repeated ids', async () => {

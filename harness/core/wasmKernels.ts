@@ -12,6 +12,7 @@
  *   when a C++ toolchain is there) that reads and writes the wasm heap in place; without it
  *   the two fixes above still apply.
  * - Identity and a Cast to the same dtype share their input's data instead of copying it.
+ * - A gather of whole rows (embedding lookups) copies rows on the addon.
  */
 import * as tf from '@tensorflow/tfjs';
 import { heapOffset, loadNativeKernels, type KernelArgs, type WasmBackendLike } from './nativeAddon.js';
@@ -160,6 +161,27 @@ function registerNativeSum(): boolean {
 }
 
 /**
+ * A gather of whole rows (axis 0, no batch dims: every embedding lookup) through the addon; the
+ * wasm build's kernel walks generic strides per element, 12 ms for a decoding batch's position
+ * rows. Other gathers keep the stock kernel.
+ */
+function registerNativeGather(): boolean {
+  const gatherRows = loadNativeKernels()?.gatherRows;
+  if (!gatherRows) return false;
+  return wrapKernel('GatherV2', (args, previous) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const { axis, batchDims } = args.attrs as { axis: number; batchDims: number };
+    if (x.dtype !== 'float32' || indices.dtype !== 'int32' || axis !== 0 || batchDims !== 0 || x.shape.length < 1) return previous(args);
+    const be = args.backend as unknown as WasmBackendLike;
+    const inner = tf.util.sizeFromShape(x.shape.slice(1));
+    const out = be.makeOutput([...indices.shape, ...x.shape.slice(1)], 'float32');
+    // The heap view is read after makeOutput: allocation may grow (and replace) the heap.
+    gatherRows(be.wasm.HEAPF32, heapOffset(be, x), heapOffset(be, indices), heapOffset(be, out), x.shape[0], inner, tf.util.sizeFromShape(indices.shape));
+    return out;
+  });
+}
+
+/**
  * Identity (every tensor the tape keeps for the backward pass is cloned) and a Cast to the same
  * dtype (every Mul gradient casts its operand) copy the data on wasm; the cpu backend shares it
  * by reference count, and so do these. Safe because no kernel writes into its inputs: outputs
@@ -184,6 +206,7 @@ export const WASM_FIXES = {
   'explicit-transpose-matmul': registerExplicitTransposeMatMul,
   'native-matmul': registerNativeMatMul,
   'native-sum': registerNativeSum,
+  'native-gather': registerNativeGather,
   'alias-copies': registerAliasCopies,
   ...FUSED_FIXES,
   ...LAYER_FIXES,

@@ -79,9 +79,32 @@ napi_value SumRows(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// out[i] = x[indices[i]] for rows of `inner` floats (an embedding lookup); false when an index
+// is outside [0, rows). The wasm build's gather computes every element's source through
+// generic strides: ~25 ns a float, 12 ms for a decoding batch's 7300 position rows.
+bool gatherRows(const float* x, const int32_t* indices, float* out, int64_t rows, int64_t inner, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (indices[i] < 0 || indices[i] >= rows) return false;
+  for (int64_t i = 0; i < n; i++) __builtin_memcpy(out + i * inner, x + indices[i] * inner, inner * sizeof(float));
+  return true;
+}
+
+// gatherRows(heap, xOff, indicesOff (int32, in 4-byte words), outOff, rows, inner, n)
+napi_value GatherRows(napi_env env, napi_callback_info info) {
+  int64_t v[6], len;
+  float* heap = heapArgs(env, info, "gatherRows", 6, v, nullptr, 0, &len);
+  if (!heap) return nullptr;
+  const int64_t rows = v[3], inner = v[4], n = v[5];
+  if (!inHeap(v[0], rows * inner, len) || !inHeap(v[1], n, len) || !inHeap(v[2], n * inner, len))
+    return Throw(env, "gatherRows: operand outside the heap");
+  if (!gatherRows(heap + v[0], reinterpret_cast<const int32_t*>(heap + v[1]), heap + v[2], rows, inner, n))
+    return Throw(env, "gatherRows: an index is outside the table's rows");
+  return nullptr;
+}
+
 // The interface version: harness/core/nativeAddon.ts's NATIVE_ABI. Raise both when a kernel's
 // arguments change, so that an addon built from older sources is not called with new ones.
-constexpr int32_t kAbi = 2;
+constexpr int32_t kAbi = 3;
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
@@ -92,6 +115,8 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "bmm", fn);
   napi_create_function(env, "sumRows", NAPI_AUTO_LENGTH, SumRows, nullptr, &fn);
   napi_set_named_property(env, exports, "sumRows", fn);
+  napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
+  napi_set_named_property(env, exports, "gatherRows", fn);
   registerFused(env, exports);
   registerAttention(env, exports);
   return exports;
