@@ -27,8 +27,8 @@ const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
     note: 'products and leading-axis sums on the native addon (when built)',
   },
   'wasm-fused': {
-    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum', 'alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam', 'native-dense', 'native-attention', 'native-gather'],
-    note: 'all engine fixes: also shared copies, fused GELU, layer norm, softmax and Adam, whole dense and attention layers, and row gathers on the addon',
+    fixes: ['unsorted-segment-sum', 'explicit-transpose-matmul', 'native-matmul', 'native-sum', 'alias-copies', 'native-gelu', 'native-layernorm', 'native-softmax', 'native-adam', 'native-dense', 'native-attention', 'native-gather', 'leading-tile'],
+    note: 'all engine fixes: also shared copies, fused GELU, layer norm, softmax and Adam, whole dense and attention layers, row gathers on the addon and leading-axis tiles as block copies',
   },
 };
 const TASKS = ['caption', 'vqa'] as const;

@@ -115,6 +115,16 @@ describe('wasm kernel fixes agree with the cpu backend', () => {
     }
   });
 
+  it('tile along the first axis (block copies) and other tiles (stock kernel), with the gradient of a broadcast', async () => {
+    const f = () => {
+      const q = tf.tensor3d(rand(1 * 3 * 4, 17), [1, 3, 4]);
+      const m = tf.tensor2d(rand(2 * 3, 18), [2, 3]);
+      const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.broadcastTo(v, [5, 3, 4]), tf.range(0, 60).reshape([5, 3, 4]))))(q);
+      return tf.concat([tf.broadcastTo(q, [5, 3, 4]).reshape([-1]), tf.tile(m, [3, 1]).reshape([-1]), tf.tile(m, [2, 2]).reshape([-1]), g.reshape([-1])]);
+    };
+    expect(Array.from(await on('wasm', f))).toEqual(Array.from(await on('cpu', f)));
+  });
+
   it('gather gradient (UnsortedSegmentSum) matches, including repeated ids', async () => {
     const f = () => {
       const e = tf.tensor2d(rand(6 * 4, 5), [6, 4]);
