@@ -1,8 +1,9 @@
 /**
- * The elementwise-heavy ops of the models (GELU, layer norm, softmax, attention), each one fused kernel
- * forward and one backward on wasm when the native addon provides them (harness/core/wasmFused.ts
- * registers the kernels and their gradients). Everywhere else (cpu, tensorflow, wasm without the addon or with
- * the fix switched off) each is the same expression in TF.js ops, with TF.js's gradients.
+ * The ops of the models that run as fused kernels on wasm when the native addon provides them:
+ * GELU, layer norm and softmax (harness/core/wasmFused.ts), dense layers and attention
+ * (harness/core/wasmLayers.ts), each one kernel forward and its own backward. Everywhere else
+ * (cpu, tensorflow, wasm without the addon or with the fix switched off) each is the same
+ * expression in TF.js ops, with TF.js's gradients.
  */
 import { tf } from './engine.js';
 import { FUSED_KERNELS as K, fusedKernelActive } from './wasmFused.js';
