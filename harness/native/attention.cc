@@ -92,12 +92,6 @@ bool readDims(const int64_t* v, Dims* n) {
   return n->b > 0 && n->h > 0 && n->s > 0 && n->skv > 0 && n->dh > 0;
 }
 
-float floatArg(napi_env env, napi_value value) {
-  double x = 0;
-  napi_get_value_double(env, value, &x);
-  return static_cast<float>(x);
-}
-
 // attnScores(heap, qOff, kOff, maskOff (−1: none), yOff, b, h, s, skv, dh, mb, mh, ms, scale)
 napi_value AttnScores(napi_env env, napi_callback_info info) {
   int64_t v[12], len;
@@ -108,8 +102,8 @@ napi_value AttnScores(napi_env env, napi_callback_info info) {
   if (!readDims(v + 4, &n)) return Throw(env, "attnScores: every dimension must be positive");
   const int64_t mb = v[9], mh = v[10], ms = v[11];
   const int64_t maskExtent = (n.b - 1) * mb + (n.h - 1) * mh + (n.s - 1) * ms + n.skv;
-  if (!inHeap(v[0], n.b * n.s * n.d(), len) || !inHeap(v[1], n.b * n.skv * n.d(), len) ||
-      (v[2] != -1 && !inHeap(v[2], maskExtent, len)) || !inHeap(v[3], n.b * n.h * n.s * n.skv, len))
+  if (!allInHeap({{v[0], n.b * n.s * n.d()}, {v[1], n.b * n.skv * n.d()}, {v[3], n.b * n.h * n.s * n.skv}}, len) ||
+      (v[2] != -1 && !inHeap(v[2], maskExtent, len)))
     return Throw(env, "attnScores: operand outside the heap");
   scoresForward(heap + v[0], heap + v[1], v[2] == -1 ? nullptr : heap + v[2], heap + v[3], n, mb, mh, ms, floatArg(env, scale));
   return nullptr;
@@ -124,8 +118,7 @@ napi_value AttnScoresGrad(napi_env env, napi_callback_info info) {
   Dims n;
   if (!readDims(v + 6, &n)) return Throw(env, "attnScoresGrad: every dimension must be positive");
   const int64_t qs = n.b * n.s * n.d(), ks = n.b * n.skv * n.d(), ys = n.b * n.h * n.s * n.skv;
-  if (!inHeap(v[0], qs, len) || !inHeap(v[1], ks, len) || !inHeap(v[2], ys, len) || !inHeap(v[3], ys, len) ||
-      !inHeap(v[4], qs, len) || !inHeap(v[5], ks, len))
+  if (!allInHeap({{v[0], qs}, {v[1], ks}, {v[2], ys}, {v[3], ys}, {v[4], qs}, {v[5], ks}}, len))
     return Throw(env, "attnScoresGrad: operand outside the heap");
   scoresBackward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], heap + v[4], heap + v[5], n, floatArg(env, scale));
   return nullptr;
@@ -138,7 +131,7 @@ napi_value AttnMix(napi_env env, napi_callback_info info) {
   if (!heap) return nullptr;
   Dims n;
   if (!readDims(v + 3, &n)) return Throw(env, "attnMix: every dimension must be positive");
-  if (!inHeap(v[0], n.b * n.h * n.s * n.skv, len) || !inHeap(v[1], n.b * n.skv * n.d(), len) || !inHeap(v[2], n.b * n.s * n.d(), len))
+  if (!allInHeap({{v[0], n.b * n.h * n.s * n.skv}, {v[1], n.b * n.skv * n.d()}, {v[2], n.b * n.s * n.d()}}, len))
     return Throw(env, "attnMix: operand outside the heap");
   mixForward(heap + v[0], heap + v[1], heap + v[2], n);
   return nullptr;
@@ -152,7 +145,7 @@ napi_value AttnMixGrad(napi_env env, napi_callback_info info) {
   Dims n;
   if (!readDims(v + 5, &n)) return Throw(env, "attnMixGrad: every dimension must be positive");
   const int64_t ys = n.b * n.h * n.s * n.skv, vs = n.b * n.skv * n.d(), os = n.b * n.s * n.d();
-  if (!inHeap(v[0], ys, len) || !inHeap(v[1], vs, len) || !inHeap(v[2], os, len) || !inHeap(v[3], ys, len) || !inHeap(v[4], vs, len))
+  if (!allInHeap({{v[0], ys}, {v[1], vs}, {v[2], os}, {v[3], ys}, {v[4], vs}}, len))
     return Throw(env, "attnMixGrad: operand outside the heap");
   mixBackward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], heap + v[4], n);
   return nullptr;

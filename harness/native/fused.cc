@@ -108,7 +108,7 @@ napi_value Gelu(napi_env env, napi_callback_info info) {
   int64_t v[3], len;
   float* heap = heapArgs(env, info, "gelu", 3, v, nullptr, 0, &len);
   if (!heap) return nullptr;
-  if (!inHeap(v[0], v[2], len) || !inHeap(v[1], v[2], len)) return Throw(env, "gelu: operand outside the heap");
+  if (!allInHeap({{v[0], v[2]}, {v[1], v[2]}}, len)) return Throw(env, "gelu: operand outside the heap");
   geluForward(heap + v[0], heap + v[1], v[2]);
   return nullptr;
 }
@@ -124,12 +124,6 @@ napi_value GeluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-float doubleArg(napi_env env, napi_value value) {
-  double d = 0;
-  napi_get_value_double(env, value, &d);
-  return static_cast<float>(d);
-}
-
 // layerNorm(heap, xOff, gOff, bOff, yOff, rows, d, eps)
 napi_value LayerNorm(napi_env env, napi_callback_info info) {
   int64_t v[6], len;
@@ -137,9 +131,9 @@ napi_value LayerNorm(napi_env env, napi_callback_info info) {
   float* heap = heapArgs(env, info, "layerNorm", 6, v, &eps, 1, &len);
   if (!heap) return nullptr;
   const int64_t rows = v[4], d = v[5];
-  if (d < 1 || !inHeap(v[0], rows * d, len) || !inHeap(v[1], d, len) || !inHeap(v[2], d, len) || !inHeap(v[3], rows * d, len))
+  if (d < 1 || !allInHeap({{v[0], rows * d}, {v[1], d}, {v[2], d}, {v[3], rows * d}}, len))
     return Throw(env, "layerNorm: operand outside the heap");
-  layerNormForward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], rows, d, doubleArg(env, eps));
+  layerNormForward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], rows, d, floatArg(env, eps));
   return nullptr;
 }
 
@@ -150,10 +144,9 @@ napi_value LayerNormGrad(napi_env env, napi_callback_info info) {
   float* heap = heapArgs(env, info, "layerNormGrad", 8, v, &eps, 1, &len);
   if (!heap) return nullptr;
   const int64_t rows = v[6], d = v[7];
-  if (d < 1 || !inHeap(v[0], rows * d, len) || !inHeap(v[1], d, len) || !inHeap(v[2], rows * d, len) ||
-      !inHeap(v[3], rows * d, len) || !inHeap(v[4], d, len) || !inHeap(v[5], d, len))
+  if (d < 1 || !allInHeap({{v[0], rows * d}, {v[1], d}, {v[2], rows * d}, {v[3], rows * d}, {v[4], d}, {v[5], d}}, len))
     return Throw(env, "layerNormGrad: operand outside the heap");
-  layerNormBackward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], heap + v[4], heap + v[5], rows, d, doubleArg(env, eps));
+  layerNormBackward(heap + v[0], heap + v[1], heap + v[2], heap + v[3], heap + v[4], heap + v[5], rows, d, floatArg(env, eps));
   return nullptr;
 }
 
@@ -163,7 +156,7 @@ napi_value Softmax(napi_env env, napi_callback_info info) {
   float* heap = heapArgs(env, info, "softmax", 4, v, nullptr, 0, &len);
   if (!heap) return nullptr;
   const int64_t size = v[2] * v[3];
-  if (v[3] < 1 || !inHeap(v[0], size, len) || !inHeap(v[1], size, len)) return Throw(env, "softmax: operand outside the heap");
+  if (v[3] < 1 || !allInHeap({{v[0], size}, {v[1], size}}, len)) return Throw(env, "softmax: operand outside the heap");
   softmaxForward(heap + v[0], heap + v[1], v[2], v[3]);
   return nullptr;
 }
@@ -199,7 +192,7 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   const double* table = static_cast<const double*>(data);
   AdamScalars s;
   float* fields[] = {&s.b1, &s.omb1, &s.b2, &s.omb2, &s.omab1, &s.omab2, &s.eps, &s.negLr};
-  for (int i = 0; i < 8; i++) *fields[i] = doubleArg(env, rest[1 + i]);
+  for (int i = 0; i < 8; i++) *fields[i] = floatArg(env, rest[1 + i]);
   for (size_t p = 0; p < count; p += 8) {
     const int64_t n = static_cast<int64_t>(table[p + 7]);
     for (int i = 0; i < 7; i++)

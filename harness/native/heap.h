@@ -3,7 +3,9 @@
 #pragma once
 #include <node_api.h>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 inline napi_value Throw(napi_env env, const char* msg) {
   napi_throw_error(env, nullptr, msg);
@@ -40,6 +42,20 @@ inline float* heapArgs(napi_env env, napi_callback_info info, const char* fn, si
 
 // Whether [off, off + size) lies inside a heap of `len` floats.
 inline bool inHeap(int64_t off, int64_t size, int64_t len) { return off >= 0 && size >= 0 && off + size <= len; }
+
+// Whether every operand {offset, size} of a call lies inside the heap.
+inline bool allInHeap(std::initializer_list<std::pair<int64_t, int64_t>> operands, int64_t len) {
+  for (const auto& [off, size] : operands)
+    if (!inHeap(off, size, len)) return false;
+  return true;
+}
+
+// A JS number argument as a float (the kernels' scalars: eps, scale, Adam's constants).
+inline float floatArg(napi_env env, napi_value value) {
+  double x = 0;
+  napi_get_value_double(env, value, &x);
+  return static_cast<float>(x);
+}
 
 // Registers the fused elementwise kernels and the Adam update (fused.cc) on `exports`.
 void registerFused(napi_env env, napi_value exports);

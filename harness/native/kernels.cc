@@ -49,7 +49,7 @@ napi_value Bmm(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, flags[1], &transB);
   const int64_t aOff = v[0], bOff = v[1], cOff = v[2], biasOff = v[3], batchA = v[4], batchB = v[5], m = v[6], k = v[7], n = v[8];
   const int64_t batch = batchA > batchB ? batchA : batchB;
-  if (!inHeap(aOff, batchA * m * k, len) || !inHeap(bOff, batchB * k * n, len) || !inHeap(cOff, batch * m * n, len) ||
+  if (!allInHeap({{aOff, batchA * m * k}, {bOff, batchB * k * n}, {cOff, batch * m * n}}, len) ||
       (biasOff != -1 && !inHeap(biasOff, n, len))) {
     return Throw(env, "bmm: operand outside the heap");
   }
@@ -95,7 +95,7 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
   float* heap = heapArgs(env, info, "gatherRows", 6, v, nullptr, 0, &len);
   if (!heap) return nullptr;
   const int64_t rows = v[3], inner = v[4], n = v[5];
-  if (!inHeap(v[0], rows * inner, len) || !inHeap(v[1], n, len) || !inHeap(v[2], n * inner, len))
+  if (!allInHeap({{v[0], rows * inner}, {v[1], n}, {v[2], n * inner}}, len))
     return Throw(env, "gatherRows: operand outside the heap");
   if (!gatherRows(heap + v[0], reinterpret_cast<const int32_t*>(heap + v[1]), heap + v[2], rows, inner, n))
     return Throw(env, "gatherRows: an index is outside the table's rows");
