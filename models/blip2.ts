@@ -32,7 +32,7 @@ function qformerLayer(p: Params, name: string, d: number, heads: number, mlpRati
     const h = ln1(q);
     q = tf.add(q, self(h, h));
     q = tf.add(q, cross(ln2(q), patches));
-    return tf.add(q, ff(ln3(q)));
+    return ff(ln3(q), q);
   };
 }
 

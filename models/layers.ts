@@ -8,15 +8,18 @@ import type { Params } from './params.js';
 
 export type Layer<I = tf.Tensor, O = tf.Tensor> = (x: I) => O;
 
+/** A dense layer; with `residual`, residual + layer(x) (a block's skip connection, fused on wasm). */
+export type Dense = (x: tf.Tensor, residual?: tf.Tensor) => tf.Tensor;
+
 /**
  * y = x W + b over the last axis (one kernel each way on wasm, harness/core/fusedOps.ts).
  * Init N(0, 1/dIn) (LeCun): at our small widths GPT-2's fixed 0.02 shrinks signals through
  * each layer, and the visual prefix then drowns under the position embeddings.
  */
-export function dense(p: Params, name: string, dIn: number, dOut: number, std = 1 / Math.sqrt(dIn)): Layer {
+export function dense(p: Params, name: string, dIn: number, dOut: number, std = 1 / Math.sqrt(dIn)): Dense {
   const w = p.normal(`${name}/w`, [dIn, dOut], std);
   const b = p.constant(`${name}/b`, [dOut], 0);
-  return (x) => denseOp(x, w, b);
+  return (x, residual) => denseOp(x, w, b, residual);
 }
 
 export function layerNorm(p: Params, name: string, d: number, eps = 1e-5): Layer {
@@ -28,18 +31,21 @@ export function layerNorm(p: Params, name: string, d: number, eps = 1e-5): Layer
 // GELU, x·σ(1.702x) (harness/core/fusedOps.ts: one native kernel each way on wasm).
 export { gelu };
 
-/** Two-layer MLP; `hidden` gives the activations gelu(fc(x)) and `project` the output layer. */
+/**
+ * Two-layer MLP; `hidden` gives the activations gelu(fc(x)) and `project` the output layer. With
+ * `residual`, residual + mlp(x).
+ */
 export interface Mlp {
-  (x: tf.Tensor): tf.Tensor;
+  (x: tf.Tensor, residual?: tf.Tensor): tf.Tensor;
   hidden(x: tf.Tensor): tf.Tensor;
-  project(h: tf.Tensor): tf.Tensor;
+  project: Dense;
 }
 
 export function mlp(p: Params, name: string, d: number, hidden: number): Mlp {
   const fc = dense(p, `${name}/fc`, d, hidden);
   const proj = dense(p, `${name}/proj`, hidden, d);
   const act = (x: tf.Tensor) => gelu(fc(x));
-  return Object.assign((x: tf.Tensor) => proj(act(x)), { hidden: act, project: proj });
+  return Object.assign((x: tf.Tensor, residual?: tf.Tensor) => proj(act(x), residual), { hidden: act, project: proj });
 }
 
 /** Keys and values of one self-attention layer over the positions seen so far: [B,S,d] each. */
@@ -55,13 +61,16 @@ export interface Attention {
    * the scores [B, heads, S, S_kv] (0 or -1e9: a causal [S, S_kv], a per-row [B, 1, 1, S_kv]), or none.
    */
   (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
-  /** The same, also returning the attention probabilities [B, heads, S, S_kv] (rows sum to 1). */
-  withProbs(x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor };
+  /**
+   * The same, also returning the attention probabilities [B, heads, S, S_kv] (rows sum to 1);
+   * with `residual`, `out` is residual + attention (the block's skip connection, fused on wasm).
+   */
+  withProbs(x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor, residual?: tf.Tensor): { out: tf.Tensor; probs: tf.Tensor };
   /**
    * Self-attention of the new positions x [B,n,d] over the cached ones and themselves; returns
-   * the output and the cache extended by x's keys and values (the caller disposes the old one).
+   * the output (+ `residual`) and the cache extended by x's keys and values (the caller disposes the old one).
    */
-  cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
+  cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor, residual?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
   /** The keys and values of kv, computed once for queries that keep reading it (cross-attention). */
   keysValues(kv: tf.Tensor): KvCache;
   /** Queries x over precomputed keys and values: the same result as `(x, kv, mask)`. */
@@ -76,18 +85,18 @@ export function attention(p: Params, name: string, d: number, heads: number): At
   const o = dense(p, `${name}/o`, d, d);
   const scale = 1 / Math.sqrt(d / heads);
   // Heads stay in the dense layers' [B,S,d] layout (harness/core/fusedOps.ts splits them).
-  const attendWithProbs = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor) => {
+  const attendWithProbs = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor, residual?: tf.Tensor) => {
     const probs = attentionScores(qx, kx, heads, scale, mask);
-    return { out: o(attentionMix(probs, vx)), probs };
+    return { out: o(attentionMix(probs, vx), residual), probs };
   };
   const attend = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qx, kx, vx, mask).out;
-  const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(q(x), k(kv), v(kv), mask);
+  const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor, residual?: tf.Tensor) => attendWithProbs(q(x), k(kv), v(kv), mask, residual);
   const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => withProbs(x, kv, mask).out;
-  const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
+  const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor, residual?: tf.Tensor) => {
     const kNew = k(x);
     const vNew = v(x);
     const cache = past ? { k: tf.concat([past.k, kNew], 1), v: tf.concat([past.v, vNew], 1) } : { k: kNew, v: vNew };
-    return { out: attend(q(x), cache.k, cache.v, mask), cache };
+    return { out: attendWithProbs(q(x), cache.k, cache.v, mask, residual).out, cache };
   };
   const keysValues = (kv: tf.Tensor): KvCache => ({ k: k(kv), v: v(kv) });
   const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(q(x), c.k, c.v, mask);
@@ -110,22 +119,21 @@ export function block(p: Params, name: string, d: number, heads: number, mlpRati
   const attn = attention(p, `${name}/attn`, d, heads);
   const ln2 = layerNorm(p, `${name}/ln2`, d);
   const ff = mlp(p, `${name}/mlp`, d, d * mlpRatio);
+  // x + attn(ln1(x)), then y + mlp(ln2(y)), each skip connection added by the layer's output projection.
   const apply = (x: tf.Tensor, mask?: tf.Tensor): tf.Tensor => {
     const h = ln1(x);
-    const y = tf.add(x, attn(h, h, mask));
-    return tf.add(y, ff(ln2(y)));
+    const y = attn.withProbs(h, h, mask, x).out;
+    return ff(ln2(y), y);
   };
   const detailed = (x: tf.Tensor, mask?: tf.Tensor) => {
     const h = ln1(x);
-    const a = attn.withProbs(h, h, mask);
-    const y = tf.add(x, a.out);
-    const mlpHidden = ff.hidden(ln2(y));
-    return { out: tf.add(y, ff.project(mlpHidden)), mlpHidden, probs: a.probs };
+    const a = attn.withProbs(h, h, mask, x);
+    const mlpHidden = ff.hidden(ln2(a.out));
+    return { out: ff.project(mlpHidden, a.out), mlpHidden, probs: a.probs };
   };
   const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor) => {
-    const { out: a, cache } = attn.cached(ln1(x), past, mask);
-    const y = tf.add(x, a);
-    return { out: tf.add(y, ff(ln2(y))), cache };
+    const { out: y, cache } = attn.cached(ln1(x), past, mask, x);
+    return { out: ff(ln2(y), y), cache };
   };
   return Object.assign(apply, { detailed, cached });
 }

@@ -26,12 +26,15 @@ export function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number)
   return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps))), g), b);
 }
 
-/** x·W + b over the last axis of x [..., dIn], with w [dIn, dOut] and b [dOut]. */
-export function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (fusedKernelActive(K.dense)) return run(K.dense, { x, w, b });
+/**
+ * x·W + b over the last axis of x [..., dIn], with w [dIn, dOut] and b [dOut]; with `residual`
+ * (x's leading shape × dOut), residual + (x·W + b): a block's skip connection in the same kernel.
+ */
+export function dense(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, residual?: tf.Tensor): tf.Tensor {
+  if (fusedKernelActive(K.dense)) return run(K.dense, residual ? { x, w, b, r: residual } : { x, w, b });
   const [dIn, dOut] = w.shape as number[];
-  const y = tf.add(tf.matMul(x.reshape([-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D), b);
-  return y.reshape([...x.shape.slice(0, -1), dOut]);
+  const y = tf.add(tf.matMul(x.reshape([-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D), b).reshape([...x.shape.slice(0, -1), dOut]);
+  return residual ? tf.add(residual, y) : y;
 }
 
 /** Softmax over the last axis. */

@@ -28,8 +28,8 @@ export function heapOffset(be: WasmBackendLike, t: tf.TensorInfo): number {
 export interface NativeKernels {
   /** The interface version the addon was built with (harness/native/kernels.cc's kAbi). */
   abi: number;
-  /** biasOff: −1 for none, else a bias of n floats added to every row of C. */
-  bmm(heap: Float32Array, aOff: number, bOff: number, cOff: number, biasOff: number, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  /** biasOff: −1 for none, else a bias of n floats added to every row of C; residualOff: −1, or a tensor of C's size added after it. */
+  bmm(heap: Float32Array, aOff: number, bOff: number, cOff: number, biasOff: number, residualOff: number, batchA: number, batchB: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
   sumRows(heap: Float32Array, inOff: number, outOff: number, rows: number, cols: number): void;
   /** Rows `indices` (int32, offset in 4-byte words) of a table of rows × inner floats; throws on an index outside it. */
   gatherRows(heap: Float32Array, xOff: number, indicesOff: number, outOff: number, rows: number, inner: number, n: number): void;
@@ -52,7 +52,7 @@ export interface NativeKernels {
  * The interface version these declarations describe; an addon built from older sources (say,
  * before a pull, without `npm run build:native`) has another and is not used.
  */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 let loaded: { kernels: NativeKernels | undefined } | undefined;
 

@@ -124,7 +124,7 @@ native('fused native kernels on wasm agree with the TF.js ops on cpu', () => {
     tf.dispose(q);
   });
 
-  it('a dense layer over x of rank 3 and 2 in one kernel, and the gradients of x, W and b', async () => {
+  it('a dense layer over x of rank 3 and 2 in one kernel, with and without a residual, and the gradients of x, W, b and the residual', async () => {
     for (const lead of [[3, 37], [5]]) {
       const f = () =>
         valueAndGrads((x, w, b) => dense(x, w, b), [
@@ -133,6 +133,15 @@ native('fused native kernels on wasm agree with the TF.js ops on cpu', () => {
           tf.tensor1d(rand(13, 16, 1)),
         ]);
       expect(maxRelErr(await on('wasm', f), await on('cpu', f))).toBeLessThanOrEqual(1e-5);
+      // With a residual (a block's skip connection) in the same kernel: its gradient is dy.
+      const g = () =>
+        valueAndGrads((x, w, b, r) => dense(x, w, b, r), [
+          tf.tensor(rand(lead.reduce((a, b) => a * b) * 20, 17), [...lead, 20]),
+          tf.tensor2d(rand(20 * 13, 18, 1), [20, 13]),
+          tf.tensor1d(rand(13, 19, 1)),
+          tf.tensor(rand(lead.reduce((a, b) => a * b) * 13, 20), [...lead, 13]),
+        ]);
+      expect(maxRelErr(await on('wasm', g), await on('cpu', g))).toBeLessThanOrEqual(1e-5);
     }
     await tf.setBackend('wasm');
     const [x, w, b] = [tf.ones([2, 4, 3]), tf.variable(tf.ones([3, 5])), tf.ones([5])];

@@ -133,7 +133,7 @@ function registerNativeMatMul(): boolean {
     const be = args.backend as unknown as WasmBackendLike;
     const out = be.makeOutput([...outer, m, n], 'float32');
     // The heap view is read after makeOutput: allocation may grow (and replace) the heap.
-    native.bmm(be.wasm.HEAPF32, heapOffset(be, a), heapOffset(be, b), heapOffset(be, out), -1, batchA, batchB, m, k, n, transposeA, transposeB);
+    native.bmm(be.wasm.HEAPF32, heapOffset(be, a), heapOffset(be, b), heapOffset(be, out), -1, -1, batchA, batchB, m, k, n, transposeA, transposeB);
     return out;
   });
 }

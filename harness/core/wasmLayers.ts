@@ -1,7 +1,7 @@
 /**
  * Whole layers as single kernels on the wasm backend through the native addon: a dense layer
- * x·W + b over the last axis of x of any rank (harness/native/kernels.cc's product with its bias,
- * no reshapes), and attention without head transposes (harness/native/attention.cc). TF.js
+ * x·W + b (+ a residual) over the last axis of x of any rank (harness/native/kernels.cc's product
+ * with its bias, no reshapes), and attention without head transposes (harness/native/attention.cc). TF.js
  * spends 3-30 µs of bookkeeping per kernel call, forward and backward, on top of the work: a
  * dense layer was 3 kernels forward and ~6 backward, an attention 9 forward. Like the fused
  * kernels of harness/core/wasmFused.ts these are new kernel names with their own gradients;
@@ -12,8 +12,9 @@ import { loadNativeKernels } from './nativeAddon.js';
 import { FUSED_KERNELS, lastDim, register, registerGrad, runKernel, size } from './wasmFused.js';
 
 /**
- * MbbDense (x [..., dIn], w [dIn, dOut], b [dOut]) → [..., dOut]. Its gradient is three kernels
- * (dx, dW, db), each run only when the tape asks for it: a frozen layer computes no dW.
+ * MbbDense (x [..., dIn], w [dIn, dOut], b [dOut], optional r [..., dOut]) → x·W + b (+ r): a
+ * block's residual add in the same kernel. Its gradient is up to three kernels (dx, dW, db),
+ * each run only when the tape asks for it (a frozen layer computes no dW); r's is dy itself.
  */
 function registerDense(): boolean {
   const native = loadNativeKernels();
@@ -27,29 +28,33 @@ function registerDense(): boolean {
         x: () => runKernel(FUSED_KERNELS.denseGradX, { dy: dy as tf.Tensor, w }) as tf.Tensor,
         w: () => runKernel(FUSED_KERNELS.denseGradW, { x, dy: dy as tf.Tensor }) as tf.Tensor,
         b: () => runKernel(FUSED_KERNELS.denseGradB, { dy: dy as tf.Tensor }) as tf.Tensor,
+        // A new handle on dy's data (as TF.js's own Add gradient gives), not dy itself.
+        r: () => (dy as tf.Tensor).reshape((dy as tf.Tensor).shape),
       }),
     });
   }
   return [
-    register(FUSED_KERNELS.dense, ({ x, w, b }, _, io) => {
+    register(FUSED_KERNELS.dense, ({ x, w, b, r }, _, io) => {
       const [dIn, dOut] = w.shape;
-      if (lastDim(x) !== dIn || size(b) !== dOut) throw new Error(`${FUSED_KERNELS.dense}: x ${x.shape}, w ${w.shape} and b ${b.shape} do not fit`);
-      const y = io.out([...x.shape.slice(0, -1), dOut]);
-      bmm(io.heap(), io.off(x), io.off(w), io.off(y), io.off(b), 1, 1, size(x) / dIn, dIn, dOut, false, false);
+      const outShape = [...x.shape.slice(0, -1), dOut];
+      if (lastDim(x) !== dIn || size(b) !== dOut || (r && !tf.util.arraysEqual(r.shape, outShape)))
+        throw new Error(`${FUSED_KERNELS.dense}: x ${x.shape}, w ${w.shape}, b ${b.shape}${r ? ` and r ${r.shape}` : ''} do not fit`);
+      const y = io.out(outShape);
+      bmm(io.heap(), io.off(x), io.off(w), io.off(y), io.off(b), r ? io.off(r) : -1, 1, 1, size(x) / dIn, dIn, dOut, false, false);
       return y;
     }),
     // dx = dy·Wᵀ
     register(FUSED_KERNELS.denseGradX, ({ dy, w }, _, io) => {
       const [dIn, dOut] = w.shape;
       const dx = io.out([...dy.shape.slice(0, -1), dIn]);
-      bmm(io.heap(), io.off(dy), io.off(w), io.off(dx), -1, 1, 1, size(dy) / dOut, dOut, dIn, false, true);
+      bmm(io.heap(), io.off(dy), io.off(w), io.off(dx), -1, -1, 1, 1, size(dy) / dOut, dOut, dIn, false, true);
       return dx;
     }),
     // dW = xᵀ·dy (x read transposed in place)
     register(FUSED_KERNELS.denseGradW, ({ x, dy }, _, io) => {
       const [dIn, dOut] = [lastDim(x), lastDim(dy)];
       const dw = io.out([dIn, dOut]);
-      bmm(io.heap(), io.off(x), io.off(dy), io.off(dw), -1, 1, 1, dIn, size(x) / dIn, dOut, true, false);
+      bmm(io.heap(), io.off(x), io.off(dy), io.off(dw), -1, -1, 1, 1, dIn, size(x) / dIn, dOut, true, false);
       return dw;
     }),
     // db = Σ over rows of dy

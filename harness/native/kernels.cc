@@ -13,13 +13,13 @@
 
 namespace {
 
-// C[b] = op(A[b]) · op(B[b]) (+ bias over C's columns) for row-major matrices; op = transpose
-// when the flag is set. A batch of 1 broadcasts against the other operand's batch. A transposed
-// A is read through strides; a transposed B is first copied into row-major scratch (the kernel
-// reads B by rows). The bias is added after the product, as a separate add would (the dense
-// layers' x·W + b in one kernel).
-void batchMatMul(const float* a, const float* b, float* c, const float* bias, int64_t batchA, int64_t batchB, int64_t m,
-                 int64_t k, int64_t n, bool transA, bool transB) {
+// C[b] = op(A[b]) · op(B[b]) (+ bias over C's columns) (+ residual, C's shape) for row-major
+// matrices; op = transpose when the flag is set. A batch of 1 broadcasts against the other
+// operand's batch. A transposed A is read through strides; a transposed B is first copied into
+// row-major scratch (the kernel reads B by rows). The bias and then the residual are added after
+// the product, as separate adds would: a dense layer x·W + b and a block's x + (h·W + b) in one kernel.
+void batchMatMul(const float* a, const float* b, float* c, const float* bias, const float* residual, int64_t batchA,
+                 int64_t batchB, int64_t m, int64_t k, int64_t n, bool transA, bool transB) {
   const int64_t batch = batchA > batchB ? batchA : batchB;
   const int64_t sr = transA ? 1 : k, sk = transA ? m : 1;
   std::vector<float> scratchB(transB ? k * n : 0), tail(k * 8);
@@ -34,26 +34,33 @@ void batchMatMul(const float* a, const float* b, float* c, const float* bias, in
     if (bias)
       for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) C[i * n + j] += bias[j];
+    if (residual) {
+      const float* R = residual + p * m * n;
+      for (int64_t i = 0; i < m * n; i++) C[i] += R[i];
+    }
   }
 }
 
-// bmm(heap: Float32Array, aOff, bOff, cOff, biasOff, batchA, batchB, m, k, n, transA, transB)
-// Offsets are in floats from the start of `heap`; biasOff −1 for none (else n floats).
+// bmm(heap: Float32Array, aOff, bOff, cOff, biasOff, residualOff, batchA, batchB, m, k, n, transA, transB)
+// Offsets are in floats from the start of `heap`; biasOff and residualOff −1 for none (else n
+// floats, and C's size).
 napi_value Bmm(napi_env env, napi_callback_info info) {
-  int64_t v[9], len;
+  int64_t v[10], len;
   napi_value flags[2];
-  float* heap = heapArgs(env, info, "bmm", 9, v, flags, 2, &len);
+  float* heap = heapArgs(env, info, "bmm", 10, v, flags, 2, &len);
   if (!heap) return nullptr;
   bool transA, transB;
   napi_get_value_bool(env, flags[0], &transA);
   napi_get_value_bool(env, flags[1], &transB);
-  const int64_t aOff = v[0], bOff = v[1], cOff = v[2], biasOff = v[3], batchA = v[4], batchB = v[5], m = v[6], k = v[7], n = v[8];
+  const int64_t aOff = v[0], bOff = v[1], cOff = v[2], biasOff = v[3], resOff = v[4], batchA = v[5], batchB = v[6], m = v[7],
+                k = v[8], n = v[9];
   const int64_t batch = batchA > batchB ? batchA : batchB;
   if (!allInHeap({{aOff, batchA * m * k}, {bOff, batchB * k * n}, {cOff, batch * m * n}}, len) ||
-      (biasOff != -1 && !inHeap(biasOff, n, len))) {
+      (biasOff != -1 && !inHeap(biasOff, n, len)) || (resOff != -1 && !inHeap(resOff, batch * m * n, len))) {
     return Throw(env, "bmm: operand outside the heap");
   }
-  batchMatMul(heap + aOff, heap + bOff, heap + cOff, biasOff == -1 ? nullptr : heap + biasOff, batchA, batchB, m, k, n, transA, transB);
+  batchMatMul(heap + aOff, heap + bOff, heap + cOff, biasOff == -1 ? nullptr : heap + biasOff, resOff == -1 ? nullptr : heap + resOff,
+              batchA, batchB, m, k, n, transA, transB);
   return nullptr;
 }
 
@@ -104,7 +111,7 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
 
 // The interface version: harness/core/nativeAddon.ts's NATIVE_ABI. Raise both when a kernel's
 // arguments change, so that an addon built from older sources is not called with new ones.
-constexpr int32_t kAbi = 3;
+constexpr int32_t kAbi = 4;
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_value fn;
