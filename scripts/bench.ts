@@ -33,7 +33,7 @@ const VARIANTS: Record<string, { fixes: WasmFix[]; note: string }> = {
 };
 const TASKS = ['caption', 'vqa'] as const;
 /** Rounds of the fastest variant against PyTorch (the median round of each is reported). */
-const TORCH_ROUNDS = 3;
+const TORCH_ROUNDS = 5;
 /** Untimed training steps before timing one (see timeMs); torch_step.py takes as many. */
 const STEP_WARMUP = 20;
 
