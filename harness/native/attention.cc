@@ -29,11 +29,11 @@ void scoresForward(const float* q, const float* k, const float* mask, float* y, 
                    int64_t ms, float scale) {
   const int64_t d = n.d();
   // The scores of one batch item and head, scaled and masked here, then normalised into y.
-  std::vector<float> kt(n.dh * n.skv), z(n.s * n.skv), tail(n.dh * 8);
+  std::vector<float> kt(n.dh * n.skv), z(n.s * n.skv), tail;
   for (int64_t b = 0; b < n.b; b++)
     for (int64_t h = 0; h < n.h; h++) {
       gemm::transpose(k + b * n.skv * d + h * n.dh, d, kt.data(), n.skv, n.dh);
-      gemm::product(q + b * n.s * d + h * n.dh, d, 1, kt.data(), n.skv, z.data(), n.skv, n.s, n.dh, n.skv, tail.data());
+      gemm::product(q + b * n.s * d + h * n.dh, d, 1, kt.data(), n.skv, z.data(), n.skv, n.s, n.dh, n.skv, tail);
       float* Y = y + (b * n.h + h) * n.s * n.skv;
       for (int64_t i = 0; i < n.s; i++) {
         float* row = z.data() + i * n.skv;
@@ -51,38 +51,38 @@ void scoresForward(const float* q, const float* k, const float* mask, float* y, 
 void scoresBackward(const float* q, const float* k, const float* y, const float* dy, float* dq, float* dk, const Dims& n,
                     float scale) {
   const int64_t d = n.d();
-  std::vector<float> dz(n.s * n.skv), tail(n.s > n.skv ? n.s * 8 : n.skv * 8);
+  std::vector<float> dz(n.s * n.skv), tail;
   for (int64_t b = 0; b < n.b; b++)
     for (int64_t h = 0; h < n.h; h++) {
       const int64_t at = (b * n.h + h) * n.s * n.skv;
       for (int64_t i = 0; i < n.s; i++)
         rowops::softmaxGradRow(y + at + i * n.skv, dy + at + i * n.skv, dz.data() + i * n.skv, n.skv, scale);
       const int64_t qAt = b * n.s * d + h * n.dh, kAt = b * n.skv * d + h * n.dh;
-      gemm::product(dz.data(), n.skv, 1, k + kAt, d, dq + qAt, d, n.s, n.skv, n.dh, tail.data());
-      gemm::product(dz.data(), 1, n.skv, q + qAt, d, dk + kAt, d, n.skv, n.s, n.dh, tail.data());
+      gemm::product(dz.data(), n.skv, 1, k + kAt, d, dq + qAt, d, n.s, n.skv, n.dh, tail);
+      gemm::product(dz.data(), 1, n.skv, q + qAt, d, dk + kAt, d, n.skv, n.s, n.dh, tail);
     }
 }
 
 // out[b, :, h] = y[b,h] · v_h.
 void mixForward(const float* y, const float* v, float* out, const Dims& n) {
   const int64_t d = n.d();
-  std::vector<float> tail(n.skv * 8);
+  std::vector<float> tail;
   for (int64_t b = 0; b < n.b; b++)
     for (int64_t h = 0; h < n.h; h++)
       gemm::product(y + (b * n.h + h) * n.s * n.skv, n.skv, 1, v + b * n.skv * d + h * n.dh, d, out + b * n.s * d + h * n.dh, d, n.s,
-                    n.skv, n.dh, tail.data());
+                    n.skv, n.dh, tail);
 }
 
 // dy[b,h] = dout_h · v_hᵀ, dv_h = y[b,h]ᵀ · dout_h.
 void mixBackward(const float* y, const float* v, const float* dout, float* dy, float* dv, const Dims& n) {
   const int64_t d = n.d();
-  std::vector<float> vt(n.dh * n.skv), tail((n.s > n.dh ? n.s : n.dh) * 8);
+  std::vector<float> vt(n.dh * n.skv), tail;
   for (int64_t b = 0; b < n.b; b++)
     for (int64_t h = 0; h < n.h; h++) {
       const int64_t at = (b * n.h + h) * n.s * n.skv, vAt = b * n.skv * d + h * n.dh, oAt = b * n.s * d + h * n.dh;
       gemm::transpose(v + vAt, d, vt.data(), n.skv, n.dh);
-      gemm::product(dout + oAt, d, 1, vt.data(), n.skv, dy + at, n.skv, n.s, n.dh, n.skv, tail.data());
-      gemm::product(y + at, 1, n.skv, dout + oAt, d, dv + vAt, d, n.skv, n.s, n.dh, tail.data());
+      gemm::product(dout + oAt, d, 1, vt.data(), n.skv, dy + at, n.skv, n.s, n.dh, n.skv, tail);
+      gemm::product(y + at, 1, n.skv, dout + oAt, d, dv + vAt, d, n.skv, n.s, n.dh, tail);
     }
 }
 
@@ -154,13 +154,5 @@ napi_value AttnMixGrad(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void registerAttention(napi_env env, napi_value exports) {
-  const struct {
-    const char* name;
-    napi_callback cb;
-  } fns[] = {{"attnScores", AttnScores}, {"attnScoresGrad", AttnScoresGrad}, {"attnMix", AttnMix}, {"attnMixGrad", AttnMixGrad}};
-  for (const auto& f : fns) {
-    napi_value fn;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
-    napi_set_named_property(env, exports, f.name, fn);
-  }
+  exportFunctions(env, exports, {{"attnScores", AttnScores}, {"attnScoresGrad", AttnScoresGrad}, {"attnMix", AttnMix}, {"attnMixGrad", AttnMixGrad}});
 }

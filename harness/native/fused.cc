@@ -208,14 +208,6 @@ napi_value Adam(napi_env env, napi_callback_info info) {
 }  // namespace
 
 void registerFused(napi_env env, napi_value exports) {
-  const struct {
-    const char* name;
-    napi_callback cb;
-  } fns[] = {{"gelu", Gelu},       {"geluGrad", GeluGrad},       {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
-             {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad}, {"adam", Adam}};
-  for (const auto& f : fns) {
-    napi_value fn;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
-    napi_set_named_property(env, exports, f.name, fn);
-  }
+  exportFunctions(env, exports, {{"gelu", Gelu}, {"geluGrad", GeluGrad}, {"layerNorm", LayerNorm}, {"layerNormGrad", LayerNormGrad},
+                                 {"softmax", Softmax}, {"softmaxGrad", SoftmaxGrad}, {"adam", Adam}});
 }

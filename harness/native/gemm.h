@@ -4,6 +4,7 @@
 // the same value whichever kernel asks for it.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace gemm {
 
@@ -64,15 +65,19 @@ void rowBlock(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ld
 constexpr int64_t kBlock = 256;
 
 // C = A · B: A m×k with element (r, kk) at A[r·sr + kk·sk]; B k×n with row stride ldb; C m×n
-// with row stride ldc. `tail` is scratch of k·8 floats (used when n is not a multiple of 8):
-// the last n mod 8 columns run as one zero-padded 8-wide block rather than scalar columns,
-// which cost as much as the rest of an attention product (n = 76).
+// with row stride ldc. When n is not a multiple of 8, the last n mod 8 columns run as one
+// zero-padded 8-wide block rather than scalar columns, which cost as much as the rest of an
+// attention product (n = 76): those columns of B are packed k×8 into `scratch`, grown here as
+// needed (a caller reuses one scratch over its products).
 inline void product(const float* A, int64_t sr, int64_t sk, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t m,
-                    int64_t k, int64_t n, float* tail) {
+                    int64_t k, int64_t n, std::vector<float>& scratch) {
   const int64_t n8 = n - n % 8;
-  if (n8 < n)
+  if (n8 < n) {
+    if (static_cast<int64_t>(scratch.size()) < k * 8) scratch.resize(k * 8);
     for (int64_t kk = 0; kk < k; kk++)
-      for (int64_t j = 0; j < 8; j++) tail[kk * 8 + j] = n8 + j < n ? B[kk * ldb + n8 + j] : 0.0f;
+      for (int64_t j = 0; j < 8; j++) scratch[kk * 8 + j] = n8 + j < n ? B[kk * ldb + n8 + j] : 0.0f;
+  }
+  const float* tail = scratch.data();
   for (int64_t k0 = 0; k0 < k; k0 += kBlock) {
     const int64_t kc = k - k0 < kBlock ? k - k0 : kBlock;
     const float* Ak = A + k0 * sk;

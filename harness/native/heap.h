@@ -57,6 +57,15 @@ inline float floatArg(napi_env env, napi_value value) {
   return static_cast<float>(x);
 }
 
+// Sets each {name, callback} as a function property of `exports`.
+inline void exportFunctions(napi_env env, napi_value exports, std::initializer_list<std::pair<const char*, napi_callback>> fns) {
+  for (const auto& [name, cb] : fns) {
+    napi_value fn;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+    napi_set_named_property(env, exports, name, fn);
+  }
+}
+
 // Registers the fused elementwise kernels and the Adam update (fused.cc) on `exports`.
 void registerFused(napi_env env, napi_value exports);
 

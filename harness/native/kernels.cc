@@ -22,7 +22,7 @@ void batchMatMul(const float* a, const float* b, float* c, const float* bias, co
                  int64_t batchB, int64_t m, int64_t k, int64_t n, bool transA, bool transB) {
   const int64_t batch = batchA > batchB ? batchA : batchB;
   const int64_t sr = transA ? 1 : k, sk = transA ? m : 1;
-  std::vector<float> scratchB(transB ? k * n : 0), tail(k * 8);
+  std::vector<float> scratchB(transB ? k * n : 0), tail;
   for (int64_t p = 0; p < batch; p++) {
     const float* A = a + (batchA == 1 ? 0 : p) * m * k;
     const float* B = b + (batchB == 1 ? 0 : p) * k * n;
@@ -30,7 +30,7 @@ void batchMatMul(const float* a, const float* b, float* c, const float* bias, co
     if (transB && (p == 0 || batchB > 1)) gemm::transpose(B, k, scratchB.data(), n, k);
     if (transB) B = scratchB.data();
     float* C = c + p * m * n;
-    gemm::product(A, sr, sk, B, n, C, n, m, k, n, tail.data());
+    gemm::product(A, sr, sk, B, n, C, n, m, k, n, tail);
     if (bias)
       for (int64_t i = 0; i < m; i++)
         for (int64_t j = 0; j < n; j++) C[i * n + j] += bias[j];
@@ -114,16 +114,10 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
 constexpr int32_t kAbi = 4;
 
 napi_value Init(napi_env env, napi_value exports) {
-  napi_value fn;
   napi_value abi;
   napi_create_int32(env, kAbi, &abi);
   napi_set_named_property(env, exports, "abi", abi);
-  napi_create_function(env, "bmm", NAPI_AUTO_LENGTH, Bmm, nullptr, &fn);
-  napi_set_named_property(env, exports, "bmm", fn);
-  napi_create_function(env, "sumRows", NAPI_AUTO_LENGTH, SumRows, nullptr, &fn);
-  napi_set_named_property(env, exports, "sumRows", fn);
-  napi_create_function(env, "gatherRows", NAPI_AUTO_LENGTH, GatherRows, nullptr, &fn);
-  napi_set_named_property(env, exports, "gatherRows", fn);
+  exportFunctions(env, exports, {{"bmm", Bmm}, {"sumRows", SumRows}, {"gatherRows", GatherRows}});
   registerFused(env, exports);
   registerAttention(env, exports);
   return exports;
