@@ -1,8 +1,9 @@
 /**
  * Fused kernels on the wasm backend through the native addon (harness/native/fused.cc): GELU,
  * layer norm and softmax, forward and backward, and the Adam update of every parameter in one
- * call (the dense and attention layers' kernels are in harness/core/wasmLayers.ts). On wasm each replaces a chain of elementwise kernels (4 to 12 passes over memory, plus
- * the copies the tape keeps). They are new kernel names, with gradients registered under those
+ * call (the dense and attention layers' kernels are in harness/core/wasmLayers.ts). On wasm
+ * each replaces a chain of elementwise kernels (4 to 12 passes over memory, plus the copies the
+ * tape keeps). They are new kernel names, with gradients registered under those
  * names (so no other backend is touched): the ops of harness/core/fusedOps.ts and the optimizer of
  * harness/core/adam.ts call them when they are registered on the active backend, and compute the same
  * in TF.js ops otherwise.

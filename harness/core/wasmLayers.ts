@@ -89,18 +89,11 @@ function registerAttention(): boolean {
   const native = loadNativeKernels();
   if (!native) return false;
   const { attnScores, attnScoresGrad, attnMix, attnMixGrad } = native;
-  if (!tf.getGradient(FUSED_KERNELS.attnScores)) {
-    tf.registerGradient({
-      kernelName: FUSED_KERNELS.attnScores,
-      inputsToSave: ['q', 'k'],
-      outputsToSave: [true],
-      gradFunc: (dy, [q, k, y], attrs) => {
-        const [dq, dk] = runKernel(FUSED_KERNELS.attnScoresGrad, { q, k, y, dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
-        // No gradient for the mask: a mask on the gradient's path fails in TF.js by name.
-        return { q: () => dq, k: () => dk };
-      },
-    });
-  }
+  // No gradient for the mask: a mask on the gradient's path fails in TF.js by name.
+  registerGrad(FUSED_KERNELS.attnScores, { inputsToSave: ['q', 'k'], outputsToSave: [true] }, (dy, [q, k, y], attrs) => {
+    const [dq, dk] = runKernel(FUSED_KERNELS.attnScoresGrad, { q, k, y, dy }, attrs) as tf.Tensor[];
+    return { q: dq, k: dk };
+  });
   registerGrad(FUSED_KERNELS.attnMix, { inputsToSave: ['p', 'v'] }, (dout, [p, v], attrs) => {
     const [dp, dv] = runKernel(FUSED_KERNELS.attnMixGrad, { p, v, dout }, attrs) as tf.Tensor[];
     return { p: dp, v: dv };
