@@ -69,8 +69,9 @@ async function matmulGflops(b: number, m: number, k: number, n: number): Promise
 async function kernelsSuite(variant: string) {
   const v = VARIANTS[variant];
   await initEngine({ backend: 'wasm', fixes: v.fixes, quiet: true });
-  // The reference step: no token merge (64 visual tokens), VQA-length text (12).
-  const exp = benchConfig('vqa', { model: { merge: 1 } });
+  // The reference step: no token merge (64 visual tokens), VQA-length text (12), one encoder
+  // layer: the step torch_step.py mirrors, kept fixed as the profiles' sizes move.
+  const exp = benchConfig('vqa', { model: { merge: 1, encoderLayers: 1 } });
   const w = makeWorkload('llava', 'vqa', exp, 1);
   const { step, dispose } = makeTrainStep(w);
   step();

@@ -19,23 +19,33 @@ import { DEFENSES } from '../../defenses/registry.js';
 const every = (registry: Record<string, unknown>) => Object.keys(registry).map((id) => ({ id, params: {} }));
 
 /**
- * Per-task overrides of the default and paper profiles: VQA needs finer visual tokens (no
- * merge) and more distinct images than captioning to answer shape/position questions; its short
- * answers make each sample cheaper. Chosen on the validation split ("val VQA-acc", session 1).
+ * The clean model's sizes, chosen on the validation split (docs/models.md; llava, seed 1, the
+ * clean model; 1000 VQA images, 500 caption images; rule fixed before: the higher validation
+ * clean metric wins, within 1 point the cheaper, among settings within the cost bound). The
+ * vision tower is pre-trained on its own and frozen after: two encoder layers, 60 epochs over
+ * 6000 corpus scenes (it names the shape of 98.8% of held-out object patches, the position of
+ * 91.6%; one layer at 30 epochs over 3000: 75% and 65%). Captions: validation CIDEr-D 4.49
+ * against 4.02 with the former tower.
  */
+const VISION = { epochs: 60, images: 6000 };
+const MODEL = { encoderLayers: 2 };
+
 /**
- * The vision tower pre-trained on its own and frozen after (docs/models.md), chosen on the
- * validation split (1000 VQA questions, 500 caption images; llava, seed 1; rule fixed before:
- * the higher validation clean metric wins, within 1 point the cheaper): captions CIDEr-D 3.90
- * against 2.59 without, VQA accuracy 70.5% against 56.8% ("where" 75.5% against 50.5%).
+ * Per-task overrides of the default and paper profiles: VQA needs finer visual tokens (no
+ * merge) to answer shape/position questions; its short answers make each sample cheaper. Two
+ * questions per image over 3000 images and 20 pre-training epochs: validation accuracy 87.9%
+ * ("what shape" 93.2%, "where" 87.0%), against 69.1% (55.0%, 75.0%) for the former model
+ * (one question over 6000 images, 10 epochs, the one-layer tower). With the new tower, one
+ * question over 6000 images gave 76.1% at 10 epochs and 85.8% at 20; two over 6000 reached
+ * 91.2% but double every VQA SFT, outside the cost bound.
  */
-const VISION = { epochs: 30 };
 
 /**
  * The six attacks at the rates `mbb calibrate` chose on the validation split (docs/calibration.md):
  * the smallest rung of 1, 2, 5, 10, 20% whose undefended val ASR has a 95% lower bound ≥ 90%
- * while keeping ≥ 95% of the clean model's val metric; llava, 3 seeds, default sizes, commit
- * 97f03ff. Val ASR mean [95% interval], n = 3 each:
+ * while keeping ≥ 95% of the clean model's val metric; llava, 3 seeds, commit 97f03ff, with the
+ * former clean model (one-layer tower; until the calibration at the current sizes replaces this
+ * table). Val ASR mean [95% interval], n = 3 each:
  *
  * | attack  | caption                          | VQA                              |
  * | ------- | -------------------------------- | -------------------------------- |
@@ -64,9 +74,9 @@ const ADAPTIVE = calibrated({ viewinv: [0.2, 0.02], randpatch: [0.2, 0.02] });
 
 const DEFAULT_PER_TASK = {
   vqa: {
-    data: { nTrain: 6000, questionsPerImage: 1 },
+    data: { nTrain: 3000, questionsPerImage: 2 },
     model: { merge: 1 },
-    pretrain: { epochs: 10 },
+    pretrain: { epochs: 20 },
     sft: { epochs: 4 },
   },
 };
@@ -86,6 +96,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     name: 'default',
     attacks: CALIBRATED,
     defenses: ['none', 'pcr', 'fp', 'jitter', 'cleansight'].map((id) => ({ id, params: {} })),
+    model: MODEL,
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
@@ -101,6 +112,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     // Measured: caption BadNets 5%, llava, default sizes, none/pcr/fp × 8 seeds: pooled seed sd
     // of the paired ASR differences 22.4 points → 10 seeds (a 10-point difference would need 40).
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    model: MODEL,
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },
@@ -109,6 +121,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     attacks: [...CALIBRATED, ...ADAPTIVE],
     defenses: every(DEFENSES),
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    model: MODEL,
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
   },

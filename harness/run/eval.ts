@@ -51,7 +51,8 @@ export function evalStage(ctx: RunContext, model: MultimodalModel, poisoned: Poi
   // fully triggered ones, no diagnostic variants.
   const val = evaluateOn(ds.val, { both: triggerInputs(ds.val, attack, attackParams, poisoned.trigger) }).metrics;
   const cleanName = r.task === 'caption' ? 'CIDEr-D' : 'VQA-acc';
-  ev.metrics[`val ${cleanName}`] = val[cleanName];
+  // The per-question-type accuracies too: the clean-model choices are made on them (docs/models.md).
+  for (const [name, value] of Object.entries(val)) if (name === cleanName || name.startsWith(`${cleanName} q:`)) ev.metrics[`val ${name}`] = value;
   ev.metrics['val ASR'] = val.ASR;
   return ev;
 }
