@@ -4,6 +4,7 @@
  */
 import { tf } from '../harness/core/engine.js';
 import { attentionMix, attentionScores, dense as denseOp, gelu, layerNorm as layerNormOp } from '../harness/core/fusedOps.js';
+import { towerFeatures } from '../harness/core/frozenTower.js';
 import type { Params } from './params.js';
 
 export type Layer<I = tf.Tensor, O = tf.Tensor> = (x: I) => O;
@@ -196,11 +197,15 @@ export function vit(p: Params, name: string, s: VitSizes): (images: tf.Tensor4D)
   const pos = p.normal(`${name}/pos`, [1, nPatches, d]);
   const blocks = Array.from({ length: s.encoderLayers }, (_, i) => block(p, `${name}/block${i}`, d, s.heads, s.mlpRatio));
   const ln = layerNorm(p, `${name}/ln`, d);
-  return (images) => {
+  const compute = (images: tf.Tensor4D): tf.Tensor3D => {
     // Pixels [0,1] → roughly zero-mean, unit-scale inputs.
     const pixels = tf.mul(tf.sub(images, 0.5), 4) as tf.Tensor4D;
     let x = tf.add(embed(patchify(pixels, s.patch)), pos);
     for (const b of blocks) x = b(x);
     return ln(x) as tf.Tensor3D;
   };
+  // A training loop that trains none of these weights computes each image's features once (frozenTower.ts).
+  const self = {};
+  const weights = [...p.vars].filter(([n]) => n.startsWith(`${name}/`)).map(([, v]) => v);
+  return (images) => towerFeatures(self, weights, images, compute);
 }

@@ -8,6 +8,7 @@ import { tf } from './engine.js';
 import type { PixelImage } from './types.js';
 import { encodeText, imagesToTensor, textBatch, type TextBatch, type TrainExample } from './batch.js';
 import { crossEntropy, perSampleCrossEntropy } from './losses.js';
+import { describeBatch, type TowerFeatureStore } from './frozenTower.js';
 import type { EpochLog } from './record.js';
 import { Rng } from './rng.js';
 import type { Tokenizer } from './tokenizer.js';
@@ -31,7 +32,9 @@ export interface TrainingHook {
   /**
    * Replace the batch images before the forward pass (e.g. ordinary augmentation). It sees the
    * images after the attack (the attacker acts on the data before the defender's pipeline) and
-   * must keep each image's kind: a float image stays float and unrounded (generic in T).
+   * must keep each image's kind: a float image stays float and unrounded (generic in T). A changed
+   * image must be a new object: an image returned as is counts as unchanged, and a frozen tower
+   * reuses its features (frozenTower.ts).
    */
   transformImages?<T extends PixelImage>(images: T[], rng: Rng): T[];
   /** The scalar to minimise; default: cross-entropy on the batch. Called inside the gradient tape. */
@@ -94,6 +97,9 @@ export function train(
   const rng = new Rng(opts.seed);
   const optimizer = adam(opts.lr);
   const vars = trainableVariables(model, opts);
+  // A tower none of whose weights train computes each training image's features once.
+  const training: ReadonlySet<tf.Variable> = new Set(vars);
+  const towerStore: TowerFeatureStore = new Map();
   const steps = Math.ceil(examples.length / opts.batchSize);
   // Training-controlled attacks draw their per-step images from their own stream, never from
   // `rng`: runs without them draw exactly what they always drew.
@@ -112,6 +118,7 @@ export function train(
         const rows = batch.map((e) => encodeText(tok, e.prompt, rng.choice(e.responses), opts.maxText));
         const text = textBatch(rows);
         const imagesT = imagesToTensor(images);
+        if (images.every((im, i) => im === batch[i].image)) describeBatch(imagesT, images, towerStore, training);
         const ctx: BatchContext = { model, ids: batch.map((e) => e.id), images, imagesT, text, rng, epoch, step };
         const lossFn = opts.hook?.loss ?? defaultLoss;
         // Adam reads `learningRate` at every update; tfjs has no schedule API of its own.
