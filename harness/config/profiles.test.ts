@@ -12,8 +12,8 @@ describe('profiles', () => {
     const d = parse('default');
     const rates = (t: 'caption' | 'vqa') => expandGrid(d).filter((r) => r.task === t && r.defense.id === 'none').map((r) => [r.attack.id, r.attack.params.rate]);
     // docs/calibration.md's table (harness/config/profiles.ts quotes it)
-    expect(rates('caption')).toEqual([['badnets', 0.2], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.05]]);
-    expect(rates('vqa')).toEqual([['badnets', 0.02], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.1], ['trojvlm', 0.1], ['dualkey', 0.1]]);
+    expect(rates('caption')).toEqual([['badnets', 0.2], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.1]]);
+    expect(rates('vqa')).toEqual([['badnets', 0.1], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.2]]);
     expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter', 'cleansight']);
     expect([d.models, d.tasks, d.seeds]).toEqual([['llava'], ['caption', 'vqa'], [1]]);
     expect(expandGrid(d)).toHaveLength(2 * 6 * 5);
@@ -36,7 +36,7 @@ describe('profiles', () => {
   it('results: llava × both tasks × 6 calibrated + 2 adaptive attacks (at BadNets’ rate) × every registered defense × 10 seeds', () => {
     const r = parse('results');
     const vqa = expandGrid(r).filter((x) => x.task === 'vqa' && x.defense.id === 'none' && x.seed === 1);
-    expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.02], ['randpatch', 0.02]]);
+    expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.1], ['randpatch', 0.1]]);
     expect(r.defenses).toEqual(parse('smoke').defenses);
     expect(expandGrid(r)).toHaveLength(2 * 8 * r.defenses.length * 10);
     expect(() => validatePlugins(r)).not.toThrow();
