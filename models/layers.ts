@@ -90,14 +90,14 @@ export function attention(p: Params, name: string, d: number, heads: number): At
     const probs = attentionScores(qx, kx, heads, scale, mask);
     return { out: o(attentionMix(probs, vx), residual), probs };
   };
-  const attend = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor) => attendWithProbs(qx, kx, vx, mask).out;
+  const attend = (qx: tf.Tensor, kx: tf.Tensor, vx: tf.Tensor, mask?: tf.Tensor, residual?: tf.Tensor) => attendWithProbs(qx, kx, vx, mask, residual).out;
   const withProbs = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor, residual?: tf.Tensor) => attendWithProbs(q(x), k(kv), v(kv), mask, residual);
   const full = (x: tf.Tensor, kv: tf.Tensor, mask?: tf.Tensor) => withProbs(x, kv, mask).out;
   const cached = (x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor, residual?: tf.Tensor) => {
     const kNew = k(x);
     const vNew = v(x);
     const cache = past ? { k: tf.concat([past.k, kNew], 1), v: tf.concat([past.v, vNew], 1) } : { k: kNew, v: vNew };
-    return { out: attendWithProbs(q(x), cache.k, cache.v, mask, residual).out, cache };
+    return { out: attend(q(x), cache.k, cache.v, mask, residual), cache };
   };
   const keysValues = (kv: tf.Tensor): KvCache => ({ k: k(kv), v: v(kv) });
   const over = (x: tf.Tensor, c: KvCache, mask?: tf.Tensor) => attend(q(x), c.k, c.v, mask);
@@ -205,7 +205,6 @@ export function vit(p: Params, name: string, s: VitSizes): (images: tf.Tensor4D)
     return ln(x) as tf.Tensor3D;
   };
   // A training loop that trains none of these weights computes each image's features once (frozenTower.ts).
-  const self = {};
   const weights = [...p.vars].filter(([n]) => n.startsWith(`${name}/`)).map(([, v]) => v);
-  return (images) => towerFeatures(self, weights, images, compute);
+  return (images) => towerFeatures(compute, weights, images);
 }

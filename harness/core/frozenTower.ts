@@ -8,15 +8,16 @@
  * and names the variables the loop trains (`describeBatch`). Each tower (`vit`) asks
  * `towerFeatures` for a tensor's features: when none of its weights train and it has seen all
  * the batch's images, it gathers their stored rows; otherwise it computes them on the whole batch,
- * as without the store, and keeps each row if its weights are fixed. Every kernel on the tower's path treats each image on its own with a
- * fixed summation order, so a row is the same to the bit whatever batch it was computed in.
+ * as without the store, and keeps each row if its weights are fixed. Every kernel on the tower's
+ * path treats each image on its own with a fixed summation order, so a row is the same to the bit
+ * whatever batch it was computed in.
  * A tower outside the trained model (a hook's teacher) is keyed separately: its weights are
  * constant within the loop too.
  */
 import { tf } from './engine.js';
 import type { PixelImage } from './types.js';
 
-/** One training loop's rows: per tower, per image object, its features [N × d] flattened. */
+/** One training loop's rows: per tower (its compute function), per image object, its features [N × d] flattened. */
 export type TowerFeatureStore = Map<object, { shape: [number, number]; rows: Map<PixelImage, Float32Array> }>;
 
 interface Batch {
@@ -33,13 +34,14 @@ export function describeBatch(imagesT: tf.Tensor4D, images: readonly PixelImage[
 }
 
 /**
- * The features `compute` (a tower with weights `weights`) gives for `images`, from the store
- * where a training loop described them and trains none of `weights`.
+ * The features `compute` (a tower with weights `weights`; the function is the tower's key in the
+ * store) gives for `images`, from the store where a training loop described them and trains none
+ * of `weights`.
  */
-export function towerFeatures(tower: object, weights: readonly tf.Variable[], images: tf.Tensor4D, compute: (images: tf.Tensor4D) => tf.Tensor3D): tf.Tensor3D {
+export function towerFeatures(compute: (images: tf.Tensor4D) => tf.Tensor3D, weights: readonly tf.Variable[], images: tf.Tensor4D): tf.Tensor3D {
   const batch = described.get(images);
   if (!batch || weights.some((w) => batch.training.has(w))) return compute(images);
-  const mine = batch.store.get(tower);
+  const mine = batch.store.get(compute);
   const rows = mine && batch.images.map((im) => mine.rows.get(im));
   if (mine && rows!.every((r) => r !== undefined)) {
     const [n, d] = mine.shape;
@@ -50,7 +52,7 @@ export function towerFeatures(tower: object, weights: readonly tf.Variable[], im
   const out = compute(images);
   const [, n, d] = out.shape;
   const entry = mine ?? { shape: [n, d] as [number, number], rows: new Map<PixelImage, Float32Array>() };
-  batch.store.set(tower, entry);
+  batch.store.set(compute, entry);
   const values = out.dataSync() as Float32Array;
   batch.images.forEach((im, i) => entry.rows.set(im, values.slice(i * n * d, (i + 1) * n * d)));
   return out;

@@ -25,7 +25,6 @@ import type { Store } from './store.js';
 import type { SuspectTable } from './suspects.js';
 import { visionStage } from './vision.js';
 
-
 /**
  * One run → its record. `onSuspects` receives the rankings of the training examples by each
  * suspicion score the defense reported (none: not called), for the worker to export.

@@ -46,7 +46,6 @@ export function resolveTarget(params: BaseAttackParams, task: Task): string {
   return params.target || DEFAULT_TARGETS[task];
 }
 
-
 function poisonRng(attack: Pick<Attack, 'id'>, seed: number): Rng {
   return new Rng(seed).fork(`poison:${attack.id}`);
 }
