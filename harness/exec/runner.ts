@@ -1,6 +1,7 @@
 /**
  * Runs an experiment grid on a pool of worker processes (one TF.js backend each; cores are
- * used by running independent runs in parallel, never by sharing one model). A free worker
+ * used by running independent runs in parallel, and a waiting worker's core is lent to the busy
+ * ones' native kernels: threadBudget.ts). A free worker
  * takes the next run from the Scheduler (schedule.ts), which holds back runs whose shared
  * stages (pre-training, backdoored SFT) another worker is computing. A finished run's record is
  * skipped on the next invocation; a failed run is recorded with its error and the grid goes on.
@@ -15,6 +16,7 @@ import { writeFileAtomic } from '../core/atomicFile.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { expandGrid, experimentHash } from '../plan/grid.js';
 import { Scheduler } from '../plan/schedule.js';
+import { ThreadBudget } from './threadBudget.js';
 import { takeShard, type Shard } from '../plan/shard.js';
 import { defenseStage, validateData, validatePlugins } from '../plan/validate.js';
 import { codeVersion } from '../run/codeHash.js';
@@ -85,8 +87,10 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
   // whole process group) must not leave workers training on: kill them, then exit as the
   // signal would. Stages and records are atomic, so a re-run resumes cleanly.
   const children = new Set<ReturnType<typeof fork>>();
+  const budget = new ThreadBudget(nWorkers, availableParallelism());
   const onSignal = (sig: NodeJS.Signals) => {
     for (const c of children) c.kill('SIGKILL');
+    budget.close();
     invocation.finish({ done: finished - failed, failed, skipped }, sig);
     process.exit(128 + constants.signals[sig]);
   };
@@ -103,6 +107,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
               // Piped, not inherited: a worker's own output (warnings) goes through the reporter,
               // above the live block instead of through it.
               stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+              env: { ...process.env, ...budget.envFor(w) },
             });
             children.add(child);
             for (const stream of [child.stdout!, child.stderr!]) createInterface({ input: stream }).on('line', (l) => progress.log(`[w${w + 1}] ${l}`));
@@ -110,6 +115,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
             const next = () => {
               idle.delete(next);
               const pick = scheduler.next();
+              budget.setBusy(w, pick !== 'wait' && pick !== undefined);
               if (pick === 'wait') return void idle.add(next);
               current = pick;
               if (current) {
@@ -139,6 +145,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
             });
             child.on('exit', (code, signal) => {
               children.delete(child);
+              budget.setBusy(w, false);
               idle.delete(next);
               alive--;
               // A crashed worker (e.g. out of memory) fails its current run; the others take the
@@ -162,6 +169,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
     );
   } finally {
     for (const sig of SIGNALS) process.off(sig, onSignal);
+    budget.close();
   }
   progress.close();
   say(`[runner] finished ${finished - failed} ok, ${failed} failed, ${skipped} skipped in ${Math.round((Date.now() - t0) / 1000)}s`);

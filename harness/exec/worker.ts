@@ -3,6 +3,8 @@
  * by one, writes each record atomically, reports progress over IPC.
  */
 import { initEngine, type BackendName } from '../core/engine.js';
+import { loadNativeKernels } from '../core/nativeAddon.js';
+import { followThreadBudget } from './threadBudget.js';
 import { runId } from '../run/runSpec.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { executeRun } from '../run/pipeline.js';
@@ -14,6 +16,8 @@ import { suspectCsv } from '../run/suspects.js';
 export async function workerMain(opts: { outDir: string; cacheDir: string; backend?: string; plugins?: string[] }): Promise<void> {
   const send = (m: WorkerMessage) => process.send?.(m);
   await initEngine({ backend: (opts.backend as BackendName) ?? 'auto', quiet: true });
+  // The cores the runner lends this worker while others wait (threadBudget.ts).
+  followThreadBudget(process.env, loadNativeKernels());
   // The runner's plugin files from outside the repository, before any run names their ids.
   await loadPluginFiles(opts.plugins);
   const store = new Store(opts.cacheDir);

@@ -11,6 +11,7 @@
 
 #include "gemm.h"
 #include "heap.h"
+#include "pool.h"
 #include "rowops.h"
 
 namespace {
@@ -29,9 +30,10 @@ void scoresForward(const float* q, const float* k, const float* mask, float* y, 
                    int64_t ms, float scale) {
   const int64_t d = n.d();
   // The scores of one batch item and head, scaled and masked here, then normalised into y.
-  std::vector<float> kt(n.dh * n.skv), z(n.s * n.skv), tail;
-  for (int64_t b = 0; b < n.b; b++)
-    for (int64_t h = 0; h < n.h; h++) {
+  pool::parallelFor(n.b * n.h, double(n.b * n.h) * n.s * n.skv * n.dh, [&](int64_t lo, int64_t hi) {
+    std::vector<float> kt(n.dh * n.skv), z(n.s * n.skv), tail;
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / n.h, h = bh % n.h;
       gemm::transpose(k + b * n.skv * d + h * n.dh, d, kt.data(), n.skv, n.dh);
       gemm::product(q + b * n.s * d + h * n.dh, d, 1, kt.data(), n.skv, z.data(), n.skv, n.s, n.dh, n.skv, tail);
       float* Y = y + (b * n.h + h) * n.s * n.skv;
@@ -45,15 +47,17 @@ void scoresForward(const float* q, const float* k, const float* mask, float* y, 
         rowops::softmaxRow(row, Y + i * n.skv, n.skv);
       }
     }
+  });
 }
 
 // From y and dy: dz = scale · y(dy − Σ dy·y) per row, then dq_h = dz · k_h, dk_h = dzᵀ · q_h.
 void scoresBackward(const float* q, const float* k, const float* y, const float* dy, float* dq, float* dk, const Dims& n,
                     float scale) {
   const int64_t d = n.d();
-  std::vector<float> dz(n.s * n.skv), tail;
-  for (int64_t b = 0; b < n.b; b++)
-    for (int64_t h = 0; h < n.h; h++) {
+  pool::parallelFor(n.b * n.h, 2.0 * n.b * n.h * n.s * n.skv * n.dh, [&](int64_t lo, int64_t hi) {
+    std::vector<float> dz(n.s * n.skv), tail;
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / n.h, h = bh % n.h;
       const int64_t at = (b * n.h + h) * n.s * n.skv;
       for (int64_t i = 0; i < n.s; i++)
         rowops::softmaxGradRow(y + at + i * n.skv, dy + at + i * n.skv, dz.data() + i * n.skv, n.skv, scale);
@@ -61,29 +65,35 @@ void scoresBackward(const float* q, const float* k, const float* y, const float*
       gemm::product(dz.data(), n.skv, 1, k + kAt, d, dq + qAt, d, n.s, n.skv, n.dh, tail);
       gemm::product(dz.data(), 1, n.skv, q + qAt, d, dk + kAt, d, n.skv, n.s, n.dh, tail);
     }
+  });
 }
 
 // out[b, :, h] = y[b,h] · v_h.
 void mixForward(const float* y, const float* v, float* out, const Dims& n) {
   const int64_t d = n.d();
-  std::vector<float> tail;
-  for (int64_t b = 0; b < n.b; b++)
-    for (int64_t h = 0; h < n.h; h++)
-      gemm::product(y + (b * n.h + h) * n.s * n.skv, n.skv, 1, v + b * n.skv * d + h * n.dh, d, out + b * n.s * d + h * n.dh, d, n.s,
-                    n.skv, n.dh, tail);
+  pool::parallelFor(n.b * n.h, double(n.b * n.h) * n.s * n.skv * n.dh, [&](int64_t lo, int64_t hi) {
+    std::vector<float> tail;
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / n.h, h = bh % n.h;
+      gemm::product(y + bh * n.s * n.skv, n.skv, 1, v + b * n.skv * d + h * n.dh, d, out + b * n.s * d + h * n.dh, d, n.s, n.skv, n.dh,
+                    tail);
+    }
+  });
 }
 
 // dy[b,h] = dout_h · v_hᵀ, dv_h = y[b,h]ᵀ · dout_h.
 void mixBackward(const float* y, const float* v, const float* dout, float* dy, float* dv, const Dims& n) {
   const int64_t d = n.d();
-  std::vector<float> vt(n.dh * n.skv), tail;
-  for (int64_t b = 0; b < n.b; b++)
-    for (int64_t h = 0; h < n.h; h++) {
-      const int64_t at = (b * n.h + h) * n.s * n.skv, vAt = b * n.skv * d + h * n.dh, oAt = b * n.s * d + h * n.dh;
+  pool::parallelFor(n.b * n.h, 2.0 * n.b * n.h * n.s * n.skv * n.dh, [&](int64_t lo, int64_t hi) {
+    std::vector<float> vt(n.dh * n.skv), tail;
+    for (int64_t bh = lo; bh < hi; bh++) {
+      const int64_t b = bh / n.h, h = bh % n.h;
+      const int64_t at = bh * n.s * n.skv, vAt = b * n.skv * d + h * n.dh, oAt = b * n.s * d + h * n.dh;
       gemm::transpose(v + vAt, d, vt.data(), n.skv, n.dh);
       gemm::product(dout + oAt, d, 1, vt.data(), n.skv, dy + at, n.skv, n.s, n.dh, n.skv, tail);
       gemm::product(y + at, 1, n.skv, dout + oAt, d, dv + vAt, d, n.skv, n.s, n.dh, tail);
     }
+  });
 }
 
 // The five shape integers b, h, s, skv, dh of a call; false unless all are positive.

@@ -5,11 +5,13 @@
 // Only plain C++ and Node-API: no BLAS, nothing to download. Optional: the engine falls back
 // to the wasm kernels when this addon is not built.
 #include <node_api.h>
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "gemm.h"
 #include "heap.h"
+#include "pool.h"
 
 namespace {
 
@@ -22,23 +24,32 @@ void batchMatMul(const float* a, const float* b, float* c, const float* bias, co
                  int64_t batchB, int64_t m, int64_t k, int64_t n, bool transA, bool transB) {
   const int64_t batch = batchA > batchB ? batchA : batchB;
   const int64_t sr = transA ? 1 : k, sk = transA ? m : 1;
-  std::vector<float> scratchB(transB ? k * n : 0), tail;
-  for (int64_t p = 0; p < batch; p++) {
-    const float* A = a + (batchA == 1 ? 0 : p) * m * k;
-    const float* B = b + (batchB == 1 ? 0 : p) * k * n;
-    // A broadcast B is transposed once, not per batch item.
-    if (transB && (p == 0 || batchB > 1)) gemm::transpose(B, k, scratchB.data(), n, k);
-    if (transB) B = scratchB.data();
-    float* C = c + p * m * n;
-    gemm::product(A, sr, sk, B, n, C, n, m, k, n, tail);
-    if (bias)
-      for (int64_t i = 0; i < m; i++)
-        for (int64_t j = 0; j < n; j++) C[i * n + j] += bias[j];
-    if (residual) {
-      const float* R = residual + p * m * n;
-      for (int64_t i = 0; i < m * n; i++) C[i] += R[i];
+  // A transposed B is copied row-major once per distinct batch item, before the threads start.
+  std::vector<float> bt(transB ? batchB * k * n : 0);
+  for (int64_t p = 0; transB && p < batchB; p++) gemm::transpose(b + p * k * n, k, bt.data() + p * k * n, n, k);
+  const float* B0 = transB ? bt.data() : b;
+  // The threads share the batch's rows in blocks of 6 (the product's row block): thread ranges
+  // of whole blocks, each run as one product per batch item it covers.
+  const int64_t blocks = (m + 5) / 6;
+  pool::parallelFor(batch * blocks, double(batch) * m * k * n, [&](int64_t lo, int64_t hi) {
+    std::vector<float> tail;
+    for (int64_t u = lo; u < hi;) {
+      const int64_t p = u / blocks, r0 = (u % blocks) * 6;
+      const int64_t uEnd = std::min(hi, (p + 1) * blocks), r1 = std::min(m, (uEnd - p * blocks) * 6);
+      u = uEnd;
+      const float* A = a + (batchA == 1 ? 0 : p) * m * k + r0 * sr;
+      const float* B = B0 + (batchB == 1 ? 0 : p) * k * n;
+      float* C = c + (p * m + r0) * n;
+      gemm::product(A, sr, sk, B, n, C, n, r1 - r0, k, n, tail);
+      if (bias)
+        for (int64_t i = 0; i < r1 - r0; i++)
+          for (int64_t j = 0; j < n; j++) C[i * n + j] += bias[j];
+      if (residual) {
+        const float* R = residual + (p * m + r0) * n;
+        for (int64_t i = 0; i < (r1 - r0) * n; i++) C[i] += R[i];
+      }
     }
-  }
+  });
 }
 
 // bmm(heap: Float32Array, aOff, bOff, cOff, biasOff, residualOff, batchA, batchB, m, k, n, transA, transB)
@@ -111,7 +122,7 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
 
 // The interface version: harness/core/nativeAddon.ts's NATIVE_ABI. Raise both when a kernel's
 // arguments change, so that an addon built from older sources is not called with new ones.
-constexpr int32_t kAbi = 4;
+constexpr int32_t kAbi = 5;
 
 napi_value Init(napi_env env, napi_value exports) {
   napi_value abi;
@@ -120,6 +131,7 @@ napi_value Init(napi_env env, napi_value exports) {
   exportFunctions(env, exports, {{"bmm", Bmm}, {"sumRows", SumRows}, {"gatherRows", GatherRows}});
   registerFused(env, exports);
   registerAttention(env, exports);
+  pool::registerPool(env, exports);
   return exports;
 }
 

@@ -1,0 +1,38 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { followThreadBudget, ThreadBudget, threadShares, THREAD_BUDGET_ENV } from './threadBudget.js';
+
+describe('thread budget', () => {
+  it("shares the cores among busy workers; idle ones and oversubscribed ones keep one thread", () => {
+    expect(threadShares(2, [true, false])).toEqual([2, 1]);
+    expect(threadShares(2, [true, true])).toEqual([1, 1]);
+    expect(threadShares(2, [false, false])).toEqual([1, 1]);
+    expect(threadShares(8, [true, false, true])).toEqual([4, 1, 4]);
+    expect(threadShares(7, [true, true, false, true])).toEqual([3, 2, 1, 2]);
+    expect(threadShares(2, [true, true, true, true])).toEqual([1, 1, 1, 1]);
+  });
+
+  it('writes every slot in place as workers start and stop waiting, and removes its file on close', () => {
+    const b = new ThreadBudget(2, 2);
+    const slots = () => Array.from(new Int32Array(new Uint8Array(readFileSync(b.path)).buffer));
+    expect(slots()).toEqual([1, 1]);
+    b.setBusy(0, true);
+    expect(slots()).toEqual([2, 1]);
+    b.setBusy(1, true);
+    expect(slots()).toEqual([1, 1]);
+    b.setBusy(0, false);
+    expect(slots()).toEqual([1, 2]);
+    expect(b.envFor(1)).toEqual({ [THREAD_BUDGET_ENV]: `1:${b.path}` });
+    b.close();
+    expect(existsSync(b.path)).toBe(false);
+  });
+
+  it("a worker follows its slot of the runner's file, and nothing without one", () => {
+    const calls: [string, number][] = [];
+    const addon = { useThreadBudget: (path: string, slot: number) => void calls.push([path, slot]) };
+    followThreadBudget({ [THREAD_BUDGET_ENV]: '3:/tmp/x:y/budget' }, addon);
+    followThreadBudget({}, addon);
+    followThreadBudget({ [THREAD_BUDGET_ENV]: '0:/tmp/b' }, undefined); // no addon built: nothing to tell
+    expect(calls).toEqual([['/tmp/x:y/budget', 3]]);
+  });
+});
