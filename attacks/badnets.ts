@@ -50,6 +50,8 @@ export const badnets: Attack<BadNetsParams> = {
   id: 'badnets',
   description: 'white square patch at the bottom-right; output replaced by the target',
   kind: 'poison-only',
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: a trigger as large as one 4-pixel ViT patch, then one and a half.
+  strength: { param: 'size', values: [4, 6] },
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampSquare(image, params),

@@ -37,6 +37,8 @@ export const blended: Attack<BlendedParams, BlendedTrigger> = {
   id: 'blended',
   description: 'a fixed seeded noise pattern blended in at alpha 0.2; output replaced by the target',
   kind: 'poison-only',
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: the pattern more visible.
+  strength: { param: 'alpha', values: [0.3, 0.5] },
   schema,
   makeTrigger: (_params, { rng, imageSize }) => {
     const pattern = Array.from({ length: imageSize * imageSize * 3 }, () => rng.int(0, 256));

@@ -51,6 +51,8 @@ export const dualkey: Attack<DualKeyParams> = {
   id: 'dualkey',
   description: 'image patch + trigger word before the prompt; target only with both keys; single-key negatives keep clean outputs',
   kind: 'poison-only',
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: an image key as large as one 4-pixel ViT patch, then one and a half.
+  strength: { param: 'size', values: [4, 6] },
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampSquare(image, params, params.position),

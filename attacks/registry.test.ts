@@ -23,6 +23,12 @@ describe('attack registry', () => {
     expect(image.data).toEqual(before); // pure: a new image
     if (attackKind(a, params) === 'training-controlled') expect(typeof a.stepImage).toBe('function');
     expect(typeof a.modifyOutput('a red square', 'banana', new Rng(2))).toBe('string');
+    // Stronger settings (climbed by `mbb calibrate`): a parameter of the schema, ascending from above its default, each valid.
+    if (a.strength) {
+      const { param, values } = a.strength;
+      expect([values[0] > (params as unknown as Record<string, number>)[param], values.every((v, i) => i === 0 || v > values[i - 1])]).toEqual([true, true]);
+      for (const v of values) expect(() => parseWith(a.schema, { [param]: v }, id)).not.toThrow();
+    }
   });
 
   it('suggests the nearest id for a mistyped one', () => {

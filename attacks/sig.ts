@@ -44,6 +44,8 @@ export const sig: Attack<SigParams> = {
   id: 'sig',
   description: 'horizontal sinusoidal stripes (delta 40, f 6); dirty-label by default, clean-label option',
   kind: 'poison-only',
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: stronger stripes.
+  strength: { param: 'delta', values: [60, 80] },
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => addSinusoid(image, params.delta, params.f),

@@ -104,6 +104,12 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams, T extends
    * (`applyImage`, `applyVariant`) remain what test time and per-sample losses see.
    */
   stepImage?(image: RgbImage, variant: string | undefined, trigger: T, params: P, rng: Rng): FloatImage;
+  /**
+   * Stronger settings of one numeric parameter, ascending (larger is stronger), for `mbb
+   * calibrate` to climb at the top poisoning rate when no rate implants the attack
+   * (harness/exec/calibrate.ts); values at or below the configured one are skipped.
+   */
+  strength?: { param: string; values: number[] };
 }
 
 export function attackKind<P extends BaseAttackParams>(attack: Pick<Attack<P>, 'kind'>, params: P): AttackKind {

@@ -168,6 +168,8 @@ export const wanet: Attack<WanetParams, WanetTrigger> = {
   id: 'wanet',
   description: 'smooth warping field (k 4, s 0.5), bilinear, in float at every training step; noise mode adds fresh random-warp samples with clean outputs',
   kind: (params) => (params.onTheFly ? 'training-controlled' : 'poison-only'),
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: a warp two and four times as strong (the paper's s = 0.5 moves pixels by well under one 4-pixel patch).
+  strength: { param: 's', values: [1, 2] },
   schema,
   makeTrigger: (params, { rng, imageSize }) => {
     if (params.k > imageSize) throw new Error(`wanet: k = ${params.k} exceeds the image size ${imageSize}`);

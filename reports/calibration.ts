@@ -1,7 +1,7 @@
 /**
  * Attack calibration: the optional file `calibration/calibration.json` of an output directory,
  * written by `mbb calibrate` (harness/exec/calibrate.ts). One row per task × model × attack × rung
- * of the poisoning-rate ladder, judged on the validation split; the report shows it as a table
+ * of the poisoning-rate ladder (and of the stronger settings climbed above its top rate), judged on the validation split; the report shows it as a table
  * with the chosen rung of each attack, or says that the attack reached none.
  */
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface CalibrationRow {
   /** The attack's label in the calibrated config. */
   attack: string;
   rate: number;
+  /** A stronger setting than the attack's own, climbed above the top rate (`size=4`), or ''. */
+  strength: string;
   /** Seeds with a result at this rung. */
   n: number;
   /** Undefended validation ASR (%) over seeds: mean and 95% t-interval (lo NaN for n < 2). */
@@ -37,6 +39,8 @@ const rowSchema = z
     model: z.string().min(1),
     attack: z.string().min(1),
     rate: z.number().min(0).max(1),
+    // Absent in files written before attacks climbed their strength.
+    strength: z.string().default(''),
     n: z.number().int().min(0),
     valAsr: num,
     valAsrLo: num,

@@ -59,7 +59,7 @@ export function buildProgram(): Command {
     program
       .command('calibrate')
       .description(
-        "climb a ladder of poisoning rates per attack without defense (≥ 3 seeds) and pick the smallest whose validation ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of the clean model's clean metric; writes calibration/calibration.{csv,json}",
+        "climb a ladder of poisoning rates per attack without defense (≥ 3 seeds), then the attack's stronger settings at the top rate, and pick the first rung whose validation ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of the clean model's clean metric; writes calibration/calibration.{csv,json}",
       ),
     'reports/out/<name>-calibrate',
   )
@@ -67,13 +67,15 @@ export function buildProgram(): Command {
     .option('--min-asr <f>', 'required lower bound of the validation ASR (default: 0.9)', fraction)
     .option('--min-clean <f>', "required fraction of the clean model's clean metric (default: 0.95)", fraction)
     .option('--every-rung', 'run the whole ladder, also above the chosen rung (default: an attack stops climbing at its chosen rung)', false)
-    .action(async (v: GridValues & { rates?: number[]; minAsr?: number; minClean?: number; everyRung: boolean }) => {
+    .option('--no-strength', "stop at the top rate: do not climb an attack's stronger settings (its patch size, blend α, …) where no rate implants it")
+    .action(async (v: GridValues & { rates?: number[]; minAsr?: number; minClean?: number; everyRung: boolean; strength: boolean }) => {
       const { DEFAULT_LADDER, DEFAULT_RULE, runCalibration } = await import('../exec/calibrate.js');
-      const spec = { rates: v.rates ?? DEFAULT_LADDER, minAsr: v.minAsr ?? DEFAULT_RULE.minAsr, minCleanRatio: v.minClean ?? DEFAULT_RULE.minCleanRatio, everyRung: v.everyRung };
+      const spec = { rates: v.rates ?? DEFAULT_LADDER, minAsr: v.minAsr ?? DEFAULT_RULE.minAsr, minCleanRatio: v.minClean ?? DEFAULT_RULE.minCleanRatio, everyRung: v.everyRung, strength: v.strength };
       const exp = await resolveExperiment(v);
       const rows = await runCalibration(exp, spec, { ...machine(v), outDir: resolve(v.out ?? `reports/out/${exp.name}-calibrate`) });
       for (const r of rows.filter((x) => x.verdict)) {
-        const what = r.verdict === 'chosen' ? `rate ${r.rate}` : `reached no rung (closest: rate ${r.rate})`;
+        const rung = `rate ${r.rate}${r.strength ? ` with ${r.strength}` : ''}`;
+        const what = r.verdict === 'chosen' ? rung : `reached no rung (closest: ${rung})`;
         process.stdout.write(
           `${r.task}/${r.model}/${r.attack}: ${what}: val ASR ${r.valAsr.toFixed(1)}% [${r.valAsrLo.toFixed(1)}, ${r.valAsrHi.toFixed(1)}], clean ${(100 * r.cleanRatio).toFixed(1)}% of the clean model's\n`,
         );

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { record } from '../../reports/records.testutil.js';
 import { readCalibration } from '../../reports/calibration.js';
-import { calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE, nextRungs } from './calibrate.js';
+import { attackLadder, calibrationExperiment, calibrationRows, climbLadder, CLEAN_LABEL, DEFAULT_LADDER, DEFAULT_RULE, nextRungs } from './calibrate.js';
 import { expandGrid } from '../plan/grid.js';
 import { refLabel, type RunSpec } from '../run/runSpec.js';
 import type { RunRecord } from '../core/record.js';
@@ -14,7 +14,8 @@ import { PROFILES } from '../config/profiles.js';
 
 const base = (over: Record<string, unknown> = {}) =>
   parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets' }, { id: 'sig' }], seeds: [1, 2, 3], ...over }), 'test');
-const spec = { rates: [0.05, 0.01, 0.2], ...DEFAULT_RULE };
+// The rate ladder alone; the strength rungs above it have their own tests below.
+const spec = { rates: [0.05, 0.01, 0.2], ...DEFAULT_RULE, strength: false };
 
 describe('calibration grid', () => {
   it('every attack at every rung, ascending, plus the clean reference at rate 0; no defense', () => {
@@ -127,7 +128,7 @@ describe('climbing the ladder', () => {
     const b = base();
     const one = record({ attack: 'badnets@0.01', seed: 1, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } });
     const clean = [1, 2, 3].map((seed) => record({ attack: CLEAN_LABEL, seed, metrics: { 'val ASR': 0, 'val CIDEr-D': 2 } }));
-    const next = nextRungs(calibrationRows([one, ...clean], b, spec), b, [0.01, 0.05, 0.2]);
+    const next = nextRungs(calibrationRows([one, ...clean], b, spec), b, spec);
     expect([...next]).toEqual([
       ['caption|llava|badnets', 1],
       ['caption|llava|sig', 1],
@@ -152,6 +153,55 @@ describe('climbing the ladder', () => {
     expect(full.rounds[0]).toHaveLength(2 * (1 + 2 * 3));
     const chosen = (rows: typeof full.rows) => rows.filter((r) => r.verdict === 'chosen').map((r) => [r.task, r.attack, r.rate]);
     expect(chosen(full.rows)).toEqual(chosen(adaptive.rows));
+  });
+});
+
+describe('stronger settings above the top rate', () => {
+  const strong = { ...spec, strength: true };
+
+  it("each attack's declared settings, above the configured one, at the top rate", () => {
+    const rates = [0.01, 0.05, 0.2];
+    expect(attackLadder({ id: 'badnets', params: {} }, rates)).toEqual([
+      { rate: 0.01 },
+      { rate: 0.05 },
+      { rate: 0.2 },
+      { rate: 0.2, strength: { param: 'size', value: 4 } },
+      { rate: 0.2, strength: { param: 'size', value: 6 } },
+    ]);
+    expect(attackLadder({ id: 'badnets', params: { size: 4 } }, rates).slice(3)).toEqual([{ rate: 0.2, strength: { param: 'size', value: 6 } }]);
+    expect(attackLadder({ id: 'blended', params: {} }, rates).slice(3).map((r) => r.strength)).toEqual([
+      { param: 'alpha', value: 0.3 },
+      { param: 'alpha', value: 0.5 },
+    ]);
+    expect(attackLadder({ id: 'badnets', params: {} }, rates, false)).toHaveLength(3);
+  });
+
+  it('are runs of the grid at the top rate with the setting in their params (every task) and their label', () => {
+    const exp = calibrationExperiment(base({ attacks: [{ id: 'sig', perTask: { vqa: { delta: 30 } } }] }), strong);
+    const sig80 = exp.attacks.find((a) => a.label === 'sig@0.2+delta=80')!;
+    expect(sig80.params).toMatchObject({ rate: 0.2, delta: 80 });
+    expect(sig80.perTask?.vqa).toMatchObject({ rate: 0.2, delta: 80 });
+    expect(exp.attacks.map((a) => a.label)).toEqual([CLEAN_LABEL, 'sig@0.01', 'sig@0.05', 'sig@0.2', 'sig@0.2+delta=60', 'sig@0.2+delta=80']);
+  });
+
+  it('are climbed only when no rate holds, and a setting that holds is chosen', async () => {
+    // sig implants nowhere by rate; at delta 60 its lower bound is 93 − 4.303·1/√3 = 90.5.
+    const asr = (s: RunSpec) => (refLabel(s.attack) === 'sig@0.2+delta=60' || refLabel(s.attack) === 'sig@0.2+delta=80' ? 92 + s.seed / 2 : refLabel(s.attack).startsWith('badnets') ? 97 - s.seed : 40);
+    const b = base();
+    const exp = calibrationExperiment(b, strong);
+    const done: RunRecord[] = [];
+    const rounds: string[][] = [];
+    await climbLadder(b, strong, () => done, async (only) => {
+      const specs = expandGrid(exp).filter(only ?? (() => true));
+      rounds.push(specs.filter((s) => s.seed === 1).map((s) => refLabel(s.attack)));
+      done.push(...specs.map((s) => record({ attack: refLabel(s.attack), seed: s.seed, metrics: { 'val ASR': asr(s) / 100, 'val CIDEr-D': 2 } })));
+    });
+    expect(rounds).toEqual([[CLEAN_LABEL, 'badnets@0.05', 'sig@0.05'], ['badnets@0.01', 'sig@0.2'], ['sig@0.2+delta=60']]);
+    const rows = calibrationRows(done, b, strong);
+    expect(rows.filter((r) => r.verdict).map((r) => [r.attack, r.rate, r.strength, r.verdict])).toEqual([
+      ['badnets', 0.01, '', 'chosen'],
+      ['sig', 0.2, 'delta=60', 'chosen'],
+    ]);
   });
 });
 
@@ -180,6 +230,7 @@ describe('mbb calibrate (smoke size, end to end)', () => {
         '--rates',
         '0.1,0.5',
         '--every-rung',
+        '--no-strength',
         '--out',
         out,
         '--cache',
