@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, tf } from './engine.js';
-import { attentionMix, attentionScores, dense } from './fusedOps.js';
+import { adam } from './adam.js';
+import { attentionMix, attentionScores, dense, gelu, layerNorm, softmax } from './fusedOps.js';
 import { loadNativeKernels } from './nativeAddon.js';
 
 const rand = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
@@ -13,7 +14,7 @@ const native = addon ? describe : describe.skip;
 const hw = addon ? (addon.useThreads(1024), addon.threads()) : 1;
 addon?.useThreads(1);
 
-/** Every value and gradient of the ops the threads split: dense layers (2-D and batched products, transposed operands) and attention. */
+/** Every value and gradient of the ops the threads split: dense layers (2-D and batched products, transposed operands, bias sums), attention, layer norm, GELU, softmax. */
 function products(): Float32Array {
   const out = tf.tidy(() => {
     const [b, s, heads, dh] = [3, 37, 4, 16];
@@ -22,17 +23,18 @@ function products(): Float32Array {
     const w = tf.tensor2d(rand(d * 129, 2), [d, 129]);
     const bias = tf.tensor1d(rand(129, 3));
     const kv = tf.tensor3d(rand(b * 41 * d, 4), [b, 41, d]);
-    const f = (x: tf.Tensor, w: tf.Tensor, kv: tf.Tensor) => {
+    const g = tf.tensor1d(rand(d, 6));
+    const f = (x: tf.Tensor, w: tf.Tensor, kv: tf.Tensor, g: tf.Tensor) => {
       const mask = tf.tensor4d(Array.from({ length: b * 41 }, (_, i) => (i % 5 === 2 ? -1e9 : 0)), [b, 1, 1, 41]);
       const p = attentionScores(x, kv, heads, 1 / Math.sqrt(dh), mask);
-      const mixed = attentionMix(p, kv);
-      const y = dense(mixed, w, bias);
+      const mixed = gelu(layerNorm(attentionMix(p, kv), g, tf.tensor1d(rand(d, 7)), 1e-5));
+      const y = softmax(dense(mixed, w, bias));
       const batched = tf.matMul(tf.reshape(y, [b, s, 129]), tf.reshape(y, [b, s, 129]), true, false); // transposed A, batch 3
       return tf.concat([p.reshape([-1]), y.reshape([-1]), batched.reshape([-1]), tf.matMul(tf.reshape(y, [-1, 129]), w, false, true).reshape([-1])]);
     };
-    const weights = tf.tensor1d(rand(f(x, w, kv).size, 5));
-    const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, kv: tf.Tensor) => tf.sum(tf.mul(f(x, w, kv), weights)))([x, w, kv]);
-    return tf.concat([f(x, w, kv), ...grads.map((g) => g.reshape([-1]))]);
+    const weights = tf.tensor1d(rand(f(x, w, kv, g).size, 5));
+    const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, kv: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(f(x, w, kv, g), weights)))([x, w, kv, g]);
+    return tf.concat([f(x, w, kv, g), ...grads.map((g) => g.reshape([-1]))]);
   });
   const v = Float32Array.from(out.dataSync() as Float32Array);
   out.dispose();
@@ -58,6 +60,22 @@ native('native kernels on several threads', () => {
     const two = products();
     addon!.useThreads(1);
     expect(two.length).toBe(one.length);
+    expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
+  });
+
+  it.skipIf(hw < 2)('give the same bits as one thread: Adam steps', () => {
+    const steps = (threads: number) => {
+      addon!.useThreads(threads);
+      const w = tf.variable(tf.tensor2d(rand(300 * 257, 8), [300, 257]));
+      const opt = adam(0.01);
+      for (let i = 0; i < 3; i++) opt.applyGradients([{ name: w.name, tensor: tf.tensor2d(rand(300 * 257, 9 + i), [300, 257]) }]);
+      const out = Float32Array.from(w.dataSync() as Float32Array);
+      opt.dispose();
+      w.dispose();
+      addon!.useThreads(1);
+      return out;
+    };
+    const [one, two] = [steps(1), steps(2)];
     expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
   });
 

@@ -4,8 +4,10 @@
 // element (GELU, Adam), read and written in place on the wasm heap like kernels.cc.
 #include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "heap.h"
+#include "pool.h"
 #include "rowops.h"
 
 using rowops::fastExp;
@@ -18,16 +20,22 @@ constexpr float kGeluScale = 1.702f;
 
 inline float sigmoid(float z) { return 1.0f / (1.0f + fastExp(-z)); }
 
+// Threads (pool.h) split every kernel here by rows, elements or columns, never inside a sum.
+// Work estimates count ~10 operations per element.
 void geluForward(const float* __restrict x, float* __restrict y, int64_t n) {
-  for (int64_t i = 0; i < n; i++) y[i] = x[i] * sigmoid(kGeluScale * x[i]);
+  pool::parallelFor(n, 10.0 * n, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) y[i] = x[i] * sigmoid(kGeluScale * x[i]);
+  });
 }
 
 // d/dx x·σ(ax) = σ(ax) + a·x·σ(ax)(1 − σ(ax)).
 void geluBackward(const float* __restrict x, const float* __restrict dy, float* __restrict dx, int64_t n) {
-  for (int64_t i = 0; i < n; i++) {
-    const float s = sigmoid(kGeluScale * x[i]);
-    dx[i] = dy[i] * (s + kGeluScale * x[i] * s * (1.0f - s));
-  }
+  pool::parallelFor(n, 10.0 * n, [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      const float s = sigmoid(kGeluScale * x[i]);
+      dx[i] = dy[i] * (s + kGeluScale * x[i] * s * (1.0f - s));
+    }
+  });
 }
 
 // Mean and sqrt(variance + eps) of one row, variance over the row (biased), as tf.moments.
@@ -40,46 +48,64 @@ inline void rowStats(const float* x, int64_t d, float eps, float* mean, float* s
 
 // y = (x − mean)/sqrt(var + eps)·g + b over rows of length d.
 void layerNormForward(const float* x, const float* g, const float* b, float* y, int64_t rows, int64_t d, float eps) {
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * d;
-    float* yr = y + r * d;
-    float mean, sd;
-    rowStats(xr, d, eps, &mean, &sd);
-    for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] - mean) / sd * g[j] + b[j];
-  }
+  pool::parallelFor(rows, 10.0 * rows * d, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) {
+      const float* xr = x + r * d;
+      float* yr = y + r * d;
+      float mean, sd;
+      rowStats(xr, d, eps, &mean, &sd);
+      for (int64_t j = 0; j < d; j++) yr[j] = (xr[j] - mean) / sd * g[j] + b[j];
+    }
+  });
 }
 
 // With x̂ = (x − mean)/sd: db = Σ_rows dy, dg = Σ_rows dy·x̂, and
 // dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/sd where ĝ = dy·g. Statistics are recomputed from x
-// (d is small) rather than kept from the forward pass.
+// (d is small) rather than kept from the forward pass. dx goes by rows; dg and db, sums over
+// rows, by columns, each summed over the rows in order.
 void layerNormBackward(const float* x, const float* g, const float* dy, float* dx, float* dg, float* db, int64_t rows,
                        int64_t d, float eps) {
-  for (int64_t j = 0; j < d; j++) dg[j] = db[j] = 0;
-  for (int64_t r = 0; r < rows; r++) {
-    const float* xr = x + r * d;
-    const float* dyr = dy + r * d;
-    float* dxr = dx + r * d;
-    float mean, sd;
-    rowStats(xr, d, eps, &mean, &sd);
-    const float sumG = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j]; });
-    const float sumGX = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j] * ((xr[j] - mean) / sd); });
-    for (int64_t j = 0; j < d; j++) {
-      dg[j] += dyr[j] * ((xr[j] - mean) / sd);
-      db[j] += dyr[j];
+  std::vector<float> means(rows), sds(rows);
+  pool::parallelFor(rows, 10.0 * rows * d, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) {
+      const float* xr = x + r * d;
+      const float* dyr = dy + r * d;
+      float* dxr = dx + r * d;
+      float mean, sd;
+      rowStats(xr, d, eps, &mean, &sd);
+      means[r] = mean;
+      sds[r] = sd;
+      const float sumG = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j]; });
+      const float sumGX = lanesSum(d, [&](int64_t j) { return dyr[j] * g[j] * ((xr[j] - mean) / sd); });
+      const float meanG = sumG / static_cast<float>(d), meanGX = sumGX / static_cast<float>(d);
+      for (int64_t j = 0; j < d; j++) dxr[j] = (dyr[j] * g[j] - meanG - (xr[j] - mean) / sd * meanGX) / sd;
     }
-    const float meanG = sumG / static_cast<float>(d), meanGX = sumGX / static_cast<float>(d);
-    for (int64_t j = 0; j < d; j++) dxr[j] = (dyr[j] * g[j] - meanG - (xr[j] - mean) / sd * meanGX) / sd;
-  }
+  });
+  pool::parallelFor(d, 3.0 * rows * d, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; j++) dg[j] = db[j] = 0;
+    for (int64_t r = 0; r < rows; r++) {
+      const float* xr = x + r * d;
+      const float* dyr = dy + r * d;
+      for (int64_t j = lo; j < hi; j++) {
+        dg[j] += dyr[j] * ((xr[j] - means[r]) / sds[r]);
+        db[j] += dyr[j];
+      }
+    }
+  });
 }
 
 // Softmax over rows of length n, max-subtracted.
 void softmaxForward(const float* x, float* y, int64_t rows, int64_t n) {
-  for (int64_t r = 0; r < rows; r++) rowops::softmaxRow(x + r * n, y + r * n, n);
+  pool::parallelFor(rows, 10.0 * rows * n, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) rowops::softmaxRow(x + r * n, y + r * n, n);
+  });
 }
 
 // dx = y·(dy − Σ dy·y) per row.
 void softmaxBackward(const float* y, const float* dy, float* dx, int64_t rows, int64_t n) {
-  for (int64_t r = 0; r < rows; r++) rowops::softmaxGradRow(y + r * n, dy + r * n, dx + r * n, n, 1.0f);
+  pool::parallelFor(rows, 5.0 * rows * n, [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) rowops::softmaxGradRow(y + r * n, dy + r * n, dx + r * n, n, 1.0f);
+  });
 }
 
 // One parameter's Adam update, operation for operation as tfjs's AdamOptimizer in float32:
@@ -200,7 +226,10 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   }
   for (size_t p = 0; p < count; p += 8) {
     const auto at = [&](int i) { return heap + static_cast<int64_t>(table[p + i]); };
-    adamUpdate(at(0), at(1), at(2), at(3), at(4), at(5), at(6), static_cast<int64_t>(table[p + 7]), s);
+    const int64_t n = static_cast<int64_t>(table[p + 7]);
+    pool::parallelFor(n, 10.0 * n, [&](int64_t lo, int64_t hi) {
+      adamUpdate(at(0) + lo, at(1) + lo, at(2) + lo, at(3) + lo, at(4) + lo, at(5) + lo, at(6) + lo, hi - lo, s);
+    });
   }
   return nullptr;
 }

@@ -77,13 +77,16 @@ napi_value Bmm(napi_env env, napi_callback_info info) {
 
 // out[j] = Σ_i in[i·cols + j]: a sum over the leading axes (every bias gradient), which the wasm
 // build runs as a transpose and then a reduction over the last axis.
+// Threads take column ranges, each summed over the rows in order.
 void sumRows(const float* in, float* out, int64_t rows, int64_t cols) {
-  for (int64_t j = 0; j < cols; j++) out[j] = 0;
-  for (int64_t i = 0; i < rows; i++) {
-    const float* __restrict r = in + i * cols;
-    float* __restrict o = out;
-    for (int64_t j = 0; j < cols; j++) o[j] += r[j];
-  }
+  pool::parallelFor(cols, double(rows) * cols, [&](int64_t lo, int64_t hi) {
+    for (int64_t j = lo; j < hi; j++) out[j] = 0;
+    for (int64_t i = 0; i < rows; i++) {
+      const float* __restrict r = in + i * cols;
+      float* __restrict o = out;
+      for (int64_t j = lo; j < hi; j++) o[j] += r[j];
+    }
+  });
 }
 
 // sumRows(heap: Float32Array, inOff, outOff, rows, cols), offsets in floats.
