@@ -46,7 +46,7 @@ export interface NativeKernels {
   attnMixGrad(heap: Float32Array, yOff: number, vOff: number, doutOff: number, dyOff: number, dvOff: number, b: number, h: number, s: number, skv: number, dh: number): void;
   /** table: 8 numbers per parameter (offsets of w, m, v, g, w', m', v', size); scalars as float32 values. */
   adam(heap: Float32Array, table: Float64Array, b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, oneMinusB1t: number, oneMinusB2t: number, eps: number, negLr: number): void;
-  /** Threads for the products and attention from now on (harness/native/pool.h); 1 until told. Results are the same on any count. */
+  /** Threads for every addon kernel from now on (harness/native/pool.h); 1 until told. Results are the same on any count. */
   useThreads(n: number): void;
   /** Read the thread count from int32 number `slot` of the file at `path`, which the runner rewrites (harness/exec/threadBudget.ts). */
   useThreadBudget(path: string, slot: number): void;
