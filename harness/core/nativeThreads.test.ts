@@ -63,6 +63,20 @@ native('native kernels on several threads', () => {
     expect(Buffer.from(two.buffer).equals(Buffer.from(one.buffer))).toBe(true);
   });
 
+  it("compute a product's row the same whichever rows share its call (a model may compute only the rows it needs)", () => {
+    // Rows of 20 fall into blocks of 6, 6, 6, 1, 1; the last 4 alone into one block of 4. Widths with every column tail.
+    for (const n of [4, 8, 12, 20, 37, 76]) {
+      const out = tf.tidy(() => {
+        const a = tf.tensor2d(rand(20 * 16, n), [20, 16]);
+        const b = tf.tensor2d(rand(16 * n, n + 1), [16, n]);
+        const all = tf.matMul(a, b).slice([16, 0], [4, n]);
+        const last = tf.matMul(a.slice([16, 0], [4, 16]), b);
+        return [Float32Array.from(all.dataSync() as Float32Array), Float32Array.from(last.dataSync() as Float32Array)];
+      });
+      expect(Buffer.from(out[1].buffer).equals(Buffer.from(out[0].buffer))).toBe(true);
+    }
+  });
+
   it.skipIf(hw < 2)('give the same bits as one thread: Adam steps', () => {
     const steps = (threads: number) => {
       addon!.useThreads(threads);

@@ -1,10 +1,14 @@
 // The addon's matrix product, shared by the batched matmul (kernels.cc) and the fused attention
 // (attention.cc): C = A · B for strided row-major operands, register-blocked and vectorised.
-// Every element of C is summed over k in order, whichever block computes it, so a product has
-// the same value whichever kernel asks for it.
+// Every element of C is summed over k in order with one fused multiply-add per term, whichever
+// block computes it, so a product has the same value whichever kernel asks for it and whichever
+// rows it is computed with.
 #pragma once
 #include <cstdint>
 #include <vector>
+#if defined(__FMA__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 namespace gemm {
 
@@ -19,6 +23,35 @@ inline V load(const float* p) {
   V v;
   __builtin_memcpy(&v, p, sizeof(V));
   return v;
+}
+
+// a·b + c rounded once, written out: left to the compiler (`acc += a * b`), the contraction
+// into a fused multiply-add differed between the kernel's instantiations (a 1-row block's
+// 8-wide tail stayed unfused), so an element's value depended on which rows shared its block.
+// Without an FMA unit nothing is contracted, which is consistent too.
+inline v8 fmadd(float a, v8 b, v8 c) {
+#ifdef __FMA__
+  return (v8)_mm256_fmadd_ps(_mm256_set1_ps(a), (__m256)b, (__m256)c);
+#else
+  return a * b + c;
+#endif
+}
+
+inline v16 fmadd(float a, v16 b, v16 c) {
+#ifdef __AVX512F__
+  return (v16)_mm512_fmadd_ps(_mm512_set1_ps(a), (__m512)b, (__m512)c);
+#else
+  v8 bl, bh, cl, ch;
+  __builtin_memcpy(&bl, &b, sizeof(v8));
+  __builtin_memcpy(&bh, reinterpret_cast<const char*>(&b) + sizeof(v8), sizeof(v8));
+  __builtin_memcpy(&cl, &c, sizeof(v8));
+  __builtin_memcpy(&ch, reinterpret_cast<const char*>(&c) + sizeof(v8), sizeof(v8));
+  const v8 l = fmadd(a, bl, cl), h = fmadd(a, bh, ch);
+  v16 out;
+  __builtin_memcpy(&out, &l, sizeof(v8));
+  __builtin_memcpy(reinterpret_cast<char*>(&out) + sizeof(v8), &h, sizeof(v8));
+  return out;
+#endif
 }
 
 // Rows [0, R) of C = A · B for one column block of B (row stride ldb) held in R·NV vector
@@ -41,7 +74,7 @@ inline void microKernel(const float* A, int64_t sr, int64_t sk, const float* B, 
     for (int v = 0; v < NV; v++) b[v] = load<V>(B + kk * ldb + v * L);
     for (int r = 0; r < R; r++) {
       const float a = A[r * sr + kk * sk];
-      for (int v = 0; v < NV; v++) acc[r][v] += a * b[v];
+      for (int v = 0; v < NV; v++) acc[r][v] = fmadd(a, b[v], acc[r][v]);
     }
   }
   for (int r = 0; r < R; r++) __builtin_memcpy(C + r * ldc, &acc[r][0], cols * sizeof(float));
