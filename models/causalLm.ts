@@ -48,6 +48,12 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
     if (!masks.has(s)) masks.set(s, tf.keep(causalMask(s)));
     return masks.get(s)!;
   };
+  // The causal mask's text rows [prefix, s), for a last block that computes those rows only.
+  const textMasks = new Map<number, tf.Tensor2D>();
+  const textMaskFor = (s: number) => {
+    if (!textMasks.has(s)) textMasks.set(s, tf.keep(maskFor(s).slice([prefix, 0], [s - prefix, s])));
+    return textMasks.get(s)!;
+  };
 
   function run(vis: tf.Tensor3D | undefined, tokens: tf.Tensor2D, want: { features?: boolean; attention?: boolean }, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures {
     const [b, l] = tokens.shape;
@@ -72,10 +78,15 @@ export function causalLm(p: Params, config: ModelConfig, prefix: number): Causal
             text: tf.sum(r.probs.slice([0, 0, prefix, prefix], [b, heads, l, l]), -1) as tf.Tensor3D,
           });
         }
+      } else if (prefix && i === blocks.length - 1) {
+        // Only the text rows reach the logits: the last block skips the prefix rows' queries,
+        // attention and MLP (a sixth of a llava SFT step), computing the same text rows.
+        x = blk.rowsFrom(x, prefix, textMaskFor(s));
       } else x = blk(x, mask);
       if (want.features) outs.push(x as tf.Tensor3D);
     });
-    const logits = head(ln(prefix ? x.slice([0, prefix, 0], [b, l, d]) : x)) as tf.Tensor3D;
+    const textRows = x.shape[1] === l;
+    const logits = head(ln(prefix && !textRows ? x.slice([0, prefix, 0], [b, l, d]) : x)) as tf.Tensor3D;
     return { logits, blocks: outs, mlpHidden: mlpHidden as tf.Tensor3D, ...(want.attention && prefix ? { attention } : {}) };
   }
 

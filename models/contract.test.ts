@@ -73,6 +73,30 @@ describe.each(Object.keys(MODELS))('%s: the MultimodalModel contract', (family) 
     m.params.dispose();
   });
 
+  it("forward's gradients equal those through forwardWithFeatures' logits, to the bit (prefix models compute the last block's text rows only)", () => {
+    const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
+    for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));
+    const tok = tf.tensor2d([[4, 5, 6, 7], [4, 5, 9, 0]], [2, 4], 'int32');
+    const img = images();
+    const w = tf.tensor3d(Array.from({ length: 2 * 4 * 20 }, (_, i) => Math.sin(i)), [2, 4, 20]);
+    const vars = [...m.params.vars.values()];
+    const grads = (logits: () => tf.Tensor) => {
+      const { grads: g } = tf.variableGrads(() => tf.sum(tf.mul(logits(), w)) as tf.Scalar, vars);
+      const flat = vars.map((v) => Array.from(g[v.name].dataSync()));
+      tf.dispose(Object.values(g));
+      return flat;
+    };
+    const plain = grads(() => m.forward(img, tok));
+    const full = grads(() => {
+      const f = m.forwardWithFeatures!(img, tok);
+      tf.dispose([...f.blocks, f.mlpHidden]);
+      return f.logits;
+    });
+    expect(plain).toEqual(full);
+    tf.dispose([tok, img, w]);
+    m.params.dispose();
+  });
+
   it('decodes incrementally: the image encoded once, a key/value cache per block, the logits of forward', () => {
     const m = createModel(tinyModelConfig({ family, decoderLayers: 2 }));
     for (const [name, v] of m.params.vars) if (/Gate$/.test(name)) v.assign(tf.fill(v.shape, 0.5));

@@ -106,12 +106,15 @@ export function attention(p: Params, name: string, d: number, heads: number): At
 
 /**
  * A transformer block; `detailed` also returns its MLP's hidden activations and its attention
- * probabilities [B, heads, S, S] (at no extra compute: the call computes both), `cached` decodes incrementally.
+ * probabilities [B, heads, S, S] (at no extra compute: the call computes both), `cached` decodes
+ * incrementally, `rowsFrom` computes the output rows from `from` on only.
  */
 export interface Block {
   (x: tf.Tensor, mask?: tf.Tensor): tf.Tensor;
   detailed(x: tf.Tensor, mask?: tf.Tensor): { out: tf.Tensor; mlpHidden: tf.Tensor; probs: tf.Tensor };
   cached(x: tf.Tensor, past: KvCache | undefined, mask?: tf.Tensor): { out: tf.Tensor; cache: KvCache };
+  /** Rows [from, S) of the output [B,S,d]: every row's keys and values, those rows' queries and MLP; `mask` holds the query rows [from, S) only. */
+  rowsFrom(x: tf.Tensor, from: number, mask?: tf.Tensor): tf.Tensor;
 }
 
 /** Pre-norm transformer block: x + attn(ln(x)); x + mlp(ln(x)). MLP parameters: `${name}/mlp/{fc,proj}`. */
@@ -136,7 +139,15 @@ export function block(p: Params, name: string, d: number, heads: number, mlpRati
     const { out: y, cache } = attn.cached(ln1(x), past, mask, x);
     return { out: ff(ln2(y), y), cache };
   };
-  return Object.assign(apply, { detailed, cached });
+  // Each row's queries, attention, projection and MLP are its own, so these rows equal apply's.
+  const rowsFrom = (x: tf.Tensor, from: number, mask?: tf.Tensor) => {
+    const [b, s, d] = x.shape;
+    const rows = (t: tf.Tensor) => t.slice([0, from, 0], [b, s - from, d]);
+    const h = ln1(x);
+    const y = attn.withProbs(rows(h), h, mask, rows(x)).out;
+    return ff(ln2(y), y);
+  };
+  return Object.assign(apply, { detailed, cached, rowsFrom });
 }
 
 /** Additive causal mask [S,S]: position i sees j ≤ i. */
