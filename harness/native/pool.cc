@@ -21,6 +21,15 @@ namespace {
 // Below this many multiply-adds (~0.1 ms on one core) a kernel stays on its own thread.
 constexpr double kMinWork = 3e5;
 
+// One spin-wait iteration: x86's pause hint, else a yield.
+inline void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
 int hardwareThreads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
@@ -54,17 +63,17 @@ class Helpers {
     }
     wake_.notify_all();
     fn(0, n / t);
-    while (pending_.load(std::memory_order_acquire) != 0) __builtin_ia32_pause();
+    while (pending_.load(std::memory_order_acquire) != 0) relax();
   }
 
  private:
-  static constexpr int kSpins = 20000;  // ~0.1–0.5 ms of pause instructions
+  static constexpr int kSpins = 20000;  // ~0.1–0.5 ms of pause hints
 
   void loop(int id) {
     std::atomic<uint64_t>& call = slots_[id].call;
     uint64_t seen = 0;
     for (;;) {
-      for (int i = 0; i < kSpins && call.load(std::memory_order_acquire) == seen; i++) __builtin_ia32_pause();
+      for (int i = 0; i < kSpins && call.load(std::memory_order_acquire) == seen; i++) relax();
       if (call.load(std::memory_order_acquire) == seen) {
         std::unique_lock<std::mutex> lock(mu_);
         wake_.wait(lock, [&] { return call.load(std::memory_order_acquire) != seen; });
