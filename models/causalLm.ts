@@ -15,6 +15,7 @@ export interface CausalLm {
    * constructor; pass undefined when 0) and tokens [B,L]; with `want.features`, also every
    * block's output over the whole sequence and the last block's MLP hidden layer; with
    * `want.attention` (and a prefix), each block's attention from the text to the prefix.
+   * Without either, the last block of a prefix model computes the text rows only.
    */
   run(prefix: tf.Tensor3D | undefined, tokens: tf.Tensor2D, want: { features?: boolean; attention?: boolean }, beforeBlock?: (i: number, x: tf.Tensor) => tf.Tensor): ModelFeatures;
   /**
