@@ -3,8 +3,10 @@
  * or at the end of a grid when nothing is left for it) leaves its core idle; the runner lends
  * it to the busy ones. It writes one int32 per worker, the threads that worker's native kernels
  * may use, into a file each worker maps (harness/native/pool.h) and reads before every
- * parallel kernel, so a change reaches a stage already running. Kernels split their work by
- * output rows, never inside a sum, so a run's numbers do not depend on its share.
+ * parallel kernel, so a change reaches a stage already running. Kernels split their outputs
+ * (rows, columns, batch items, heads), never the terms of one sum, so a run's numbers do not
+ * depend on its share. The runner counts the machine's cores as its own: two runners side by
+ * side would lend the same idle core twice (run them with fewer workers each).
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
