@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { followThreadBudget, ThreadBudget, threadShares, THREAD_BUDGET_ENV } from './threadBudget.js';
+import { coresToLend, followThreadBudget, ThreadBudget, threadShares, THREAD_BUDGET_ENV } from './threadBudget.js';
 
 describe('thread budget', () => {
   it("shares the cores among busy workers; idle ones and oversubscribed ones keep one thread", () => {
@@ -10,6 +10,10 @@ describe('thread budget', () => {
     expect(threadShares(8, [true, false, true])).toEqual([4, 1, 4]);
     expect(threadShares(7, [true, true, false, true])).toEqual([3, 2, 1, 2]);
     expect(threadShares(2, [true, true, true, true])).toEqual([1, 1, 1, 1]);
+  });
+
+  it("lends the cores MBB_CORES names, else the machine's", () => {
+    expect([coresToLend({ MBB_CORES: '1' }, 8), coresToLend({}, 8), coresToLend({ MBB_CORES: 'two' }, 8), coresToLend({ MBB_CORES: '0' }, 8)]).toEqual([1, 8, 8, 8]);
   });
 
   it('writes every slot in place as workers start and stop waiting, and removes its file on close', () => {

@@ -5,12 +5,18 @@
  * may use, into a file each worker maps (harness/native/pool.h) and reads before every
  * parallel kernel, so a change reaches a stage already running. Kernels split their outputs
  * (rows, columns, batch items, heads), never the terms of one sum, so a run's numbers do not
- * depend on its share. The runner counts the machine's cores as its own: two runners side by
- * side would lend the same idle core twice (run them with fewer workers each).
+ * depend on its share. The runner counts the machine's cores as its own; two runners side by
+ * side would lend the same idle core twice, so `MBB_CORES` (see `coresToLend`) gives each its share.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The cores a runner shares among its workers: `MBB_CORES` when it is a whole number ≥ 1, else all the machine has. */
+export function coresToLend(env: NodeJS.ProcessEnv, machine: number): number {
+  const n = Number(env.MBB_CORES);
+  return Number.isInteger(n) && n >= 1 ? n : machine;
+}
 
 /** The environment variable that tells a worker its slot and the file: `<slot>:<path>`. */
 export const THREAD_BUDGET_ENV = 'MBB_THREAD_BUDGET';
