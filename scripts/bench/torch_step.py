@@ -2,7 +2,8 @@
 
 Same sizes as the llava workload: batch B, 32x32 images in 4x4 patches (64 visual tokens, no
 merge), text length L, width d, 4 heads, one ViT block + 3 LM blocks, MLP ratio 4, vocabulary V,
-cross-entropy on every text position, Adam. One thread, as one wasm worker uses one core.
+cross-entropy on every text position, Adam; the last LM block computes the text rows only, as
+the TF.js model does. One thread, as one wasm worker uses one core.
 Prints one JSON object: the median step's ms and samples/s, and the torch version. Run with Debian's python3-torch:
   /usr/bin/python3 scripts/bench/torch_step.py --batch 32 --text 12 --vocab 60
 """
@@ -32,14 +33,19 @@ class Block(nn.Module):
         self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
         self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
 
-    def forward(self, x, causal):
+    def forward(self, x, causal, start=0):
+        """The output rows from `start` on: every row's keys and values, those rows' queries and MLP (models/layers.ts rowsFrom)."""
         b, s, _ = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(b, s, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+        t = s - start
+        h = self.ln1(x)
+        w, bias = self.qkv.weight, self.qkv.bias
+        q = F.linear(h[:, start:], w[:d], bias[:d]).view(b, t, heads, d // heads).transpose(1, 2)
+        k, v = F.linear(h, w[d:], bias[d:]).view(b, s, 2, heads, d // heads).permute(2, 0, 3, 1, 4)
         att = (q @ k.transpose(-1, -2)) / (d // heads) ** 0.5
         if causal:
-            att = att.masked_fill(torch.ones(s, s, dtype=torch.bool).triu(1), float("-inf"))
-        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, s, d)
-        x = x + self.proj(y)
+            att = att.masked_fill(torch.ones(s, s, dtype=torch.bool).triu(1)[start:], float("-inf"))
+        y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        x = x[:, start:] + self.proj(y)
         return x + self.out(F.gelu(self.fc(self.ln2(x))))
 
 
@@ -60,9 +66,10 @@ class Llava(nn.Module):
         x = images.view(b, size // patch, patch, size // patch, patch, 3).permute(0, 1, 3, 2, 4, 5).reshape(b, n_vis, -1)
         x = self.vit_ln(self.vit(self.patch((x - 0.5) * 4) + self.vit_pos, False))
         x = torch.cat([self.proj2(F.gelu(self.proj1(x))), self.tok(tokens)], 1) + self.pos
-        for blk in self.lm:
-            x = blk(x, True)
-        return self.head(self.ln(x[:, n_vis:]))
+        # The last block computes the text rows only, as models/causalLm.ts does: the logits read nothing else.
+        for i, blk in enumerate(self.lm):
+            x = blk(x, True, n_vis if i == len(self.lm) - 1 else 0)
+        return self.head(self.ln(x))
 
 
 model = Llava()
