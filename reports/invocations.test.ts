@@ -28,6 +28,24 @@ describe('invocation log', () => {
     expect(second.commit).toBeUndefined();
   });
 
+  it("an invocation killed outright stands as its last progress line; one that finished, as its final line", () => {
+    const dir = tmp();
+    const times = ['10:00:00', '10:05:00', '10:09:00', '11:00:00', '11:01:00', '11:02:00'].map((t) => new Date(`2026-03-01T${t}Z`));
+    const clock = () => times.shift()!;
+    const killed = startInvocation(dir, 'abc', ['run'], clock);
+    killed.progress({ done: 1, failed: 0, skipped: 2 });
+    killed.progress({ done: 2, failed: 0, skipped: 2 }); // then SIGKILL: no final line
+    const done = startInvocation(dir, 'abc', ['run'], clock);
+    done.progress({ done: 1, failed: 0, skipped: 0 });
+    done.finish({ done: 1, failed: 0, skipped: 0 });
+    expect(readFileSync(join(dir, INVOCATIONS_FILE), 'utf8').trim().split('\n')).toHaveLength(4);
+    const [first, second] = readInvocations(dir);
+    expect(first).toMatchObject({ wallSeconds: 540, done: 2, running: true });
+    expect(second).toMatchObject({ wallSeconds: 120, done: 1 });
+    expect(second.running).toBeUndefined();
+    expect(readInvocations(dir)).toHaveLength(2);
+  });
+
   it('reads no invocation where none was logged, and names the line and the fix of a bad one', () => {
     const dir = tmp();
     expect(readInvocations(dir)).toEqual([]);

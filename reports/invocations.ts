@@ -5,7 +5,11 @@
  * did or skipped. A grid can take several sessions (it resumes from its records and the stage
  * cache), so the results page sums the wall times and lists the distinct commands. An
  * interrupted session (SIGINT, SIGTERM, SIGHUP) still writes its line, with the signal, since
- * its time was spent. Generated output, like the records: never committed.
+ * its time was spent. One killed outright (SIGKILL: a machine's session ending) cannot, so
+ * after each finished run the invocation also appends a `running` line with its time and counts
+ * so far; lines share the invocation's `id`, and the last one of an id stands for it. An id
+ * whose last line is `running` ended without finishing (or is still running): its time is
+ * counted up to its last finished run. Generated output, like the records: never committed.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -32,6 +36,10 @@ const invocationSchema = z.object({
   skipped: count,
   /** The signal that ended the invocation early. */
   signal: z.string().optional(),
+  /** One invocation's lines share it (absent in logs written before progress lines). */
+  id: z.string().optional(),
+  /** A progress line: the invocation had not finished when it was written. */
+  running: z.boolean().optional(),
 });
 export type Invocation = z.infer<typeof invocationSchema>;
 export type RunCounts = Pick<Invocation, 'done' | 'failed' | 'skipped'>;
@@ -39,41 +47,50 @@ export type RunCounts = Pick<Invocation, 'done' | 'failed' | 'skipped'>;
 /** An invocation whose clock runs; `finish` appends its line. */
 export interface OpenInvocation {
   commit?: string;
+  /** After each finished run: a `running` line with the time and counts so far. */
+  progress(counts: RunCounts): void;
   finish(counts: RunCounts, signal?: string): void;
 }
 
 /** Starts timing one invocation of the grid runner writing to `outDir`. */
 export function startInvocation(outDir: string, commit: string | undefined, argv = process.argv.slice(2), now = () => new Date()): OpenInvocation {
   const start = now();
+  const id = `${start.toISOString()}-${process.pid}`;
+  const write = (counts: RunCounts, extra: Pick<Invocation, 'signal' | 'running'>) => {
+    const end = now();
+    const line: Invocation = {
+      argv,
+      ...(commit ? { commit } : {}),
+      start: start.toISOString(),
+      end: end.toISOString(),
+      wallSeconds: (end.getTime() - start.getTime()) / 1000,
+      cpu: cpus()[0]?.model.trim() || 'unknown',
+      cores: availableParallelism(),
+      node: process.version,
+      ...counts,
+      ...extra,
+      id,
+    };
+    mkdirSync(outDir, { recursive: true });
+    // One short append per line: no two writers interleave within a line.
+    appendFileSync(join(outDir, INVOCATIONS_FILE), `${JSON.stringify(line)}\n`);
+  };
   return {
     commit,
-    finish(counts, signal) {
-      const end = now();
-      const line: Invocation = {
-        argv,
-        ...(commit ? { commit } : {}),
-        start: start.toISOString(),
-        end: end.toISOString(),
-        wallSeconds: (end.getTime() - start.getTime()) / 1000,
-        cpu: cpus()[0]?.model.trim() || 'unknown',
-        cores: availableParallelism(),
-        node: process.version,
-        ...counts,
-        ...(signal ? { signal } : {}),
-      };
-      mkdirSync(outDir, { recursive: true });
-      // One short append per invocation: no two writers interleave within a line.
-      appendFileSync(join(outDir, INVOCATIONS_FILE), `${JSON.stringify(line)}\n`);
-    },
+    progress: (counts) => write(counts, { running: true }),
+    finish: (counts, signal) => write(counts, signal ? { signal } : {}),
   };
 }
 
-/** The invocations logged in `outDir`, oldest first; none when the file is absent (runs made before the log existed). */
+/**
+ * The invocations logged in `outDir`, oldest first, each as the last line of its id; none when
+ * the file is absent (runs made before the log existed).
+ */
 export function readInvocations(outDir: string): Invocation[] {
   const path = join(outDir, INVOCATIONS_FILE);
   if (!existsSync(path)) return [];
   const fix = 'delete that line (the log only feeds the results page header)';
-  return readFileSync(path, 'utf8')
+  const lines = readFileSync(path, 'utf8')
     .split('\n')
     .flatMap((line, i) => {
       if (!line.trim()) return [];
@@ -87,6 +104,10 @@ export function readInvocations(outDir: string): Invocation[] {
       if (!r.success) throw new UserError(`${path}:${i + 1}: not an invocation (${r.error.issues.map((x) => `${x.path.join('.') || 'line'}: ${x.message}`).join('; ')}); ${fix}`);
       return [r.data];
     });
+  // A Map keeps each id where it first appeared; a later line of the id replaces the earlier.
+  const byId = new Map<string, Invocation>();
+  lines.forEach((line, i) => byId.set(line.id ?? `line ${i}`, line));
+  return [...byId.values()];
 }
 
 /** An argument as a POSIX shell reads it back: bare when safe, else single-quoted. */

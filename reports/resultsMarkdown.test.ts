@@ -117,10 +117,12 @@ describe('the Markdown results page', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mbb-md-'));
     mkdirSync(join(dir, 'runs'));
     for (const r of threeSeeds) writeFileSync(join(dir, 'runs', `${r.id}.json`), JSON.stringify(r));
-    const inv = (argv: string[], wallSeconds: number, signal?: string) =>
-      JSON.stringify({ argv, commit: 'abc123', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T01:00:00.000Z', wallSeconds, cpu: 'Intel Xeon', cores: 2, node: 'v20.19.0', done: 1, failed: 0, skipped: 0, ...(signal ? { signal } : {}) });
+    const inv = (argv: string[], wallSeconds: number, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ argv, commit: 'abc123', start: '2026-01-01T00:00:00.000Z', end: '2026-01-01T01:00:00.000Z', wallSeconds, cpu: 'Intel Xeon', cores: 2, node: 'v20.19.0', done: 1, failed: 0, skipped: 0, ...extra });
     const paper = ['run', '--profile', 'paper', '--out', 'reports/out/paper'];
-    writeFileSync(join(dir, INVOCATIONS_FILE), [inv(paper, 3000), inv(paper, 600, 'SIGINT'), inv(['run', '--profile', 'paper', '--set', 'seeds=[1,2,3]', '--out', 'reports/out/paper'], 60.4)].join('\n') + '\n');
+    // The last invocation was killed outright: its progress lines only, the last one standing for it.
+    const killed = [inv(paper, 60, { id: 'k', running: true }), inv(paper, 120, { id: 'k', running: true })];
+    writeFileSync(join(dir, INVOCATIONS_FILE), [inv(paper, 3000), inv(paper, 600, { signal: 'SIGINT' }), inv(['run', '--profile', 'paper', '--set', 'seeds=[1,2,3]', '--out', 'reports/out/paper'], 60.4), ...killed].join('\n') + '\n');
     const to = join(dir, 'docs', 'results.md');
     expect(writeMarkdownReport(dir, to)).toBe(to);
     const page = readFileSync(to, 'utf8');
@@ -130,12 +132,12 @@ describe('the Markdown results page', () => {
         '- **Commit:** `abc123` (all 6 runs); 1 code version (hashes of the code each run reaches).',
         '- **Runs:** 6 (0 failed); tasks: caption; models: llava; attacks: badnets; defenses: none, pcr.',
         '- **Seeds:** 3 (1, 2, 3); n = 3 per cell.',
-        // 3000 + 600 + 60.4 s
-        '- **Wall time:** 1 h 1 min, summed over 3 invocations, 1 of them interrupted by a signal.',
+        // 3000 + 600 + 60.4 + 120 s
+        '- **Wall time:** 1 h 3 min, summed over 4 invocations, 1 of them interrupted by a signal, 1 ended without finishing (killed, or still running; counted to their last finished run).',
         '- **Machine:** Intel Xeon, 2 cores, Node v20.19.0.',
       ].join('\n'),
     );
-    expect(page).toContain("```sh\nmbb run --profile paper --out reports/out/paper  # 2 invocations\nmbb run --profile paper --set 'seeds=[1,2,3]' --out reports/out/paper\n```");
+    expect(page).toContain("```sh\nmbb run --profile paper --out reports/out/paper  # 3 invocations\nmbb run --profile paper --set 'seeds=[1,2,3]' --out reports/out/paper\n```");
     expect(page).not.toContain('Records of');
     // deterministic: the same inputs give the same bytes
     writeMarkdownReport(dir, to);

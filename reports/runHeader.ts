@@ -43,6 +43,8 @@ export interface RunHeader {
   invocations: number;
   /** Invocations ended by a signal (their time is counted: it was spent). */
   interrupted: number;
+  /** Invocations whose last line is a progress line: killed outright, or still running. */
+  unfinished: number;
   wallSeconds: number;
   smoke: boolean;
 }
@@ -73,6 +75,7 @@ export function runHeader(records: RunRecord[], invocations: Invocation[], table
     machines: counted(invocations.map((i) => `${i.cpu}, ${i.cores} cores, Node ${i.node}`)),
     invocations: invocations.length,
     interrupted: invocations.filter((i) => i.signal).length,
+    unfinished: invocations.filter((i) => i.running).length,
     wallSeconds: invocations.reduce((a, i) => a + i.wallSeconds, 0),
     smoke: records.some((r) => experimentName(r) === 'smoke'),
   };
@@ -97,7 +100,8 @@ function seedsLine(h: RunHeader): string {
 function wallLine(h: RunHeader): string {
   if (h.invocations === 0) return `- **Wall time:** not recorded (no ${INVOCATIONS_FILE}: the runs predate the invocation log).`;
   const interrupted = h.interrupted ? `, ${h.interrupted} of them interrupted by a signal` : '';
-  return `- **Wall time:** ${fmtDuration(h.wallSeconds)}, summed over ${plural(h.invocations, 'invocation')}${interrupted}.`;
+  const unfinished = h.unfinished ? `, ${h.unfinished} ended without finishing (killed, or still running; counted to their last finished run)` : '';
+  return `- **Wall time:** ${fmtDuration(h.wallSeconds)}, summed over ${plural(h.invocations, 'invocation')}${interrupted}${unfinished}.`;
 }
 
 function machineLine(h: RunHeader): string {

@@ -136,6 +136,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
               if (m.type === 'done' || m.type === 'failed') {
                 finished++;
                 if (m.type === 'failed') failed++;
+                invocation.progress({ done: finished - failed, failed, skipped });
                 progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
                 if (current) scheduler.finished(current, m.type === 'done');
                 current = undefined;
