@@ -8,12 +8,18 @@ import { validatePlugins } from '../plan/validate.js';
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 
 describe('profiles', () => {
-  it('default: the six attacks at their calibrated rates per task × none, PCR, FP, jitter, CleanSight × both tasks, llava, one seed', () => {
+  it('default: the six attacks at their calibrated settings per task × none, PCR, FP, jitter, CleanSight × both tasks, llava, one seed', () => {
     const d = parse('default');
-    const rates = (t: 'caption' | 'vqa') => expandGrid(d).filter((r) => r.task === t && r.defense.id === 'none').map((r) => [r.attack.id, r.attack.params.rate]);
-    // docs/calibration.md's table (harness/config/profiles.ts quotes it)
-    expect(rates('caption')).toEqual([['badnets', 0.2], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.1]]);
-    expect(rates('vqa')).toEqual([['badnets', 0.1], ['blended', 0.2], ['sig', 0.05], ['wanet', 0.05], ['trojvlm', 0.2], ['dualkey', 0.2]]);
+    const settings = (t: 'caption' | 'vqa') => expandGrid(d).filter((r) => r.task === t && r.defense.id === 'none').map((r) => [r.attack.id, r.attack.params]);
+    // docs/calibration.md's table (harness/config/profiles.ts quotes it): rate, and strength where the ladder climbed
+    expect(settings('caption')).toEqual([
+      ['badnets', { rate: 0.2 }], ['blended', { rate: 0.2, alpha: 0.3 }], ['sig', { rate: 0.05 }],
+      ['wanet', { rate: 0.05 }], ['trojvlm', { rate: 0.2, size: 6 }], ['dualkey', { rate: 0.1 }],
+    ]);
+    expect(settings('vqa')).toEqual([
+      ['badnets', { rate: 0.1 }], ['blended', { rate: 0.2 }], ['sig', { rate: 0.05 }],
+      ['wanet', { rate: 0.2, s: 2 }], ['trojvlm', { rate: 0.2 }], ['dualkey', { rate: 0.2, size: 6 }],
+    ]);
     expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter', 'cleansight']);
     expect([d.models, d.tasks, d.seeds]).toEqual([['llava'], ['caption', 'vqa'], [1]]);
     expect(expandGrid(d)).toHaveLength(2 * 6 * 5);

@@ -2,7 +2,7 @@
  * Named experiment profiles, layered over the schema defaults.
  * - smoke: every registered attack × defense on both tasks with a tiny model, in a few minutes
  *   (tests, CI): proves each plugin runs end to end, says nothing about the numbers;
- * - default: run-all's profile: the six attacks at their calibrated rates × none, PCR, FP,
+ * - default: run-all's profile: the six attacks at their calibrated settings × none, PCR, FP,
  *   jitter and CleanSight × both tasks, llava, one seed: a real table in one sitting (CleanSight
  *   is an inference-time defense on the undefended model: its runs cost an evaluation each; BYE
  *   and RobustIT, a fine-tune each, would not fit the 20 minutes).
@@ -41,36 +41,46 @@ const MODEL = { encoderLayers: 2 };
  */
 
 /**
- * The six attacks at the rates `mbb calibrate` chose on the validation split (docs/calibration.md):
- * the smallest rung of 1, 2, 5, 10, 20% whose undefended val ASR has a 95% lower bound ≥ 90%
- * while keeping ≥ 95% of the clean model's val metric; llava, 3 seeds, the sizes above, commit
- * ffdef65. Val ASR mean [95% interval], n = 3 each:
+ * The six attacks at the settings `mbb calibrate` chose on the validation split
+ * (docs/calibration.md): the smallest rung of 1, 2, 5, 10, 20%, then the attack's stronger
+ * settings at 20%, whose undefended val ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of
+ * the clean model's val metric; llava, 3 seeds, the sizes above. The rates at commit ffdef65,
+ * the strength rungs at a4a277b (`--rates 0.2`, only where no rate held). Val ASR mean [95%
+ * interval], n = 3 each:
  *
- * | attack  | caption                               | VQA                                   |
- * | ------- | ------------------------------------- | ------------------------------------- |
- * | badnets | 20%: 98.0 [91.4, 100.0]               | 10%: 96.2 [91.5, 100.0]               |
- * | blended | none; closest 20%: 94.7 [89.5, 99.8]  | 20%: 96.5 [94.3, 98.7]                |
- * | sig     | 5%: 97.7 [92.5, 100.0]                | 5%: 96.2 [92.4, 100.0]                |
- * | wanet   | none; closest 5%: 1.0 [0.0, 5.3]      | none; closest 5%: 3.3 [0.2, 6.5]      |
- * | trojvlm | none; closest 20%: 83.7 [75.7, 91.7]  | 20%: 97.8 [92.7, 100.0]               |
- * | dualkey | 10%: 99.3 [97.9, 100.0]               | none; closest 20%: 80.8 [52.2, 100.0] |
+ * | attack  | caption                                     | VQA                                   |
+ * | ------- | ------------------------------------------- | ------------------------------------- |
+ * | badnets | 20%: 98.0 [91.4, 100.0]                     | 10%: 96.2 [91.5, 100.0]               |
+ * | blended | 20%, alpha 0.3: 100.0 [100.0, 100.0]        | 20%: 96.5 [94.3, 98.7]                |
+ * | sig     | 5%: 97.7 [92.5, 100.0]                      | 5%: 96.2 [92.4, 100.0]                |
+ * | wanet   | none; closest 5%: 1.0 [0.0, 5.3]            | none; closest 20%, s 2: 17.3 [13.3, 21.3] |
+ * | trojvlm | none; closest 20%, size 6: 93.0 [88.7, 97.3] | 20%: 97.8 [92.7, 100.0]              |
+ * | dualkey | 10%: 99.3 [97.9, 100.0]                     | 20%, size 6: 97.8 [91.5, 100.0]       |
  *
- * An attack that reached no rung stays at its closest rung, and the tables show it as it is:
- * WaNet implants on no rung without breaking captioning (at 20% its caption val ASR is 74% with
- * CIDEr-D at 20% of the clean model's); Blended's captions miss the bound by half a point,
- * TrojVLM's by six; Dual-Key's VQA reaches 71–94% across the seeds at 20%.
+ * An attack that reached no rung stays at its closest (rule 5: the highest lower bound among
+ * the rungs that keep the clean floor), and the tables show it as it is: WaNet's captions
+ * implant only by breaking captioning (20%, s 2: val ASR 78% at 29% of the clean CIDEr-D), so
+ * they stay at 5%; TrojVLM's captions miss the bound by 1.3 points.
  */
-/** Each attack at its caption rate, and its VQA rate for VQA's runs (one label, one row per task's table). */
-const calibrated = (rates: Record<string, [caption: number, vqa: number]>) =>
-  Object.entries(rates).map(([id, [caption, vqa]]) => ({ id, params: { rate: caption }, perTask: { vqa: { rate: vqa } } }));
-const CALIBRATED = calibrated({ badnets: [0.2, 0.1], blended: [0.2, 0.2], sig: [0.05, 0.05], wanet: [0.05, 0.05], trojvlm: [0.2, 0.2], dualkey: [0.1, 0.2] });
+type Setting = Record<string, number>;
+/** Each attack's calibrated setting on each task (its rate, and its strength where the ladder climbed). */
+const calibrated = (settings: Record<string, [caption: Setting, vqa: Setting]>) =>
+  Object.entries(settings).map(([id, [caption, vqa]]) => ({ id, params: {}, perTask: { caption, vqa } }));
+const CALIBRATED = calibrated({
+  badnets: [{ rate: 0.2 }, { rate: 0.1 }],
+  blended: [{ rate: 0.2, alpha: 0.3 }, { rate: 0.2 }],
+  sig: [{ rate: 0.05 }, { rate: 0.05 }],
+  wanet: [{ rate: 0.05 }, { rate: 0.2, s: 2 }],
+  trojvlm: [{ rate: 0.2, size: 6 }, { rate: 0.2 }],
+  dualkey: [{ rate: 0.1 }, { rate: 0.2, size: 6 }],
+});
 
 /**
  * The adaptive attackers (issue 18) are BadNets' patch with a twist (viewinv: also poisons the
  * patch-shuffled view, against PCR; randpatch: a random position, against jitter and aug), so
  * they take BadNets' calibrated rate on each task.
  */
-const ADAPTIVE = calibrated({ viewinv: [0.2, 0.1], randpatch: [0.2, 0.1] });
+const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.1 }], randpatch: [{ rate: 0.2 }, { rate: 0.1 }] });
 
 const DEFAULT_PER_TASK = {
   vqa: {
