@@ -10,6 +10,7 @@ import { relativeCleanDrop } from '../harness/metrics/der.js';
 import { differenceSummary, holm, pairedComparison, seedsForPower, type PairedComparison } from '../harness/metrics/stats.js';
 import { BASELINE_DEFENSE, seedValues, type PaperTable } from './aggregate.js';
 import { ALPHA } from './best.js';
+import { fmtP } from './format.js';
 
 /** The defense this benchmark is about: every other one is also compared with it. */
 export const PCR_DEFENSE = 'pcr';
@@ -41,6 +42,14 @@ export function verdictOf(c: PairedComparison | undefined, pHolm: number, what: 
   if (!c) return 'no paired seeds';
   if (pHolm < ALPHA) return c.mean < 0 ? what[0] : what[1];
   return c.n < MIN_SEEDS_FOR_SIGNIFICANCE ? `not resolved (n = ${c.n} < ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds cannot reach p < ${ALPHA})` : 'not resolved';
+}
+
+/** The verdict, "not resolved" also where the 95% interval covers 0 (the sign-flip test and the t-interval can disagree). */
+export function judged(m: PairedComparison | undefined, pHolm: number, words: [string, string]): string {
+  const verdict = verdictOf(m, pHolm, words);
+  if (!m || verdict.startsWith('not resolved')) return verdict;
+  if (!m.ci || (m.ci.lo <= 0 && m.ci.hi >= 0)) return `not resolved (Holm p = ${fmtP(pHolm)}, but the 95% interval covers 0)`;
+  return `resolved, ${verdict}`;
 }
 
 export function comparisons(t: PaperTable): Comparison[] {

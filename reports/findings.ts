@@ -13,13 +13,15 @@
  * Holm-corrected p is below 0.05, which fewer than 6 seeds can never reach; a sentence also
  * says "not resolved" where the 95% t-interval covers 0, as the sign-flip test and the
  * t-interval can disagree. Attacks that did not implant are left out: there is no backdoor to
- * remove. Sentences are Markdown, labels escaped.
+ * remove. Sentences are Markdown, labels escaped; each question also gets its short answer
+ * (reports/headlines.ts), which the page puts first.
  */
 import type { PairedComparison } from '../harness/metrics/stats.js';
 import { BASELINE_DEFENSE, type PaperTable } from './aggregate.js';
-import { PCR_DEFENSE, verdictOf, type Comparison } from './comparisons.js';
+import { judged, PCR_DEFENSE, type Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
+import { headlines, type Headlines } from './headlines.js';
 import { mdText } from './markdown.js';
 import { SHUFFLED_WORDS, type ShuffledComparison } from './shuffledComparisons.js';
 
@@ -32,14 +34,8 @@ export interface Findings {
   detection: string[];
   /** Attacks left out because they did not implant (in some model). */
   notImplanted: string[];
-}
-
-/** The comparisons' verdict, "not resolved" also where the 95% interval covers 0. */
-export function judged(m: PairedComparison | undefined, pHolm: number, words: [string, string]): string {
-  const verdict = verdictOf(m, pHolm, words);
-  if (!m || verdict.startsWith('not resolved')) return verdict;
-  if (!m.ci || (m.ci.lo <= 0 && m.ci.hi >= 0)) return `not resolved (Holm p = ${fmtP(pHolm)}, but the 95% interval covers 0)`;
-  return `resolved, ${verdict}`;
+  /** The short answer to each question, ahead of its sentences (reports/headlines.ts). */
+  headlines: Headlines;
 }
 
 /** "ΔASR −34.0 points [−56.0, −14.0] (n = 8, Holm p = 0.016): resolved, lower ASR". */
@@ -106,5 +102,5 @@ export function findings(t: PaperTable, compared: Comparison[], shuffled: Shuffl
     'No defense of this task removed training examples or flagged test inputs in a cell whose attack implanted: nothing to report.',
   );
   const notImplanted = t.rows.filter((r) => r.cells.some((c) => c.implanted === false)).map((r) => r.attack);
-  return { pcr, shuffledView, detection, notImplanted };
+  return { pcr, shuffledView, detection, notImplanted, headlines: headlines(t, compared, shuffled, removers) };
 }

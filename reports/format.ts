@@ -32,9 +32,11 @@ export function fmtStat(s: Stat | undefined, metric: string): string {
   return ci ? `${fmt(s.mean, metric)} ${ci}` : fmt(s.mean, metric);
 }
 
-/** A difference with its sign always shown ("+1.0", "−1.0" with a true minus, "0.0"). */
+/** A difference with its sign always shown ("+1.0", "−1.0" with a true minus, "0.0", also for −0.04). */
 export function fmtSigned(v: number, decimals: number): string {
-  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(decimals)}`;
+  const digits = Math.abs(v).toFixed(decimals);
+  const zero = Number(digits) === 0;
+  return `${zero ? '' : v > 0 ? '+' : '−'}${digits}`;
 }
 
 /** A p-value as the comparisons show it: 3 decimals, "< 0.001" below that, '' when undefined. */

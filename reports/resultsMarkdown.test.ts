@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../harness/core/record.js';
-import { judged } from './findings.js';
+import { judged } from './comparisons.js';
 import { INVOCATIONS_FILE, type Invocation } from './invocations.js';
 import { mdCode, mdCodeBlock, mdTable, mdText } from './markdown.js';
 import { record } from './records.testutil.js';

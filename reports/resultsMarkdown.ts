@@ -138,15 +138,23 @@ function detectionSection(t: PaperTable, rows: DetectionSummaryRow[]): string[] 
 
 const bullets = (sentences: string[]) => sentences.map((s) => `- ${s}`).join('\n');
 
+/** A question's short answer, then every sentence behind it folded (GitHub renders Markdown inside <details>). */
+function answer(question: string, headline: string[], sentences: string[]): string[] {
+  if (!headline.length) return [question, bullets(sentences)];
+  return [question, bullets(headline), `<details><summary>Every comparison behind it (${sentences.length})</summary>\n\n${bullets(sentences)}\n\n</details>`];
+}
+
 function findingsSection(f: Findings): string[] {
   return [
     '### Findings',
-    '**(a) Does PCR lower ASR against no defense, at what clean cost, and how does each other defense compare with it?**',
-    bullets(f.pcr),
-    "**(b) What does the patch-shuffled trigger view say?** (A drop on the shuffled view that the intact trigger does not show: a view-dependent backdoor, not a removed one.)",
-    bullets(f.shuffledView),
-    '**(c) What do the defenses that remove training examples or flag test inputs add?**',
-    bullets(f.detection),
+    'Each question first in short (medians over the implanted attacks of each attack\'s mean over seeds, with their range; "resolved": Holm-corrected p < 0.05 and a 95% interval excluding 0), then every comparison behind it.',
+    ...answer('**(a) Does PCR lower ASR against no defense, at what clean cost, and how does each other defense compare with it?**', f.headlines.pcr, f.pcr),
+    ...answer(
+      "**(b) What does the patch-shuffled trigger view say?** (A drop on the shuffled view that the intact trigger does not show: a view-dependent backdoor, not a removed one.)",
+      f.headlines.shuffledView,
+      f.shuffledView,
+    ),
+    ...answer('**(c) What do the defenses that remove training examples or flag test inputs add?**', f.headlines.detection, f.detection),
     ...(f.notImplanted.length ? [`Left out of the findings, as they did not implant in a model (no-defense mean ASR < 50%): ${f.notImplanted.map(mdText).join(', ')}.`] : []),
   ];
 }
