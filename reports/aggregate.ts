@@ -91,6 +91,12 @@ export interface PaperTable {
   oracle?: Stat;
 }
 
+/** Whether the column labelled `label` is defense `defense` (labels are model-prefixed when a table has several models). */
+export function columnIs(t: PaperTable): (label: string, defense: string) => boolean {
+  const columnOf = new Map(t.columns.map((c) => [c.label, c]));
+  return (label, defense) => columnOf.get(label)?.defense === defense;
+}
+
 export const CLEAN_METRIC: Record<string, string> = { caption: 'CIDEr-D', vqa: 'VQA-acc' };
 
 export function cleanMetricOf(task: string): string {

@@ -17,7 +17,7 @@
  * (reports/headlines.ts), which the page puts first.
  */
 import type { PairedComparison } from '../harness/metrics/stats.js';
-import { BASELINE_DEFENSE, type PaperTable } from './aggregate.js';
+import { BASELINE_DEFENSE, columnIs, type PaperTable } from './aggregate.js';
 import { judged, PCR_DEFENSE, type Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { fmtDifference, fmtP, fmtStat, fmtStatWithN } from './format.js';
@@ -81,8 +81,7 @@ const REMOVES_OR_FLAGS = DETECTION_METRICS.filter((m) => m !== 'AUROC');
 const ALL_NOT_IMPLANTED = (what: string) => `Every ${what} is of an attack that did not implant: nothing to say.`;
 
 export function findings(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], detected: DetectionSummaryRow[]): Findings {
-  const columnOf = new Map(t.columns.map((c) => [c.label, c]));
-  const is = (label: string, defense: string) => columnOf.get(label)?.defense === defense;
+  const is = columnIs(t);
   const orElse = (sentences: string[], none: string) => (sentences.length ? sentences : [none]);
   const implanted = compared.filter((c) => c.implanted !== false);
   const vsNone = (model: string, attack: string, column: string) => implanted.find((c) => c.model === model && c.attack === attack && c.defense === column && is(c.reference, BASELINE_DEFENSE));

@@ -9,8 +9,8 @@
  *   that excludes 0. With fewer than 6 seeds nothing can be, and the sentences say so.
  * - Comparisons are grouped by model, so a table of several families says each one's.
  */
-import type { PairedComparison } from '../harness/metrics/stats.js';
-import { BASELINE_DEFENSE, type PaperTable } from './aggregate.js';
+import { median, type PairedComparison } from '../harness/metrics/stats.js';
+import { BASELINE_DEFENSE, columnIs, type PaperTable } from './aggregate.js';
 import { judged, MIN_SEEDS_FOR_SIGNIFICANCE, PCR_DEFENSE, type Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { fmt, fmtDifference, fmtSigned } from './format.js';
@@ -26,24 +26,15 @@ export interface Headlines {
 /** How many of the largest differences a sentence names. */
 const TOP = 3;
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+/** "median −3.4 points (from −12.0 to +1.0)" with each value shown by `show`, or the value alone for one attack. */
+function spread(xs: number[], show: (v: number) => string, unit = ''): string {
+  if (xs.length === 1) return `${show(xs[0])}${unit}`;
+  return `median ${show(median(xs))}${unit} (from ${show(Math.min(...xs))} to ${show(Math.max(...xs))})`;
 }
-
-/** "median −3.4 points (from −12.0 to +1.0)", or the value alone for one attack. */
-function spread(xs: number[], scale: number, decimals: number, unit: string): string {
-  const v = xs.map((x) => scale * x);
-  if (v.length === 1) return `${fmtSigned(v[0], decimals)}${unit}`;
-  return `median ${fmtSigned(median(v), decimals)}${unit} (from ${fmtSigned(Math.min(...v), decimals)} to ${fmtSigned(Math.max(...v), decimals)})`;
-}
-
-/** The same for values shown unsigned (ASR, AUROC, fractions), in the metric's decimals. */
-function spreadOf(xs: number[], metric: string, unit = ''): string {
-  if (xs.length === 1) return `${fmt(xs[0], metric)}${unit}`;
-  return `median ${fmt(median(xs), metric)}${unit} (from ${fmt(Math.min(...xs), metric)}${unit} to ${fmt(Math.max(...xs), metric)}${unit})`;
-}
+/** Differences, signed and scaled (100 for a relative change shown in percent). */
+const signed = (scale: number) => (v: number) => fmtSigned(scale * v, 1);
+/** Values shown unsigned in the metric's decimals (ASR in %, AUROC and fractions), the unit on each. */
+const plain = (metric: string, unit = '') => (v: number) => `${fmt(v, metric)}${unit}`;
 
 const resolved = (m: PairedComparison | undefined, pHolm: number) => !!m && judged(m, pHolm, ['', '']).startsWith('resolved');
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -58,13 +49,16 @@ function seedsOf(ms: PairedComparison[]): string {
 /** Where no difference can be resolved for want of seeds, the sentence says so rather than "none". */
 const tooFewSeeds = (ms: PairedComparison[]) => (ms.some((m) => m.n >= MIN_SEEDS_FOR_SIGNIFICANCE) ? '' : ` (fewer than ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds: none can be)`);
 
-/** "cleansight on badnets −55.7 points [−134.8, +23.4]" for the `TOP` most negative means. */
+/** "cleansight on badnets −55.7 points [−134.8, +23.4]". */
+const named = (c: Comparison, m: PairedComparison | undefined, scale: number, unit: string) => `${mdText(c.defense)} on ${mdText(c.attack)} ${fmtDifference(m, scale, 1, unit)}`;
+
+/** The `TOP` most negative means, named. */
 function largest(cs: Comparison[], pick: (c: Comparison) => PairedComparison | undefined, scale: number, unit: string): string {
   return cs
     .filter((c) => (pick(c)?.mean ?? 0) < 0)
     .sort((a, b) => pick(a)!.mean - pick(b)!.mean)
     .slice(0, TOP)
-    .map((c) => `${mdText(c.defense)} on ${mdText(c.attack)} ${fmtDifference(pick(c), scale, 1, unit)}`)
+    .map((c) => named(c, pick(c), scale, unit))
     .join('; ');
 }
 
@@ -79,19 +73,18 @@ function pcrHeadlines(t: PaperTable, compared: Comparison[], is: (label: string,
       const asr = vsNone.map((c) => c.asr!);
       const clean = vsNone.flatMap((c) => (c.clean ? [c] : []));
       const cleanSentence = clean.length
-        ? ` ${t.cleanMetric}, relative: ${spread(clean.map((c) => c.clean!.mean), 100, 1, '%')}; resolved lower on ${clean.filter((c) => c.clean!.mean < 0 && resolved(c.clean, c.cleanPHolm)).length}, higher on ${clean.filter((c) => c.clean!.mean > 0 && resolved(c.clean, c.cleanPHolm)).length}.`
+        ? ` ${t.cleanMetric}, relative: ${spread(clean.map((c) => c.clean!.mean), signed(100), '%')}; resolved lower on ${clean.filter((c) => c.clean!.mean < 0 && resolved(c.clean, c.cleanPHolm)).length}, higher on ${clean.filter((c) => c.clean!.mean > 0 && resolved(c.clean, c.cleanPHolm)).length}.`
         : '';
       out.push(
-        `PCR against no defense${on}, over ${plural(vsNone.length, 'implanted attack')} (${seedsOf(asr)}): mean ASR lower on ${asr.filter((m) => m.mean < 0).length}, ΔASR ${spread(asr.map((m) => m.mean), 1, 1, ' points')}; resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}${tooFewSeeds(asr)}.${cleanSentence}`,
+        `PCR against no defense${on}, over ${plural(vsNone.length, 'implanted attack')} (${seedsOf(asr)}): mean ASR lower on ${asr.filter((m) => m.mean < 0).length}, ΔASR ${spread(asr.map((m) => m.mean), signed(1), ' points')}; resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}${tooFewSeeds(asr)}.${cleanSentence}`,
       );
     }
     const vsPcr = cs.filter((c) => is(c.reference, PCR_DEFENSE));
     if (vsPcr.length) {
       const settled = vsPcr.filter((c) => resolved(c.asr, c.asrPHolm));
-      const named = settled.map((c) => `${mdText(c.defense)} on ${mdText(c.attack)} ${fmtDifference(c.asr, 1, 1, ' points')}`);
       out.push(
         settled.length
-          ? `ASR against PCR${on}, resolved in ${settled.length} of ${vsPcr.length} comparisons: ${named.join('; ')}.`
+          ? `ASR against PCR${on}, resolved in ${settled.length} of ${vsPcr.length} comparisons: ${settled.map((c) => named(c, c.asr, 1, ' points')).join('; ')}.`
           : `No other defense's ASR differs from PCR's by a resolved margin${on}, in ${plural(vsPcr.length, 'comparison')}${tooFewSeeds(vsPcr.map((c) => c.asr!))}.`,
       );
       const most = largest(vsPcr, (c) => c.asr, 1, ' points');
@@ -122,10 +115,10 @@ function shuffledHeadlines(shuffled: ShuffledComparison[], is: (label: string, d
           ? ': the intact trigger still fires, so the drop marks a view-dependent backdoor, not a removed one'
           : '';
       out.push(
-        `Under PCR${on}, over ${plural(pcr.length, 'implanted attack')}: ASR shuffled − intact ${spread(pcr.map((s) => s.diff!.mean), 1, 1, ' points')}, resolved on ${pcr.filter((s) => resolved(s.diff, s.pHolm)).length}${tooFewSeeds(pcr.map((s) => s.diff!))}; the intact trigger's ASR ${spreadOf(pcr.map((s) => s.intact!.mean), 'ASR', '%')}${reading}.`,
+        `Under PCR${on}, over ${plural(pcr.length, 'implanted attack')}: ASR shuffled − intact ${spread(pcr.map((s) => s.diff!.mean), signed(1), ' points')}, resolved on ${pcr.filter((s) => resolved(s.diff, s.pHolm)).length}${tooFewSeeds(pcr.map((s) => s.diff!))}; the intact trigger's ASR ${spread(pcr.map((s) => s.intact!.mean), plain('ASR', '%'))}${reading}.`,
       );
     }
-    if (none.length) out.push(`Without defense${on}: ASR shuffled − intact ${spread(none.map((s) => s.diff!.mean), 1, 1, ' points')}, the intact trigger's ASR ${spreadOf(none.map((s) => s.intact!.mean), 'ASR', '%')}.`);
+    if (none.length) out.push(`Without defense${on}: ASR shuffled − intact ${spread(none.map((s) => s.diff!.mean), signed(1), ' points')}, the intact trigger's ASR ${spread(none.map((s) => s.intact!.mean), plain('ASR', '%'))}.`);
   }
   return out;
 }
@@ -133,25 +126,24 @@ function shuffledHeadlines(shuffled: ShuffledComparison[], is: (label: string, d
 /** One sentence per detecting column: what its score ranks, what it removed or flagged, and its ASR against no defense. */
 function detectionHeadlines(rows: DetectionSummaryRow[], compared: Comparison[], is: (label: string, defense: string) => boolean, several: boolean): string[] {
   const out: string[] = [];
-  const columns = [...new Set(rows.map((r) => `${r.model}\u0000${r.column}`))];
-  for (const key of columns) {
-    const [model, column] = key.split('\u0000');
-    const rs = rows.filter((r) => r.model === model && r.column === column);
-    const facts = DETECTION_METRICS.flatMap((m) => {
-      const xs = rs.flatMap((r) => (r.stats[m] ? [r.stats[m]!.mean] : []));
-      if (!xs.length) return [];
-      const score = m === 'AUROC' ? ` of ${[...new Set(rs.map((r) => r.score).filter(Boolean))].map(mdText).join(', ')}` : '';
-      const above = m === 'AUROC' ? `, above 0.5 on ${xs.filter((x) => x > 0.5).length}` : '';
-      // A removal precision exists only where something was removed.
-      const some = xs.length < rs.length ? ` (${xs.length} of ${rs.length} attacks)` : '';
-      return [`${m}${score} ${spreadOf(xs, m)}${above}${some}`];
-    });
-    const vsNone = compared.filter((c) => c.model === model && c.defense === column && is(c.reference, BASELINE_DEFENSE) && c.asr && c.implanted !== false);
-    const asr = vsNone.length
-      ? `; against no defense, ΔASR ${spread(vsNone.map((c) => c.asr!.mean), 1, 1, ' points')}, resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}`
-      : '';
-    out.push(`${mdText(column)}${several ? ` on ${mdText(model)}` : ''}, over ${plural(rs.length, 'implanted attack')}: ${facts.join('; ')}${asr}.`);
-  }
+  for (const [model, ms] of byModel(rows))
+    for (const column of new Set(ms.map((r) => r.column))) {
+      const rs = ms.filter((r) => r.column === column);
+      const facts = DETECTION_METRICS.flatMap((m) => {
+        const xs = rs.flatMap((r) => (r.stats[m] ? [r.stats[m]!.mean] : []));
+        if (!xs.length) return [];
+        const score = m === 'AUROC' ? ` of ${[...new Set(rs.map((r) => r.score).filter(Boolean))].map(mdText).join(', ')}` : '';
+        const above = m === 'AUROC' ? `, above 0.5 on ${xs.filter((x) => x > 0.5).length}` : '';
+        // A removal precision exists only where something was removed.
+        const some = xs.length < rs.length ? ` (${xs.length} of ${rs.length} attacks)` : '';
+        return [`${m}${score} ${spread(xs, plain(m))}${above}${some}`];
+      });
+      const vsNone = compared.filter((c) => c.model === model && c.defense === column && is(c.reference, BASELINE_DEFENSE) && c.asr && c.implanted !== false);
+      const asr = vsNone.length
+        ? `; against no defense, ΔASR ${spread(vsNone.map((c) => c.asr!.mean), signed(1), ' points')}, resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}`
+        : '';
+      out.push(`${mdText(column)}${several ? ` on ${mdText(model)}` : ''}, over ${plural(rs.length, 'implanted attack')}: ${facts.join('; ')}${asr}.`);
+    }
   return out;
 }
 
@@ -160,8 +152,7 @@ function detectionHeadlines(rows: DetectionSummaryRow[], compared: Comparison[],
  * defenses that remove or flag, implanted attacks only).
  */
 export function headlines(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], removers: DetectionSummaryRow[]): Headlines {
-  const columnOf = new Map(t.columns.map((c) => [c.label, c]));
-  const is = (label: string, defense: string) => columnOf.get(label)?.defense === defense;
+  const is = columnIs(t);
   const several = new Set(t.columns.map((c) => c.model)).size > 1;
   return {
     pcr: pcrHeadlines(t, compared, is, several),

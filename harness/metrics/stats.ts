@@ -107,6 +107,13 @@ export interface MeanInterval {
   ci?: Interval;
 }
 
+/** The median (the mean of the middle two for an even count); NaN for none. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length === 0 ? NaN : s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+}
+
 /** Mean of the finite values with its `level` Student-t interval; undefined when none is finite. */
 export function tInterval(values: readonly number[], level = 0.95): MeanInterval | undefined {
   const xs = values.filter((v) => Number.isFinite(v));
