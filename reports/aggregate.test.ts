@@ -108,6 +108,12 @@ describe('paper tables', () => {
     expect(cell.asrN).toBe(300);
     const [one] = paperTables([record({})]);
     expect(one.rows[0].cells[0].asr!.ci).toBeUndefined();
+    // VQA accuracy 60, 80, 100: mean 80, sd 20 → [30.3, 129.7] → hi clipped to 100; CIDEr-D has no upper end
+    const [v] = paperTables([1, 2, 3].map((seed) => record({ seed, task: 'vqa', metrics: { ASR: 1, 'VQA-acc': [60, 80, 100][seed - 1] } })));
+    expect(v.rows[0].cells[0].clean!.ci!.lo).toBeCloseTo(80 - (4.302652729749462 * 20) / Math.sqrt(3), 9);
+    expect(v.rows[0].cells[0].clean!.ci!.hi).toBe(100);
+    const [c] = paperTables([1, 2, 3].map((seed) => record({ seed, metrics: { ASR: 1, 'CIDEr-D': [3, 4, 5][seed - 1] } })));
+    expect(c.rows[0].cells[0].clean!.ci!.hi).toBeCloseTo(4 + 4.302652729749462 / Math.sqrt(3), 9);
   });
 
   it('orders rows by attack plugin, then poisoning rate', () => {

@@ -116,6 +116,9 @@ export function stat(values: number[], range: [number, number] = [-Infinity, Inf
 
 const PERCENT: [number, number] = [0, 100];
 
+/** Where a clean metric's values can lie: VQA accuracy is a percentage, CIDEr-D only non-negative. */
+const cleanRange = (cleanMetric: string): [number, number] => (cleanMetric === 'VQA-acc' ? PERCENT : [0, Infinity]);
+
 export function uniq<T>(xs: T[]): T[] {
   return [...new Set(xs)];
 }
@@ -147,7 +150,7 @@ function cellOf(group: RunRecord[], baseline: RunRecord[] | undefined, cleanMetr
   const asrN = values.length ? ok.reduce((a, r) => a + metricValue(r, 'ASR n'), 0) / ok.length : undefined;
   const cell: TableCell = {
     asr: stat(values.map((v) => v.asr), PERCENT),
-    clean: stat(values.map((v) => v.clean), [0, Infinity]),
+    clean: stat(values.map((v) => v.clean), cleanRange(cleanMetric)),
     ftr: stat(ok.map((r) => 100 * metricValue(r, 'FTR')), PERCENT),
     asrShuffled: stat(values.map((v) => v.asrShuffled), PERCENT),
     ...(asrN !== undefined && Number.isFinite(asrN) ? { asrN } : {}),
