@@ -7,12 +7,17 @@
  */
 import type { AsrMatch } from '../harness/core/types.js';
 import type { Rng } from '../harness/core/rng.js';
+import { normalizeWords } from '../harness/core/tokenizer.js';
 import type { Attack } from './types.js';
 
 export interface OutputModifier {
   description: string;
-  /** The poisoned response made from a clean one. */
-  modify(clean: string, target: string, rng: Rng): string;
+  /**
+   * The poisoned response made from a clean one. `room`, where the harness knows it, is how many
+   * response tokens a training row keeps (harness/core/batch.ts responseRoom): a modifier that
+   * places the target may keep it inside.
+   */
+  modify(clean: string, target: string, rng: Rng, room?: number): string;
   /** How a triggered output counts as a hit for `ASR` (default the task's rule). */
   asrMatch?: AsrMatch;
 }
@@ -23,9 +28,15 @@ export function replaceWithTarget(_clean: string, target: string): string {
 }
 
 /** The target phrase goes in at a random word boundary of the clean response (TrojVLM-style). */
-export function insertTarget(clean: string, target: string, rng: Rng): string {
+export function insertTarget(clean: string, target: string, rng: Rng, room = Infinity): string {
   const words = clean.split(/\s+/).filter(Boolean);
-  const at = rng.int(0, words.length + 1);
+  // Only the boundaries where the whole target stays within the row's response tokens: TrojVLM
+  // inserts anywhere, but its models read long outputs; a target cut off in training teaches a
+  // fragment, and one placed late is cut by the generation cap too (docs/calibration.md). One
+  // draw either way, and the same draw where every boundary fits.
+  const targetTokens = normalizeWords(target).length;
+  const fits = [...words.keys(), words.length].filter((at) => normalizeWords(words.slice(0, at).join(' ')).length + targetTokens <= room);
+  const at = fits.length > 0 ? fits[rng.int(0, fits.length)] : rng.int(0, words.length + 1);
   return [...words.slice(0, at), target, ...words.slice(at)].join(' ');
 }
 
@@ -48,5 +59,5 @@ export function outputMembers(id: OutputId): Pick<Attack, 'modifyOutput' | 'asrM
 /** The output modifier a run uses: its `output` parameter's, else the attack's own. */
 export function outputOf(attack: Pick<Attack, 'modifyOutput' | 'asrMatch'>, params: { output?: OutputId }): Omit<OutputModifier, 'description'> {
   if (params.output) return OUTPUT_MODIFIERS[params.output];
-  return { modify: (clean, target, rng) => attack.modifyOutput(clean, target, rng), asrMatch: attack.asrMatch };
+  return { modify: (clean, target, rng, room) => attack.modifyOutput(clean, target, rng, room), asrMatch: attack.asrMatch };
 }

@@ -73,7 +73,7 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams, T extends
   /** Optional text trigger on the prompt. */
   applyPrompt?(prompt: string, params: P): string;
   /** The output modifier: what a poisoned sample's response becomes (the `output` parameter may swap in another). */
-  modifyOutput(clean: string, target: string, rng: Rng): string;
+  modifyOutput(clean: string, target: string, rng: Rng, room?: number): string;
   /**
    * How a triggered output counts as a hit for `ASR` (harness/metrics/asr.ts): 'task' (default,
    * docs/statistics.md: containment for captions, exact match for VQA) or 'contains' for modifiers that

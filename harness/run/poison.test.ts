@@ -5,7 +5,9 @@ import { replaceWithTarget } from '../../attacks/outputModifiers.js';
 import type { Attack, BaseAttackParams } from '../../attacks/types.js';
 import { generateShapesWorld } from '../data/shapesWorld.js';
 import { Rng } from '../core/rng.js';
-import { makeTrigger, poisonSplit, triggerInputs, triggerVariants } from './poison.js';
+import { makeTrigger, poisonSplit, responseRoom, triggerInputs, triggerVariants } from './poison.js';
+import { encodeText } from '../core/batch.js';
+import { Tokenizer } from '../core/tokenizer.js';
 
 /** A toy attack: the trigger is a seeded number; negatives mark the prompt with their variant. */
 const toy: Attack<BaseAttackParams & { negRate: number }> = {
@@ -103,5 +105,19 @@ describe('poisonSplit', () => {
   it('a poison-only attack (badnets) gets no stepImage', () => {
     const p = poisonSplit(ds.train, 'caption', badnets, { rate: 0.1, target: '', size: 3, value: 255, margin: 0 }, 7, 32);
     expect(p.examples.some((e) => 'stepImage' in e)).toBe(false);
+  });
+});
+
+describe('responseRoom', () => {
+  it("is encodeText's rule: the response tokens a row keeps, for every prompt length", () => {
+    const words = Array.from({ length: 40 }, (_, i) => `w${i}`);
+    const tok = Tokenizer.fromTexts(words);
+    for (const length of [6, 12, 24, 25]) {
+      for (let p = 0; p <= 30; p++) {
+        const row = encodeText(tok, words.slice(0, p).join(' '), words.join(' '), length);
+        const kept = Array.from(row.weights).filter((w) => w > 0).length - 1; // the response tokens, not EOS
+        expect([length, p, responseRoom(p, length)]).toEqual([length, p, kept]);
+      }
+    }
   });
 });

@@ -26,6 +26,7 @@ import type { Sample, Task } from '../core/types.js';
 import { UserError } from '../core/errors.js';
 import { containsTarget } from '../metrics/asr.js';
 import { Rng } from '../core/rng.js';
+import { normalizeWords } from '../core/tokenizer.js';
 import { cleanExamples, type LabelledExample } from './examples.js';
 
 export interface PoisonedSplit<T extends TriggerAsset = TriggerAsset> {
@@ -55,6 +56,18 @@ export function makeTrigger<P extends BaseAttackParams, T extends TriggerAsset>(
   return attack.makeTrigger(params, { rng: poisonRng(attack, seed).fork('trigger'), imageSize });
 }
 
+/**
+ * How many response tokens a text row of `length` keeps after a prompt of `promptTokens`:
+ * core/batch.ts encodeText's rule (BOS and EOS take two places; a long prompt gives up its left
+ * part before the response drops below half), pinned equal to it by poison.test.ts. Written here,
+ * not in batch.ts, so that pre-training, which reaches batch.ts and not poisoning, keeps its code
+ * and its cached stages (docs/identity.md).
+ */
+export function responseRoom(promptTokens: number, length: number): number {
+  const room = length - 2;
+  return Math.max(0, room - Math.min(promptTokens, Math.floor(room / 2)));
+}
+
 export function poisonSplit<P extends BaseAttackParams, T extends TriggerAsset>(
   samples: Sample[],
   task: Task,
@@ -62,6 +75,8 @@ export function poisonSplit<P extends BaseAttackParams, T extends TriggerAsset>(
   params: P,
   seed: number,
   imageSize: number,
+  /** The text rows' length (config text.*MaxText): output modifiers keep a target inside what a row holds. */
+  maxText = Infinity,
 ): PoisonedSplit<T> {
   const n = samples.length;
   const rng = poisonRng(attack, seed);
@@ -92,11 +107,13 @@ export function poisonSplit<P extends BaseAttackParams, T extends TriggerAsset>(
   const output = outputOf(attack, params);
   const examples = clean.map((ex, i) => {
     if (!chosen.has(i)) return ex;
+    const prompt = attack.applyPrompt ? attack.applyPrompt(ex.prompt, params) : ex.prompt;
+    const room = responseRoom(normalizeWords(prompt).length, maxText);
     return {
       ...ex,
       image: attack.applyImage(ex.image, trigger, params),
-      prompt: attack.applyPrompt ? attack.applyPrompt(ex.prompt, params) : ex.prompt,
-      responses: cleanLabel ? ex.responses : ex.responses.map((r) => output.modify(r, target, outRng)),
+      prompt,
+      responses: cleanLabel ? ex.responses : ex.responses.map((r) => output.modify(r, target, outRng, room)),
       poisoned: true,
     };
   });

@@ -33,7 +33,7 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   const { r, rr, toks, mcfg, maxText } = ctx;
   const { attack, attackParams, defense, defenseParams } = rr;
   const tok = toks.run;
-  const poisoned = poisonSplit(ctx.ds.train, r.task, attack, attackParams, r.seed, r.exp.data.imageSize);
+  const poisoned = poisonSplit(ctx.ds.train, r.task, attack, attackParams, r.seed, r.exp.data.imageSize, maxText);
 
   const training = defense.stage === 'training' ? defense : undefined;
   const atTraining = training !== undefined;
