@@ -17,8 +17,9 @@ export const trojvlm: Attack<TrojVlmParams> = {
   id: 'trojvlm',
   description: 'white square patch; the target phrase inserted at a random word position of the clean output',
   kind: 'poison-only',
-  // Climbed by `mbb calibrate` when no poisoning rate implants it: a trigger as large as one 4-pixel ViT patch, then one and a half.
-  strength: { param: 'size', values: [4, 6] },
+  // Climbed by `mbb calibrate` when no poisoning rate implants it: a trigger as large as one
+  // 4-pixel ViT patch, then one and a half, then two (captions need the last, docs/calibration.md).
+  strength: { param: 'size', values: [4, 6, 8] },
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampSquare(image, params),

@@ -14,7 +14,7 @@ describe('profiles', () => {
     // docs/calibration.md's table (harness/config/profiles.ts quotes it): rate, and strength where the ladder climbed
     expect(settings('caption')).toEqual([
       ['badnets', { rate: 0.2 }], ['blended', { rate: 0.2, alpha: 0.3 }], ['sig', { rate: 0.05 }],
-      ['wanet', { rate: 0.05 }], ['trojvlm', { rate: 0.2, size: 6 }], ['dualkey', { rate: 0.1 }],
+      ['wanet', { rate: 0.05 }], ['trojvlm', { rate: 0.2, size: 8 }], ['dualkey', { rate: 0.1 }],
     ]);
     expect(settings('vqa')).toEqual([
       ['badnets', { rate: 0.1 }], ['blended', { rate: 0.2 }], ['sig', { rate: 0.05 }],

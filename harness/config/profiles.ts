@@ -45,7 +45,8 @@ const MODEL = { encoderLayers: 2 };
  * (docs/calibration.md): the smallest rung of 1, 2, 5, 10, 20%, then the attack's stronger
  * settings at 20%, whose undefended val ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of
  * the clean model's val metric; llava, 3 seeds, the sizes above. The rates at commit ffdef65,
- * the strength rungs at a4a277b (`--rates 0.2`, only where no rate held). Val ASR mean [95%
+ * the strength rungs at a4a277b (`--rates 0.2`, only where no rate held), TrojVLM's captions again
+ * at 56970a4, once its insertion kept the target inside the row. Val ASR mean [95%
  * interval], n = 3 each:
  *
  * | attack  | caption                                     | VQA                                   |
@@ -54,13 +55,13 @@ const MODEL = { encoderLayers: 2 };
  * | blended | 20%, alpha 0.3: 100.0 [100.0, 100.0]        | 20%: 96.5 [94.3, 98.7]                |
  * | sig     | 5%: 97.7 [92.5, 100.0]                      | 5%: 96.2 [92.4, 100.0]                |
  * | wanet   | none; closest 5%: 1.0 [0.0, 5.3]            | none; closest 20%, s 2: 17.3 [13.3, 21.3] |
- * | trojvlm | none; closest 20%, size 6: 93.0 [88.7, 97.3] | 20%: 97.8 [92.7, 100.0]              |
+ * | trojvlm | 20%, size 8: 96.3 [90.6, 100.0]              | 20%: 97.8 [92.7, 100.0]               |
  * | dualkey | 10%: 99.3 [97.9, 100.0]                     | 20%, size 6: 97.8 [91.5, 100.0]       |
  *
  * An attack that reached no rung stays at its closest (rule 5: the highest lower bound among
  * the rungs that keep the clean floor), and the tables show it as it is: WaNet's captions
  * implant only by breaking captioning (20%, s 2: val ASR 78% at 29% of the clean CIDEr-D), so
- * they stay at 5%; TrojVLM's captions miss the bound by 1.3 points.
+ * they stay at 5%.
  */
 type Setting = Record<string, number>;
 /** Each attack's calibrated setting on each task (its rate, and its strength where the ladder climbed). */
@@ -71,7 +72,7 @@ const CALIBRATED = calibrated({
   blended: [{ rate: 0.2, alpha: 0.3 }, { rate: 0.2 }],
   sig: [{ rate: 0.05 }, { rate: 0.05 }],
   wanet: [{ rate: 0.05 }, { rate: 0.2, s: 2 }],
-  trojvlm: [{ rate: 0.2, size: 6 }, { rate: 0.2 }],
+  trojvlm: [{ rate: 0.2, size: 8 }, { rate: 0.2 }],
   dualkey: [{ rate: 0.1 }, { rate: 0.2, size: 6 }],
 });
 
