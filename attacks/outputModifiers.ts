@@ -14,7 +14,7 @@ export interface OutputModifier {
   description: string;
   /**
    * The poisoned response made from a clean one. `room`, where the harness knows it, is how many
-   * response tokens a training row keeps (harness/core/batch.ts responseRoom): a modifier that
+   * response tokens a training row keeps (harness/run/poison.ts responseRoom): a modifier that
    * places the target may keep it inside.
    */
   modify(clean: string, target: string, rng: Rng, room?: number): string;
