@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { paperTables } from './aggregate.js';
-import { comparisons, powerLine } from './comparisons.js';
+import { comparisons, powerLine, seedsToResolve } from './comparisons.js';
 import { COMPARISON_COLUMNS, comparisonsCsv } from './csv.js';
 import { record } from './records.testutil.js';
 
@@ -10,7 +10,7 @@ const runs = (byDefense: Record<string, [number, number][]>, attack = 'badnets')
   Object.entries(byDefense).flatMap(([defense, seeds]) => seeds.map(([asr, cider], k) => record({ attack, defense, seed: k + 1, metrics: { ASR: asr, 'CIDEr-D': cider } })));
 
 describe('paired comparisons', () => {
-  it('each defense against none and against pcr, paired by seed, Holm over the table', () => {
+  it('each defense against none and against pcr, paired by seed, Holm within each question', () => {
     const seeds7 = (asr: number, cider: number) => Array.from({ length: 7 }, (_, k): [number, number] => [asr + 0.01 * k, cider]);
     const [t] = paperTables(runs({ none: seeds7(0.9, 2.0), pcr: seeds7(0.4, 1.8), ft: seeds7(0.5, 2.2) }));
     const cs = comparisons(t);
@@ -23,13 +23,29 @@ describe('paired comparisons', () => {
     expect(pcr.clean!.mean).toBeCloseTo(-0.1, 12);
     expect(ft.clean!.mean).toBeCloseTo(0.1, 12);
     expect(ftPcr.asr!.mean).toBeCloseTo(10, 9);
-    // Holm over the table's 6 p-values, all 2/128: 6 × 2/128 = 0.094 → nothing resolved
-    expect(pcr.asrPHolm).toBeCloseTo(6 * (2 / 128), 12);
-    expect(pcr.verdict).toBe('ASR: not resolved; clean: not resolved');
-    // With one defense the family is 2 p-values: 2 × 2/128 = 0.031 → resolved, with its sign
-    const [only] = comparisons(paperTables(runs({ none: seeds7(0.9, 2.0), pcr: seeds7(0.4, 1.8) }))[0]);
-    expect(only.asrPHolm).toBeCloseTo(2 * (2 / 128), 12);
-    expect(only.verdict).toBe('ASR: lower ASR; clean: lower clean');
+    // Holm per question: against none, pcr and ft on ASR (2 p-values, both 2/128) → 0.031, resolved;
+    // against pcr only ft (1 p-value) → 2/128. Over the whole table (6 p-values) it would be 0.094.
+    expect([pcr.family, ft.family, ftPcr.family]).toEqual([2, 2, 1]);
+    expect(pcr.asrPHolm).toBeCloseTo(2 * (2 / 128), 12);
+    expect(ftPcr.asrPHolm).toBeCloseTo(2 / 128, 12);
+    expect(pcr.verdict).toBe('ASR: lower ASR; clean: lower clean');
+    expect(ftPcr.verdict).toBe('ASR: higher ASR; clean: higher clean');
+    // Another attack's comparisons are another question: they do not enlarge badnets' family
+    const two = comparisons(paperTables([...runs({ none: seeds7(0.9, 2.0), pcr: seeds7(0.4, 1.8) }), ...runs({ none: seeds7(0.9, 2.0), pcr: seeds7(0.4, 1.8) }, 'sig')])[0]);
+    expect(two.map((c) => [c.attack, c.family, c.asrPHolm])).toEqual([['badnets', 1, 2 / 128], ['sig', 1, 2 / 128]]);
+  });
+
+  it('says how many seeds a family of comparisons needs before any can pass', () => {
+    // the smallest sign-flip p is 2/2ⁿ and Holm multiplies it by m: 6 seeds for one, 7 for two, 10 for 13, 14 for 400
+    expect([1, 2, 13, 400].map(seedsToResolve)).toEqual([6, 7, 10, 14]);
+    for (const m of [1, 2, 13, 400]) {
+      const n = seedsToResolve(m);
+      expect((m * 2) / 2 ** n).toBeLessThan(0.05);
+      expect((m * 2) / 2 ** (n - 1)).toBeGreaterThanOrEqual(0.05);
+    }
+    const five = (asr: number) => Array.from({ length: 5 }, (_, k): [number, number] => [asr + 0.01 * k, 2]);
+    const [c] = comparisons(paperTables(runs({ none: five(0.9), pcr: five(0.4), ft: five(0.5) }))[0]);
+    expect(c.verdict).toMatch(/^ASR: not resolved \(n = 5 < 7 seeds cannot reach p < 0.05 among 2 comparisons\)/);
   });
 
   it('says why three seeds cannot resolve anything', () => {

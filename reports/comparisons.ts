@@ -3,8 +3,9 @@
  * table, each defense against `none` and against `pcr`: the per-seed differences (same
  * pre-training, same poisoned split) of ASR in points and of the clean metric relative to the
  * reference, their means with 95% t-intervals, and exact two-sided sign-flip p-values,
- * Holm-corrected over every p of the table. And the power line: from the observed seed sd of
- * the paired ASR differences, the seeds a 10- and a 20-point difference would need.
+ * Holm-corrected per question: the defenses compared with one reference on one metric, for one
+ * model × attack. And the power line: from the observed seed sd of the paired ASR differences,
+ * the seeds a 10- and a 20-point difference would need.
  */
 import { relativeCleanDrop } from '../harness/metrics/der.js';
 import { differenceSummary, holm, pairedComparison, seedsForPower, type PairedComparison } from '../harness/metrics/stats.js';
@@ -18,8 +19,13 @@ export const PCR_DEFENSE = 'pcr';
 /** The references every defense is compared with, when the table has them. */
 export const REFERENCES = [BASELINE_DEFENSE, PCR_DEFENSE];
 
-/** The smallest n at which the exact two-sided sign-flip p can fall below 0.05 (2 / 2^6). */
-export const MIN_SEEDS_FOR_SIGNIFICANCE = 6;
+/**
+ * The fewest seeds at which `m` exact two-sided sign-flip p-values, Holm-corrected together, can
+ * fall below ALPHA: the smallest p is 2 / 2^n, and Holm multiplies it by m.
+ */
+export function seedsToResolve(m: number): number {
+  return Math.floor(Math.log2((2 * m) / ALPHA)) + 1;
+}
 
 export interface Comparison {
   model: string;
@@ -34,14 +40,18 @@ export interface Comparison {
   clean?: PairedComparison;
   asrPHolm: number;
   cleanPHolm: number;
+  /** How many ASR p-values share this one's Holm correction (its model × attack × reference, with paired seeds). */
+  family: number;
   verdict: string;
 }
 
-/** "Lower"/"higher" where the Holm-corrected p is below 0.05, else "not resolved" (with why). */
-export function verdictOf(c: PairedComparison | undefined, pHolm: number, what: [string, string]): string {
+/** "Lower"/"higher" where the Holm-corrected p is below 0.05, else "not resolved" (with why), in a Holm family of `family`. */
+export function verdictOf(c: PairedComparison | undefined, pHolm: number, what: [string, string], family = 1): string {
   if (!c) return 'no paired seeds';
   if (pHolm < ALPHA) return c.mean < 0 ? what[0] : what[1];
-  return c.n < MIN_SEEDS_FOR_SIGNIFICANCE ? `not resolved (n = ${c.n} < ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds cannot reach p < ${ALPHA})` : 'not resolved';
+  const need = seedsToResolve(family);
+  if (c.n >= need) return 'not resolved';
+  return `not resolved (n = ${c.n} < ${need} seeds cannot reach p < ${ALPHA}${family > 1 ? ` among ${family} comparisons` : ''})`;
 }
 
 /** The verdict, "not resolved" also where the 95% interval covers 0 (the sign-flip test and the t-interval can disagree). */
@@ -53,7 +63,7 @@ export function judged(m: PairedComparison | undefined, pHolm: number, words: [s
 }
 
 export function comparisons(t: PaperTable): Comparison[] {
-  const out: Omit<Comparison, 'asrPHolm' | 'cleanPHolm' | 'verdict'>[] = [];
+  const out: Omit<Comparison, 'asrPHolm' | 'cleanPHolm' | 'family' | 'verdict'>[] = [];
   for (const row of t.rows) {
     for (const model of new Set(t.columns.map((c) => c.model))) {
       const cols = t.columns.map((c, i) => ({ c, cell: row.cells[i] })).filter(({ c }) => c.model === model);
@@ -79,13 +89,31 @@ export function comparisons(t: PaperTable): Comparison[] {
       }
     }
   }
-  const adjusted = holm(out.flatMap((c) => [c.asr?.p ?? NaN, c.clean?.p ?? NaN]));
+  // One Holm family per question a reader asks of a row: which defenses differ from this
+  // reference on this metric for this model × attack. Over the whole table (hundreds of
+  // p-values) no comparison could pass at 10 seeds: 400 × 2/2¹⁰ = 0.78 (docs/statistics.md).
+  const question = (c: (typeof out)[number]) => JSON.stringify([c.model, c.attack, c.reference]);
+  const asrs = holmWithin(out, question, (c) => c.asr?.p ?? NaN);
+  const cleans = holmWithin(out, question, (c) => c.clean?.p ?? NaN);
   return out.map((c, i) => {
-    const [asrPHolm, cleanPHolm] = [adjusted[2 * i], adjusted[2 * i + 1]];
-    const asr = verdictOf(c.asr, asrPHolm, ['lower ASR', 'higher ASR']);
-    const clean = verdictOf(c.clean, cleanPHolm, ['lower clean', 'higher clean']);
-    return { ...c, asrPHolm, cleanPHolm, verdict: `ASR: ${asr}; clean: ${clean}` };
+    const asr = verdictOf(c.asr, asrs[i].pHolm, ['lower ASR', 'higher ASR'], asrs[i].family);
+    const clean = verdictOf(c.clean, cleans[i].pHolm, ['lower clean', 'higher clean'], cleans[i].family);
+    return { ...c, asrPHolm: asrs[i].pHolm, cleanPHolm: cleans[i].pHolm, family: asrs[i].family, verdict: `ASR: ${asr}; clean: ${clean}` };
   });
+}
+
+/** Holm within each family (the items sharing `key`): each item's corrected p, and how many of its family have a p. */
+export function holmWithin<T>(items: T[], key: (t: T) => string, p: (t: T) => number): { pHolm: number; family: number }[] {
+  const families = new Map<string, number[]>();
+  items.forEach((t, i) => families.set(key(t), [...(families.get(key(t)) ?? []), i]));
+  const out: { pHolm: number; family: number }[] = [];
+  for (const members of families.values()) {
+    const ps = members.map((i) => p(items[i]));
+    const adjusted = holm(ps);
+    const family = ps.filter(Number.isFinite).length;
+    members.forEach((i, k) => (out[i] = { pHolm: adjusted[k], family }));
+  }
+  return out;
 }
 
 export interface PowerLine {
@@ -103,10 +131,13 @@ export function powerLine(cs: Comparison[]): PowerLine {
   const df = withSpread.reduce((a, c) => a + c.asr!.n - 1, 0);
   if (df === 0) return { comparisons: 0, text: 'Power: no comparison has two or more paired seeds; the seed-to-seed spread cannot be estimated.' };
   const sd = Math.sqrt(withSpread.reduce((a, c) => a + (c.asr!.n - 1) * c.asr!.sd ** 2, 0) / df);
-  const [seedsFor10, seedsFor20] = [10, 20].map((d) => Math.max(seedsForPower(sd, d), MIN_SEEDS_FOR_SIGNIFICANCE));
+  // The largest Holm family sets the floor: below it, its comparisons cannot pass whatever the data.
+  const m = Math.max(...withSpread.map((c) => c.family));
+  const floor = seedsToResolve(m);
+  const [seedsFor10, seedsFor20] = [10, 20].map((d) => Math.max(seedsForPower(sd, d), floor));
   const text =
     `Power: the paired ASR differences have a seed sd of ${sd.toFixed(1)} points (pooled over ${withSpread.length} comparison${withSpread.length > 1 ? 's' : ''} of implanted attacks). ` +
     `Detecting a 10-point ΔASR at 80% power needs ${seedsFor10} seeds, a 20-point one ${seedsFor20} (normal approximation, two-sided 5%; ` +
-    `the exact sign-flip test needs at least ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds to reach p < 0.05 at all).`;
+    `the exact sign-flip test, Holm-corrected over a question's ${m} comparison${m > 1 ? 's' : ''}, needs at least ${floor} seeds to reach p < 0.05 at all).`;
   return { sd, comparisons: withSpread.length, seedsFor10, seedsFor20, text };
 }

@@ -35,7 +35,7 @@ describe('the findings’ short answers', () => {
     const page = render(grid());
     expect(page).toContain(
       '- PCR against no defense, over 3 implanted attacks (n = 3 seeds each): mean ASR lower on 3, ΔASR median −20.0 points (from −60.0 to −10.0); ' +
-        'resolved lower on 0 (fewer than 6 seeds: none can be). CIDEr-D, relative: median −5.0% (from −5.0 to −5.0); resolved lower on 0, higher on 0.',
+        'resolved lower on 0 (fewer than 7 seeds: none can be). CIDEr-D, relative: median −5.0% (from −5.0 to −5.0); resolved lower on 0, higher on 0.',
     );
     // ft against pcr: −60 on a1, 0 on a2 and a3; only the reduction is named
     expect(page).toContain("- No other defense's ASR differs from PCR's by a resolved margin, in 3 comparisons (fewer than 6 seeds: none can be).");
@@ -45,23 +45,26 @@ describe('the findings’ short answers', () => {
   });
 
   it('(a) counts a difference as resolved with 10 seeds, and stops saying none can be', () => {
-    // 10 identical seeds: sign-flip p = 2/2¹⁰ ≈ 0.002 for each nonzero difference; Holm over the
-    // task's 18 p-values multiplies the smallest by at most 18: 0.035 < 0.05, every one resolved
+    // 10 identical seeds: sign-flip p = 2/2¹⁰ ≈ 0.002 for each nonzero difference; Holm within each
+    // question (at most 2 p-values) multiplies it by at most 2: every one resolved
     const page = render(grid(10));
     expect(page).toContain(
       '- PCR against no defense, over 3 implanted attacks (n = 10 seeds each): mean ASR lower on 3, ΔASR median −20.0 points (from −60.0 to −10.0); resolved lower on 3. ' +
         'CIDEr-D, relative: median −5.0% (from −5.0 to −5.0); resolved lower on 3, higher on 0.',
     );
     expect(page).toContain('- ASR against PCR, resolved in 1 of 3 comparisons: ft on a1 −60.0 points [−60.0, −60.0].');
-    // with 8 seeds, 2/2⁸ × 18 > 0.05: nothing resolved, but no longer for want of seeds
-    expect(render(grid(8))).toContain('resolved lower on 0. CIDEr-D');
+    // with 6 seeds the question "which defenses differ from none" (pcr, ft: a Holm family of 2)
+    // cannot pass, 2 × 2/2⁶ = 0.0625, and the sentence says why; "which differ from PCR" (ft alone) can
+    const six = render(grid(6));
+    expect(six).toContain('resolved lower on 0 (fewer than 7 seeds: none can be). CIDEr-D');
+    expect(six).toContain('- ASR against PCR, resolved in 1 of 3 comparisons');
   });
 
   it('(b) reads a drop on the shuffled view with the intact trigger still firing as view-dependent', () => {
     const page = render(grid());
     // pcr: intact 80, 70, 30 → shuffled 5: −75, −65, −25; none: 90 → 80: −10
     expect(page).toContain(
-      '- Under PCR, over 3 implanted attacks: ASR shuffled − intact median −65.0 points (from −75.0 to −25.0), resolved on 0 (fewer than 6 seeds: none can be); ' +
+      '- Under PCR, over 3 implanted attacks: ASR shuffled − intact median −65.0 points (from −75.0 to −25.0), resolved on 0 (fewer than 7 seeds: none can be); ' +
         "the intact trigger's ASR median 70.0% (from 30.0% to 80.0%): the intact trigger still fires, so the drop marks a view-dependent backdoor, not a removed one.",
     );
     expect(page).toContain("- Without defense: ASR shuffled − intact median −10.0 points (from −10.0 to −10.0), the intact trigger's ASR median 90.0% (from 90.0% to 90.0%).");

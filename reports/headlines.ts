@@ -11,7 +11,7 @@
  */
 import { median, type PairedComparison } from '../harness/metrics/stats.js';
 import { BASELINE_DEFENSE, columnIs, type PaperTable } from './aggregate.js';
-import { judged, MIN_SEEDS_FOR_SIGNIFICANCE, PCR_DEFENSE, type Comparison } from './comparisons.js';
+import { judged, PCR_DEFENSE, seedsToResolve, type Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { fmt, fmtDifference, fmtSigned } from './format.js';
 import { mdText } from './markdown.js';
@@ -47,7 +47,10 @@ function seedsOf(ms: PairedComparison[]): string {
 }
 
 /** Where no difference can be resolved for want of seeds, the sentence says so rather than "none". */
-const tooFewSeeds = (ms: PairedComparison[]) => (ms.some((m) => m.n >= MIN_SEEDS_FOR_SIGNIFICANCE) ? '' : ` (fewer than ${MIN_SEEDS_FOR_SIGNIFICANCE} seeds: none can be)`);
+const tooFewSeeds = (cs: { m: PairedComparison; family: number }[]) => {
+  if (cs.some(({ m, family }) => m.n >= seedsToResolve(family))) return '';
+  return ` (fewer than ${Math.min(...cs.map(({ family }) => seedsToResolve(family)))} seeds: none can be)`;
+};
 
 /** "cleansight on badnets −55.7 points [−134.8, +23.4]". */
 const named = (c: Comparison, m: PairedComparison | undefined, scale: number, unit: string) => `${mdText(c.defense)} on ${mdText(c.attack)} ${fmtDifference(m, scale, 1, unit)}`;
@@ -76,7 +79,7 @@ function pcrHeadlines(t: PaperTable, compared: Comparison[], is: (label: string,
         ? ` ${t.cleanMetric}, relative: ${spread(clean.map((c) => c.clean!.mean), signed(100), '%')}; resolved lower on ${clean.filter((c) => c.clean!.mean < 0 && resolved(c.clean, c.cleanPHolm)).length}, higher on ${clean.filter((c) => c.clean!.mean > 0 && resolved(c.clean, c.cleanPHolm)).length}.`
         : '';
       out.push(
-        `PCR against no defense${on}, over ${plural(vsNone.length, 'implanted attack')} (${seedsOf(asr)}): mean ASR lower on ${asr.filter((m) => m.mean < 0).length}, ΔASR ${spread(asr.map((m) => m.mean), signed(1), ' points')}; resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}${tooFewSeeds(asr)}.${cleanSentence}`,
+        `PCR against no defense${on}, over ${plural(vsNone.length, 'implanted attack')} (${seedsOf(asr)}): mean ASR lower on ${asr.filter((m) => m.mean < 0).length}, ΔASR ${spread(asr.map((m) => m.mean), signed(1), ' points')}; resolved lower on ${vsNone.filter((c) => c.asr!.mean < 0 && resolved(c.asr, c.asrPHolm)).length}${tooFewSeeds(vsNone.map((c) => ({ m: c.asr!, family: c.family })))}.${cleanSentence}`,
       );
     }
     const vsPcr = cs.filter((c) => is(c.reference, PCR_DEFENSE));
@@ -85,7 +88,7 @@ function pcrHeadlines(t: PaperTable, compared: Comparison[], is: (label: string,
       out.push(
         settled.length
           ? `ASR against PCR${on}, resolved in ${settled.length} of ${vsPcr.length} comparisons: ${settled.map((c) => named(c, c.asr, 1, ' points')).join('; ')}.`
-          : `No other defense's ASR differs from PCR's by a resolved margin${on}, in ${plural(vsPcr.length, 'comparison')}${tooFewSeeds(vsPcr.map((c) => c.asr!))}.`,
+          : `No other defense's ASR differs from PCR's by a resolved margin${on}, in ${plural(vsPcr.length, 'comparison')}${tooFewSeeds(vsPcr.map((c) => ({ m: c.asr!, family: c.family })))}.`,
       );
       const most = largest(vsPcr, (c) => c.asr, 1, ' points');
       if (most) out.push(`Largest mean ASR reductions against PCR${on}: ${most}.`);
@@ -115,7 +118,7 @@ function shuffledHeadlines(shuffled: ShuffledComparison[], is: (label: string, d
           ? ': the intact trigger still fires, so the drop marks a view-dependent backdoor, not a removed one'
           : '';
       out.push(
-        `Under PCR${on}, over ${plural(pcr.length, 'implanted attack')}: ASR shuffled − intact ${spread(pcr.map((s) => s.diff!.mean), signed(1), ' points')}, resolved on ${pcr.filter((s) => resolved(s.diff, s.pHolm)).length}${tooFewSeeds(pcr.map((s) => s.diff!))}; the intact trigger's ASR ${spread(pcr.map((s) => s.intact!.mean), plain('ASR', '%'))}${reading}.`,
+        `Under PCR${on}, over ${plural(pcr.length, 'implanted attack')}: ASR shuffled − intact ${spread(pcr.map((s) => s.diff!.mean), signed(1), ' points')}, resolved on ${pcr.filter((s) => resolved(s.diff, s.pHolm)).length}${tooFewSeeds(pcr.map((s) => ({ m: s.diff!, family: s.family })))}; the intact trigger's ASR ${spread(pcr.map((s) => s.intact!.mean), plain('ASR', '%'))}${reading}.`,
       );
     }
     if (none.length) out.push(`Without defense${on}: ASR shuffled − intact ${spread(none.map((s) => s.diff!.mean), signed(1), ' points')}, the intact trigger's ASR ${spread(none.map((s) => s.intact!.mean), plain('ASR', '%'))}.`);

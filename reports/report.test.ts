@@ -25,8 +25,8 @@ describe('HTML report', () => {
     const seeds = (defense: string, asr: number, cider: number) => Array.from({ length: 7 }, (_, k) => record({ id: `${defense}${k}`, defense, seed: k + 1, metrics: { ASR: asr + 0.01 * k, 'CIDEr-D': cider + 0.013 * ((k * 5) % 7) } }));
     const html = render([...seeds('none', 0.9, 2.0), ...seeds('pcr', 0.3, 2.0)]);
     const table = html.slice(html.indexOf('data-table="comparisons"'), html.indexOf('</table>', html.indexOf('data-table="comparisons"')));
-    // −60 points on all 7 seeds: p = 2/128, Holm over 2 p-values 0.031 → resolved; the clean change is not
-    expect(table).toMatch(/<td class="resolved">−60\.0 \[−60\.0, −60\.0\]<\/td><td class="resolved">0\.031<\/td>/);
+    // −60 points on all 7 seeds: p = 2/128, alone in its question (pcr vs none on ASR) 0.016 → resolved; the clean change is not
+    expect(table).toMatch(/<td class="resolved">−60\.0 \[−60\.0, −60\.0\]<\/td><td class="resolved">0\.016<\/td>/);
     expect(table).toMatch(/ASR: lower ASR; clean: not resolved/);
     expect(html).toMatch(/data-power="caption">Power: the paired ASR differences have a seed sd of 0\.0 points/);
   });

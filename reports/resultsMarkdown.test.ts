@@ -74,13 +74,13 @@ describe('the Markdown results page', () => {
 
   it('says "not resolved" with n = 3, whatever the difference, naming the comparison', () => {
     const page = render(threeSeeds);
-    // ΔASR −60 ± 12.42; the sign-flip p of 3 same-sign differences is 2/2³ = 0.25, Holm over the 2 p-values 0.5
+    // ΔASR −60 ± 12.42; the sign-flip p of 3 same-sign differences is 2/2³ = 0.25, alone in its question: Holm 0.25
     expect(page).toContain(
-      '- pcr vs none on badnets: ΔASR −60.0 points [−72.4, −47.6] (n = 3, Holm p = 0.500): not resolved (n = 3 < 6 seeds cannot reach p < 0.05); ' +
-        'ΔCIDEr-D (relative) −9.5% [−10.7, −8.4] (n = 3, Holm p = 0.500): not resolved (n = 3 < 6 seeds cannot reach p < 0.05) (*Paired comparisons*, row badnets · pcr vs none).',
+      '- pcr vs none on badnets: ΔASR −60.0 points [−72.4, −47.6] (n = 3, Holm p = 0.250): not resolved (n = 3 < 6 seeds cannot reach p < 0.05); ' +
+        'ΔCIDEr-D (relative) −9.5% [−10.7, −8.4] (n = 3, Holm p = 0.250): not resolved (n = 3 < 6 seeds cannot reach p < 0.05) (*Paired comparisons*, row badnets · pcr vs none).',
     );
     expect(line(page, '| badnets | pcr | none |')).toBe(
-      '| badnets | pcr | none | 3 | −60.0 [−72.4, −47.6] | 0.250 | 0.500 | −9.5% [−10.7, −8.4] | 0.250 | 0.500 | ASR: not resolved (n = 3 < 6 seeds cannot reach p < 0.05); clean: not resolved (n = 3 < 6 seeds cannot reach p < 0.05) |',
+      '| badnets | pcr | none | 3 | −60.0 [−72.4, −47.6] | 0.250 | 0.250 | −9.5% [−10.7, −8.4] | 0.250 | 0.250 | ASR: not resolved (n = 3 < 6 seeds cannot reach p < 0.05); clean: not resolved (n = 3 < 6 seeds cannot reach p < 0.05) |',
     );
     expect(page).not.toMatch(/\bwins?\b/);
   });
@@ -88,8 +88,8 @@ describe('the Markdown results page', () => {
   it('calls a difference resolved with n = 8 and an interval excluding 0', () => {
     const page = render(eightSeeds);
     // differences −50 −49 −48 −44 −51 −50 −46 −45: mean −47.875, sd 2.588, ± t(0.975, 7)·sd/√8 = 2.163;
-    // p = 2/2⁸ = 0.0078, the smaller of the table's 2 p-values: Holm × 2 = 0.016
-    expect(page).toContain('- pcr vs none on badnets: ΔASR −47.9 points [−50.0, −45.7] (n = 8, Holm p = 0.016): resolved, lower ASR; ΔCIDEr-D (relative) −0.1%');
+    // p = 2/2⁸ = 0.0078, alone in its question (pcr vs none on ASR for badnets): Holm p = p
+    expect(page).toContain('- pcr vs none on badnets: ΔASR −47.9 points [−50.0, −45.7] (n = 8, Holm p = 0.008): resolved, lower ASR; ΔCIDEr-D (relative) −0.1%');
   });
 
   it('keeps "not resolved" where the sign-flip test passes but the t-interval covers 0', () => {
@@ -104,8 +104,8 @@ describe('the Markdown results page', () => {
     const removal = { removed: 10, poisoned: 5, hits: 4, precision: 0.4, recall: 0.8 };
     const removed = runs('remove', [0.1, 0.1, 0.1], [1.9, 1.9, 1.9]).map((r) => ({ ...r, removal, suspicion: { 'remove.lga': [{ epoch: 1, n: 100, positives: 5, auroc: 0.9 }] } }));
     const page = render([...withShuffled, ...removed]);
-    // pcr: intact 30, 25, 20 → shuffled 5: differences −25, −20, −15, p = 0.25; none's −10, 0, −5 have p = 0.5: Holm 0.5 for both
-    expect(page).toContain('- pcr on badnets: ASR 25.0 [12.6, 37.4] on the intact trigger, 5.0 [5.0, 5.0] on the patch-shuffled one; shuffled − intact −20.0 points [−32.4, −7.6] (n = 3, Holm p = 0.500): not resolved (n = 3 < 6 seeds cannot reach p < 0.05) (*Shuffled trigger view*, row badnets · pcr).');
+    // pcr: intact 30, 25, 20 → shuffled 5: differences −25, −20, −15, p = 0.25, alone in its column (Holm family): Holm p = p
+    expect(page).toContain('- pcr on badnets: ASR 25.0 [12.6, 37.4] on the intact trigger, 5.0 [5.0, 5.0] on the patch-shuffled one; shuffled − intact −20.0 points [−32.4, −7.6] (n = 3, Holm p = 0.250): not resolved (n = 3 < 6 seeds cannot reach p < 0.05) (*Shuffled trigger view*, row badnets · pcr).');
     expect(page).toContain('- remove on badnets: AUROC (remove.lga, last epoch) 0.900 [0.900, 0.900], removal precision 0.400 [0.400, 0.400], removal recall 0.800 [0.800, 0.800] (n = 3; *Detection*, row badnets · remove · remove.lga); against no defense, ΔASR −75.0 points');
     expect(page).toContain('| attack | defense | score | AUROC (last epoch) | removal precision | removal recall | flagged triggered | flagged clean | runs |');
     expect(line(page, '| badnets | remove | remove.lga |')).toBe('| badnets | remove | remove.lga | 0.900 [0.900, 0.900] | 0.400 [0.400, 0.400] | 0.800 [0.800, 0.800] | — | — | 3 |');

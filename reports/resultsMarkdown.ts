@@ -86,7 +86,7 @@ function resultsSection(t: PaperTable, compared: Comparison[]): string[] {
 
 function comparisonsSection(t: PaperTable, compared: Comparison[]): string[] {
   if (!compared.length) return ['### Paired comparisons', 'No defense to compare with its reference.'];
-  const intro = `Each defense against no defense and against PCR, per model × attack, paired by seed (same pre-training, same poisoned split): ΔASR in points (defense − reference; negative = less backdoor), Δ${t.cleanMetric} relative to the reference (negative = quality lost), each a mean with its 95% t-interval, the exact two-sided sign-flip p and the same p Holm-corrected over every p of the task. A difference counts only where the corrected p is below 0.05; otherwise it is "not resolved". Also in ${mdCode(`comparisons-${t.task}.csv`)}.`;
+  const intro = `Each defense against no defense and against PCR, per model × attack, paired by seed (same pre-training, same poisoned split): ΔASR in points (defense − reference; negative = less backdoor), Δ${t.cleanMetric} relative to the reference (negative = quality lost), each a mean with its 95% t-interval, the exact two-sided sign-flip p and the same p Holm-corrected within its question (the defenses compared with that reference on that metric, for that model × attack). A difference counts only where the corrected p is below 0.05; otherwise it is "not resolved". Also in ${mdCode(`comparisons-${t.task}.csv`)}.`;
   const header = ['attack', 'defense', 'vs', 'n', 'ΔASR (points) [95% CI]', 'p', 'p (Holm)', `Δ${t.cleanMetric} (relative) [95% CI]`, 'p', 'p (Holm)', 'verdict'];
   const rows = compared.map((c) => [
     attackCell(c.attack, c.implanted),

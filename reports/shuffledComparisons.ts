@@ -2,16 +2,16 @@
  * The patch-shuffled trigger view against the intact trigger, per cell of a task's table
  * (`ASR shuffled`, harness/shuffledView.ts): the per-seed difference ASR shuffled − ASR in
  * points, paired by seed (one run, the same triggered items, only the patch layout differs),
- * its mean with 95% t-interval and exact sign-flip p, Holm-corrected over the task's
- * shuffled-view comparisons, and the verdict by the rule of the paired comparisons
- * (docs/statistics.md). These p-values are a family of their own: they ask whether a backdoor
- * needs its trigger's layout, not whether one defense beats another. A backdoor that keeps its
+ * its mean with 95% t-interval and exact sign-flip p, Holm-corrected within its column (one
+ * model × defense: over the attacks), and the verdict by the rule of the paired comparisons
+ * (docs/statistics.md). These p-values are families of their own: each asks whether a backdoor
+ * needs its trigger's layout under one defense, not whether one defense beats another. A backdoor that keeps its
  * ASR on the intact trigger and loses it on the shuffled one was made view-dependent, not
  * removed (docs/defenses.md, "What was measured").
  */
-import { holm, pairedComparison, type PairedComparison } from '../harness/metrics/stats.js';
+import { pairedComparison, type PairedComparison } from '../harness/metrics/stats.js';
 import { seedValues, type PaperTable, type Stat } from './aggregate.js';
-import { verdictOf } from './comparisons.js';
+import { holmWithin, verdictOf } from './comparisons.js';
 
 export interface ShuffledComparison {
   model: string;
@@ -26,6 +26,8 @@ export interface ShuffledComparison {
   /** ASR shuffled − ASR, in points, paired by seed. */
   diff?: PairedComparison;
   pHolm: number;
+  /** How many cells share this one's Holm correction (its column's, with a p). */
+  family: number;
   verdict: string;
 }
 
@@ -42,6 +44,6 @@ export function shuffledComparisons(t: PaperTable): ShuffledComparison[] {
       return [{ model: col.model, attack: row.attack, defense: col.label, implanted: cell.implanted, intact: cell.asr, shuffled: cell.asrShuffled, diff }];
     }),
   );
-  const adjusted = holm(out.map((c) => c.diff?.p ?? NaN));
-  return out.map((c, i) => ({ ...c, pHolm: adjusted[i], verdict: verdictOf(c.diff, adjusted[i], SHUFFLED_WORDS) }));
+  const adjusted = holmWithin(out, (c) => JSON.stringify([c.model, c.defense]), (c) => c.diff?.p ?? NaN);
+  return out.map((c, i) => ({ ...c, ...adjusted[i], verdict: verdictOf(c.diff, adjusted[i].pHolm, SHUFFLED_WORDS, adjusted[i].family) }));
 }
