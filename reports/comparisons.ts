@@ -105,7 +105,12 @@ export function comparisons(t: PaperTable): Comparison[] {
 /** Holm within each family (the items sharing `key`): each item's corrected p, and how many of its family have a p. */
 export function holmWithin<T>(items: T[], key: (t: T) => string, p: (t: T) => number): { pHolm: number; family: number }[] {
   const families = new Map<string, number[]>();
-  items.forEach((t, i) => families.set(key(t), [...(families.get(key(t)) ?? []), i]));
+  items.forEach((t, i) => {
+    const k = key(t);
+    const members = families.get(k);
+    if (members) members.push(i);
+    else families.set(k, [i]);
+  });
   const out: { pHolm: number; family: number }[] = [];
   for (const members of families.values()) {
     const ps = members.map((i) => p(items[i]));
