@@ -42,6 +42,8 @@ export interface Comparison {
   cleanPHolm: number;
   /** How many ASR p-values share this one's Holm correction (its model × attack × reference, with paired seeds). */
   family: number;
+  /** The same for the clean metric's p-values (equal to `family` unless some clean metric is missing). */
+  cleanFamily: number;
   verdict: string;
 }
 
@@ -55,15 +57,15 @@ export function verdictOf(c: PairedComparison | undefined, pHolm: number, what: 
 }
 
 /** The verdict, "not resolved" also where the 95% interval covers 0 (the sign-flip test and the t-interval can disagree). */
-export function judged(m: PairedComparison | undefined, pHolm: number, words: [string, string]): string {
-  const verdict = verdictOf(m, pHolm, words);
+export function judged(m: PairedComparison | undefined, pHolm: number, words: [string, string], family = 1): string {
+  const verdict = verdictOf(m, pHolm, words, family);
   if (!m || verdict.startsWith('not resolved')) return verdict;
   if (!m.ci || (m.ci.lo <= 0 && m.ci.hi >= 0)) return `not resolved (Holm p = ${fmtP(pHolm)}, but the 95% interval covers 0)`;
   return `resolved, ${verdict}`;
 }
 
 export function comparisons(t: PaperTable): Comparison[] {
-  const out: Omit<Comparison, 'asrPHolm' | 'cleanPHolm' | 'family' | 'verdict'>[] = [];
+  const out: Omit<Comparison, 'asrPHolm' | 'cleanPHolm' | 'family' | 'cleanFamily' | 'verdict'>[] = [];
   for (const row of t.rows) {
     for (const model of new Set(t.columns.map((c) => c.model))) {
       const cols = t.columns.map((c, i) => ({ c, cell: row.cells[i] })).filter(({ c }) => c.model === model);
@@ -98,7 +100,7 @@ export function comparisons(t: PaperTable): Comparison[] {
   return out.map((c, i) => {
     const asr = verdictOf(c.asr, asrs[i].pHolm, ['lower ASR', 'higher ASR'], asrs[i].family);
     const clean = verdictOf(c.clean, cleans[i].pHolm, ['lower clean', 'higher clean'], cleans[i].family);
-    return { ...c, asrPHolm: asrs[i].pHolm, cleanPHolm: cleans[i].pHolm, family: asrs[i].family, verdict: `ASR: ${asr}; clean: ${clean}` };
+    return { ...c, asrPHolm: asrs[i].pHolm, cleanPHolm: cleans[i].pHolm, family: asrs[i].family, cleanFamily: cleans[i].family, verdict: `ASR: ${asr}; clean: ${clean}` };
   });
 }
 

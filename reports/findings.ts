@@ -39,15 +39,15 @@ export interface Findings {
 }
 
 /** "ΔASR −34.0 points [−56.0, −14.0] (n = 8, Holm p = 0.016): resolved, lower ASR". */
-function difference(name: string, m: PairedComparison | undefined, pHolm: number, scale: number, unit: string, words: [string, string]): string {
+function difference(name: string, m: PairedComparison | undefined, pHolm: number, family: number, scale: number, unit: string, words: [string, string]): string {
   if (!m) return `${name}: no paired seeds`;
-  return `${name} ${fmtDifference(m, scale, 1, unit)} (n = ${m.n}, Holm p = ${fmtP(pHolm)}): ${judged(m, pHolm, words)}`;
+  return `${name} ${fmtDifference(m, scale, 1, unit)} (n = ${m.n}, Holm p = ${fmtP(pHolm)}): ${judged(m, pHolm, words, family)}`;
 }
 
 /** Both differences of a paired comparison, ASR then the clean metric (relative). */
 function differences(c: Comparison, cleanMetric: string): string {
-  const asr = difference('ΔASR', c.asr, c.asrPHolm, 1, ' points', ['lower ASR', 'higher ASR']);
-  const clean = difference(`Δ${cleanMetric} (relative)`, c.clean, c.cleanPHolm, 100, '%', [`lower ${cleanMetric}`, `higher ${cleanMetric}`]);
+  const asr = difference('ΔASR', c.asr, c.asrPHolm, c.family, 1, ' points', ['lower ASR', 'higher ASR']);
+  const clean = difference(`Δ${cleanMetric} (relative)`, c.clean, c.cleanPHolm, c.cleanFamily, 100, '%', [`lower ${cleanMetric}`, `higher ${cleanMetric}`]);
   return `${asr}; ${clean}`;
 }
 
@@ -58,7 +58,7 @@ function comparisonSentence(c: Comparison, cleanMetric: string): string {
 }
 
 function shuffledSentence(s: ShuffledComparison): string {
-  const diff = difference('shuffled − intact', s.diff, s.pHolm, 1, ' points', SHUFFLED_WORDS);
+  const diff = difference('shuffled − intact', s.diff, s.pHolm, s.family, 1, ' points', SHUFFLED_WORDS);
   return `${mdText(s.defense)} on ${mdText(s.attack)}: ASR ${fmtStat(s.intact, 'ASR') || '—'} on the intact trigger, ${fmtStat(s.shuffled, 'ASR')} on the patch-shuffled one; ${diff} (${source('Shuffled trigger view', s.attack, s.defense)}).`;
 }
 

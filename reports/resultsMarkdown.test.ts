@@ -99,6 +99,20 @@ describe('the Markdown results page', () => {
     expect(judged(skewed, 0.06, ['lower ASR', 'higher ASR'])).toBe('not resolved');
   });
 
+  it('gives a finding the seed floor of its own Holm family, as the table does', () => {
+    // pcr and ft both against none on badnets: a question of 2 comparisons, so 7 seeds (2·2/2⁷ < 0.05 > 2·2/2⁶)
+    const page = render([...threeSeeds, ...runs('ft', [0.5, 0.5, 0.5], [2, 2, 2])]);
+    const verdict = 'not resolved (n = 3 < 7 seeds cannot reach p < 0.05 among 2 comparisons)';
+    expect(line(page, '| badnets | ft | none |')).toContain(verdict);
+    expect(line(page, '| badnets | pcr | none |')).toContain(verdict);
+    expect(line(page, '- pcr vs none on badnets:')).toContain(`(n = 3, Holm p = 0.500): ${verdict}; ΔCIDEr-D (relative)`);
+    // ft against pcr is a question of its own (the defenses compared with pcr): 6 seeds
+    expect(line(page, '- ft vs pcr on badnets:')).toContain('not resolved (n = 3 < 6 seeds cannot reach p < 0.05);');
+    expect(judged({ mean: -10, sd: 1, n: 3, ci: { lo: -12, hi: -8 }, p: 0.25 }, 1, ['lower ASR', 'higher ASR'], 8)).toBe(
+      'not resolved (n = 3 < 9 seeds cannot reach p < 0.05 among 8 comparisons)',
+    );
+  });
+
   it('reports the shuffled view, removal and flagging in findings (b) and (c)', () => {
     const withShuffled = threeSeeds.map((r) => ({ ...r, metrics: { ...r.metrics, 'ASR shuffled': r.defense === 'pcr' ? 0.05 : 0.8 } }));
     const removal = { removed: 10, poisoned: 5, hits: 4, precision: 0.4, recall: 0.8 };
