@@ -4,6 +4,7 @@ import { experimentSchema, layer, parseWith } from './schema.js';
 import { expandGrid } from '../plan/grid.js';
 import { PROFILES } from './profiles.js';
 import { validatePlugins } from '../plan/validate.js';
+import { resolveRun } from '../run/runIdentity.js';
 
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 
@@ -43,7 +44,10 @@ describe('profiles', () => {
     const r = parse('results');
     const vqa = expandGrid(r).filter((x) => x.task === 'vqa' && x.defense.id === 'none' && x.seed === 1);
     expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.1], ['randpatch', 0.1]]);
-    expect(r.defenses).toEqual(parse('smoke').defenses);
+    expect(r.defenses.map((d) => d.id)).toEqual(parse('smoke').defenses.map((d) => d.id));
+    // BYE at the separation its validation sweep chose per task (docs/defenses.md), the rest at their defaults
+    const bye = expandGrid(r).filter((x) => x.defense.id === 'bye' && x.attack.id === 'badnets' && x.seed === 1);
+    expect(bye.map((x) => [x.task, resolveRun(x).defenseParams.separation])).toEqual([['caption', 1], ['vqa', 0.5]]);
     expect(expandGrid(r)).toHaveLength(2 * 8 * r.defenses.length * 10);
     expect(() => validatePlugins(r)).not.toThrow();
   });

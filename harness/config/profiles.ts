@@ -83,6 +83,28 @@ const CALIBRATED = calibrated({
  */
 const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.1 }], randpatch: [{ rate: 0.2 }, { rate: 0.1 }] });
 
+/**
+ * Defense knobs chosen on the validation split by `mbb sweep` and the rule docs/defenses.md
+ * wrote down before each sweep ran (the lowest val ASR whose val clean metric keeps ≥ 95% of
+ * no defense's, then 90%, 85%), per task, over BadNets, Blended, SIG and Dual-Key at their
+ * calibrated settings, llava, seeds 1–3. Val ASR % and the clean metric's share of no
+ * defense's, means over the 12 runs:
+ *
+ * BYE's `separation` (commit 8a92573; no defense: caption 98.2%, VQA 96.9%):
+ * | separation | caption              | VQA                  |
+ * | ---------- | -------------------- | -------------------- |
+ * | 0.5        | 79.3, 99.4%          | **74.5, 98.4%**      |
+ * | 1          | **72.8, 101.0%**     | 88.5, 98.1%          |
+ * | 1.5        | 81.8, 100.3%         | 96.9, 100.0%         |
+ * | 2 (paper)  | 90.1, 99.8%          | 96.9, 100.0%         |
+ */
+const SWEPT: Record<string, [caption: Setting, vqa: Setting]> = {
+  bye: [{ separation: 1 }, { separation: 0.5 }],
+};
+/** Every registered defense, at its swept settings where a sweep chose them. */
+const everyDefenseAsSwept = () =>
+  Object.keys(DEFENSES).map((id) => (SWEPT[id] ? { id, params: {}, perTask: { caption: SWEPT[id][0], vqa: SWEPT[id][1] } } : { id, params: {} }));
+
 const DEFAULT_PER_TASK = {
   vqa: {
     data: { nTrain: 3000, questionsPerImage: 2 },
@@ -130,7 +152,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   results: {
     name: 'results',
     attacks: [...CALIBRATED, ...ADAPTIVE],
-    defenses: every(DEFENSES),
+    defenses: everyDefenseAsSwept(),
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
     model: MODEL,
     vision: VISION,
