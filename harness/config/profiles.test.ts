@@ -45,9 +45,11 @@ describe('profiles', () => {
     const vqa = expandGrid(r).filter((x) => x.task === 'vqa' && x.defense.id === 'none' && x.seed === 1);
     expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.1], ['randpatch', 0.1]]);
     expect(r.defenses.map((d) => d.id)).toEqual(parse('smoke').defenses.map((d) => d.id));
-    // BYE at the separation its validation sweep chose per task (docs/defenses.md), the rest at their defaults
+    // BYE and RobustIT at what their validation sweeps chose per task (docs/defenses.md), the rest at their defaults
     const bye = expandGrid(r).filter((x) => x.defense.id === 'bye' && x.attack.id === 'badnets' && x.seed === 1);
     expect(bye.map((x) => [x.task, resolveRun(x).defenseParams.separation])).toEqual([['caption', 1], ['vqa', 0.5]]);
+    const robustit = expandGrid(r).filter((x) => x.defense.id === 'robustit' && x.attack.id === 'badnets' && x.seed === 1);
+    expect(robustit.map((x) => [x.task, resolveRun(x).defenseParams.maxShift])).toEqual([['caption', 1], ['vqa', 3]]);
     expect(expandGrid(r)).toHaveLength(2 * 8 * r.defenses.length * 10);
     expect(() => validatePlugins(r)).not.toThrow();
   });
