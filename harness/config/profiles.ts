@@ -114,7 +114,7 @@ const SWEPT: Record<string, [caption: Setting, vqa: Setting]> = {
 };
 /** Every registered defense, at its swept settings where a sweep chose them. */
 const everyDefenseAsSwept = () =>
-  Object.keys(DEFENSES).map((id) => (SWEPT[id] ? { id, params: {}, perTask: { caption: SWEPT[id][0], vqa: SWEPT[id][1] } } : { id, params: {} }));
+  Object.keys(DEFENSES).map((id) => (SWEPT[id] ? calibrated({ [id]: SWEPT[id] })[0] : { id, params: {} }));
 
 const DEFAULT_PER_TASK = {
   vqa: {
