@@ -4,7 +4,8 @@ import { experimentSchema, layer, parseWith } from './schema.js';
 import { expandGrid } from '../plan/grid.js';
 import { PROFILES } from './profiles.js';
 import { validatePlugins } from '../plan/validate.js';
-import { resolveRun } from '../run/runIdentity.js';
+import { resolveRun, runIdentity } from '../run/runIdentity.js';
+import { runId } from '../run/runSpec.js';
 
 const parse = (name: string, over: Record<string, unknown> = {}) => parseWith(experimentSchema, layer(PROFILES[name], over), name);
 
@@ -52,6 +53,14 @@ describe('profiles', () => {
     expect(robustit.map((x) => [x.task, resolveRun(x).defenseParams.maxShift])).toEqual([['caption', 1], ['vqa', 3]]);
     expect(expandGrid(r)).toHaveLength(2 * 8 * r.defenses.length * 10);
     expect(() => validatePlugins(r)).not.toThrow();
+  });
+
+  it('mllm-defenses: a slice of results whose every run is the results grid’s own run, identity and all', () => {
+    const slice = expandGrid(parse('mllm-defenses'));
+    expect(slice).toHaveLength(2 * 4 * 5 * 3);
+    expect([...new Set(slice.map((x) => x.defense.id))]).toEqual(['none', 'pcr', 'bye', 'cleansight', 'robustit']);
+    const full = new Map(expandGrid(parse('results')).map((x) => [runId(x), runIdentity(x)]));
+    for (const x of slice) expect(runIdentity(x)).toEqual(full.get(runId(x)));
   });
 
   it('paper validates, or names the model families not registered yet', () => {

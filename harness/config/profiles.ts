@@ -125,6 +125,9 @@ const DEFAULT_PER_TASK = {
   },
 };
 
+/** The entries of a list of attacks or defenses with these ids, in the list's order. */
+const only = <T extends { id: string }>(list: T[], ids: string[]) => list.filter((x) => ids.includes(x.id));
+
 export const PROFILES: Record<string, Record<string, unknown>> = {
   smoke: {
     name: 'smoke',
@@ -165,6 +168,18 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     attacks: [...CALIBRATED, ...ADAPTIVE],
     defenses: everyDefenseAsSwept(),
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    model: MODEL,
+    vision: VISION,
+    perTask: DEFAULT_PER_TASK,
+  },
+  // The results grid's slice that judges the MLLM-specific defenses (issue 21's close-out): the
+  // four attacks their sweeps ran on × none, PCR and the three of them × 3 seeds. Its runs are
+  // the results grid's own (the name is not part of a run's identity), so they count there too.
+  'mllm-defenses': {
+    name: 'mllm-defenses',
+    attacks: only(CALIBRATED, ['badnets', 'blended', 'sig', 'dualkey']),
+    defenses: only(everyDefenseAsSwept(), ['none', 'pcr', 'bye', 'cleansight', 'robustit']),
+    seeds: [1, 2, 3],
     model: MODEL,
     vision: VISION,
     perTask: DEFAULT_PER_TASK,
