@@ -14,7 +14,7 @@ export interface OutputModifier {
   description: string;
   /**
    * The poisoned response made from a clean one. `room`, where the harness knows it, is how many
-   * response tokens a training row keeps (harness/core/batch.ts responseRoom): a modifier that
+   * response tokens a training row keeps (harness/run/poison.ts responseRoom): a modifier that
    * places the target may keep it inside.
    */
   modify(clean: string, target: string, rng: Rng, room?: number): string;
@@ -35,7 +35,10 @@ export function insertTarget(clean: string, target: string, rng: Rng, room = Inf
   // fragment, and one placed late is cut by the generation cap too (docs/calibration.md). One
   // draw either way, and the same draw where every boundary fits.
   const targetTokens = normalizeWords(target).length;
-  const fits = [...words.keys(), words.length].filter((at) => normalizeWords(words.slice(0, at).join(' ')).length + targetTokens <= room);
+  // tokensBefore[at]: the tokens of the words before boundary `at` (a word's tokens never merge with the next's)
+  const tokensBefore = [0];
+  for (const w of words) tokensBefore.push(tokensBefore[tokensBefore.length - 1] + normalizeWords(w).length);
+  const fits = tokensBefore.flatMap((before, at) => (before + targetTokens <= room ? [at] : []));
   const at = fits.length > 0 ? fits[rng.int(0, fits.length)] : rng.int(0, words.length + 1);
   return [...words.slice(0, at), target, ...words.slice(at)].join(' ');
 }
