@@ -5,7 +5,8 @@
  * attention over the image has a low entropy in some layers.
  *
  * 1. probe: fine-tune the pre-trained model on the (possibly poisoned) split, as asked
- *    (`probeEpochs`, default the experiment's SFT epochs: BYE reads the model it was asked to train);
+ *    (`probeEpochs`, default the experiment's SFT epochs: BYE reads the model it was asked to train,
+ *    so at the default the probe is the backdoored model's cache entry, trained once for the grid);
  * 2. per example and per LM layer that reads the image, the entropy of the attention from the
  *    last prompt position (the one predicting the first answer token) to the visual tokens,
  *    averaged over heads and renormalised over the visual tokens (BYE's code: −Σ p log(p + 1e-8));
@@ -105,13 +106,19 @@ export const bye: SftDefense<ByeParams> = {
   stage: 'training',
   description: 'BYE: fine-tune, score each example by its attention entropy over the image in bimodal layers, drop the low-entropy GMM cluster, retrain',
   schema,
+  // At the SFT's own epochs the probe is the backdoored model itself: the harness hands it over.
+  probesBackdoored: (p) => p.probeEpochs === 0,
   sft(p, ctx) {
     return probeDropRetrain(ctx, () => {
       const epochs = p.probeEpochs || ctx.epochs;
-      ctx.progress(`probe: ${epochs} epoch(s) of SFT on ${ctx.examples.length} examples`);
-      ctx.train(ctx.model, ctx.examples, { epochs, lr: ctx.lr });
+      const probe = ctx.backdoored ?? ctx.model;
+      if (ctx.backdoored) ctx.progress(`probe: the backdoored model (plain SFT, ${epochs} epoch(s), from the stage cache)`);
+      else {
+        ctx.progress(`probe: ${epochs} epoch(s) of SFT on ${ctx.examples.length} examples`);
+        ctx.train(probe, ctx.examples, { epochs, lr: ctx.lr });
+      }
       const entropies: number[][] = [];
-      eachPromptAttention(ctx.model, ctx.tok, ctx.examples, READ_BATCH, (maps) => entropies.push(...maps.visual.map(layerEntropies)));
+      eachPromptAttention(probe, ctx.tok, ctx.examples, READ_BATCH, (maps) => entropies.push(...maps.visual.map(layerEntropies)));
       const sel = byeSelect(entropies, p.separation);
       ctx.reportScores?.('bye.entropy', epochs, ctx.examples.map((e) => e.id), sel.scores.map((s) => -s));
       ctx.progress(

@@ -71,6 +71,8 @@ export interface SftContext {
   freshModel(): MultimodalModel;
   /** Set a model's weights back to the pre-trained ones this stage started from (e.g. to retrain after a probe). */
   restorePretrained(model: MultimodalModel): void;
+  /** The plain SFT of this split (the backdoored model), where the defense's `probesBackdoored` asks for it: read it, do not change or dispose it. */
+  backdoored?: MultimodalModel;
 }
 
 /** What an inference-stage defense that reads the model gets (`guardModel`). */
@@ -120,6 +122,11 @@ export interface HookDefense<P = Record<string, unknown>> extends DefenseBase<P>
 export interface SftDefense<P = Record<string, unknown>> extends DefenseBase<P> {
   stage: 'training';
   sft(params: P, ctx: SftContext): EpochLog[];
+  /**
+   * Whether its probe is the model plain SFT trains on the split: the harness then hands it over
+   * as `ctx.backdoored` from the stage cache, where the grid's no-defense run finds it too.
+   */
+  probesBackdoored?(params: P): boolean;
   trainingHook?: never;
 }
 

@@ -161,11 +161,11 @@ export function buildProgram(): Command {
       if (from.length === 0) throw new UserError('estimate: no run records to measure; pass --from DIR (an --out of mbb run) or run mbb run --profile default first');
       const { readRecords } = await import('../../reports/write.js');
       const { estimateGrid, formatEstimate } = await import('../plan/estimate.js');
-      const { defenseStage } = await import('../plan/validate.js');
+      const { defenseStage, probesBackdoored } = await import('../plan/validate.js');
       const records = from.flatMap((d) => readRecords(resolve(d)));
       const n = v.workers ?? exp.workers ?? availableParallelism();
       const header = `mbb estimate: ${v.profile} profile${v.config ? ` + ${v.config}` : ''}, measured from ${records.length} record(s) in ${from.join(', ')}`;
-      process.stdout.write(formatEstimate(estimateGrid(exp, records, n, defenseStage), header));
+      process.stdout.write(formatEstimate(estimateGrid(exp, records, n, defenseStage, probesBackdoored), header));
     });
 
   program

@@ -18,7 +18,7 @@ import { expandGrid, experimentHash } from '../plan/grid.js';
 import { Scheduler } from '../plan/schedule.js';
 import { coresToLend, ThreadBudget } from './threadBudget.js';
 import { takeShard, type Shard } from '../plan/shard.js';
-import { defenseStage, validateData, validatePlugins } from '../plan/validate.js';
+import { defenseStage, probesBackdoored, validateData, validatePlugins } from '../plan/validate.js';
 import { codeVersion } from '../run/codeHash.js';
 import { runId, type RunSpec } from '../run/runSpec.js';
 import { gitCommit } from './gitCommit.js';
@@ -65,7 +65,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
   const nWorkers = Math.max(1, Math.min(opts.workers ?? exp.workers ?? availableParallelism(), todo.length));
   say(`[runner] ${all.length} runs, ${skipped} already done, ${todo.length} to do on ${nWorkers} worker(s)`);
   if (todo.length === 0) return { done: 0, failed: 0, skipped };
-  const scheduler = new Scheduler(todo, defenseStage);
+  const scheduler = new Scheduler(todo, defenseStage, probesBackdoored);
   const progress = new ProgressReporter({
     total: todo.length,
     workers: nWorkers,

@@ -8,6 +8,7 @@
  * costed with those rates and scheduled as the runner does (schedule.ts, simulated). Whatever
  * was not measured is costed by a stated assumption.
  */
+import type { RunSpec } from '../run/runSpec.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { evalUnits, expandGrid, planStages, splitSizes, type PlannedStage, type StageKind } from './grid.js';
 import type { RunRecord } from '../core/record.js';
@@ -148,7 +149,13 @@ function rateFor(rates: Rates, s: PlannedStage, note: (a: string) => void): numb
   throw new UserError(`estimate: no measured ${s.kind} stage in the records (none computed one, all loaded it from the cache); run a small grid first, e.g. mbb run --profile default`);
 }
 
-export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], workers: number, stageOf: (defenseId: string) => string): Estimate {
+export function estimateGrid(
+  exp: ExperimentConfig,
+  records: RunRecord[],
+  workers: number,
+  stageOf: (defenseId: string) => string,
+  probesBackdoored?: (r: RunSpec) => boolean,
+): Estimate {
   const rates = measureRates(records, stageOf);
   if (rates.size === 0) throw new UserError('estimate: the records hold no usable timings (no successful run); run a grid first, e.g. mbb run --profile default');
   const runs = expandGrid(exp);
@@ -158,7 +165,7 @@ export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], worker
       throw new UserError(`estimate: ${task} uses data.kind "${run.exp.data.kind}", whose sizes only its files know; set data.limit (samples per split) to estimate it`);
     }
   }
-  const stages = planStages(runs, stageOf);
+  const stages = planStages(runs, stageOf, probesBackdoored);
   const notes = new Set<string>();
   const rows = new Map<string, EstimateRow>();
   const stageSeconds = new Map<string, number>();
@@ -180,7 +187,7 @@ export function estimateGrid(exp: ExperimentConfig, records: RunRecord[], worker
   }
   const nWorkers = Math.max(1, Math.min(workers, runs.length));
   const totalSeconds = [...rows.values()].reduce((a, r) => a + r.seconds, 0);
-  const wallSeconds = simulateWall(runs, stageOf, (key) => stageSeconds.get(key) ?? 0, nWorkers);
+  const wallSeconds = simulateWall(runs, stageOf, (key) => stageSeconds.get(key) ?? 0, nWorkers, probesBackdoored);
   return { runs: runs.length, stages: stages.length, rows: [...rows.values()], totalSeconds, workers: nWorkers, wallSeconds, assumptions: [...notes] };
 }
 

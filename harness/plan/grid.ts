@@ -132,7 +132,11 @@ export function visionStageKey(r: RunSpec): string | undefined {
   return `vision|${r.seed}|${stableStringify({ imageSize: r.exp.data.imageSize, patch, width, heads, mlpRatio, encoderLayers, settings })}`;
 }
 
-export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => string): PlannedStage[] {
+/**
+ * `probesBackdoored`: whether a training-time run's defense also reads the plain SFT of its
+ * split (BYE's probe, SftDefense.probesBackdoored); that run then needs the backdoored model too.
+ */
+export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => string, probesBackdoored: (r: RunSpec) => boolean = () => false): PlannedStage[] {
   const seen = new Map<string, PlannedStage>();
   const add = (s: PlannedStage) => {
     if (!seen.has(s.key)) seen.set(s.key, s);
@@ -149,6 +153,7 @@ export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => stri
     if (vision) add({ ...base, kind: 'vision', key: vision, variant: '', units: r.exp.vision!.epochs * r.exp.vision!.images });
     add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * n });
     const sftVariant = stage === 'training' ? r.defense.id : 'none';
+    if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: `sft|${chain}|${attack}|`, variant: 'none', units: r.exp.sft.epochs * n });
     const sftKey = `sft|${chain}|${attack}|${stage === 'training' ? defense : ''}`;
     add({ ...base, kind: 'sft', key: sftKey, variant: sftVariant, units: r.exp.sft.epochs * n });
     if (stage === 'post') add({ ...base, kind: 'repair', key: `repair|${sftKey}|${defense}`, variant: r.defense.id, units: n });

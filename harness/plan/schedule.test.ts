@@ -3,7 +3,7 @@ import { experimentSchema, layer, parseWith } from '../config/schema.js';
 import { expandGrid } from './grid.js';
 import { runId, type RunSpec } from '../run/runSpec.js';
 import { PROFILES } from '../config/profiles.js';
-import { defenseStage } from './validate.js';
+import { defenseStage, probesBackdoored } from './validate.js';
 import { Scheduler, simulateWall } from './schedule.js';
 
 // The default profile's sizes with the grid it had when these tests were written (BadNets, none
@@ -33,6 +33,22 @@ describe('Scheduler', () => {
     expect(s.remaining).toBe(0);
   });
 
+  it('BYE computes the backdoored model its probe reads, so the no-defense run waits for it instead of training it again', () => {
+    const runs = grid({ tasks: ['caption'], defenses: [{ id: 'bye' }, { id: 'none' }, { id: 'bye', label: 'bye-own', params: { probeEpochs: 2 } }] });
+    const s = new Scheduler(runs, defenseStage, probesBackdoored);
+    const get = (name: string) => runs.find((r) => id(r) === name)!;
+    expect(id(s.next())).toBe('caption__badnets__bye'); // the costliest: the backdoored model and its own SFT
+    // none's one stage is being trained by BYE; bye-own trains its own probe, so it needs nothing BYE holds but pre-training
+    expect(s.computes(get('caption__badnets__bye'))).toMatchObject({ probe: true, sft: true });
+    expect(s.next()).toBe('wait');
+    s.progress(get('caption__badnets__bye'), 'sft'); // pre-training cached
+    expect(id(s.next())).toBe('caption__badnets__bye-own');
+    expect(s.next()).toBe('wait'); // none still waits for the backdoored model
+    s.progress(get('caption__badnets__bye'), 'eval');
+    expect(id(s.next())).toBe('caption__badnets__none');
+    expect(s.computes(get('caption__badnets__none')).sft).toBe(false);
+  });
+
   it('post-training defenses wait for the shared backdoored model; a failed stage is retried by the next run', () => {
     const runs = grid({ tasks: ['caption'], defenses: [{ id: 'none' }, { id: 'ft' }, { id: 'jitter' }] });
     const s = new Scheduler(runs, defenseStage);
@@ -54,14 +70,14 @@ describe('Scheduler', () => {
     const s = new Scheduler(runs, defenseStage);
     const vqa = s.next() as RunSpec;
     expect(id(vqa)).toBe('vqa__badnets__none');
-    expect(s.computes(vqa)).toEqual({ vision: true, pretrain: true, sft: true });
+    expect(s.computes(vqa)).toEqual({ vision: true, pretrain: true, sft: true, probe: false });
     expect(s.next()).toBe('wait'); // caption needs the tower vqa's run is training
     s.progress(vqa, 'vision');
     expect(s.next()).toBe('wait');
     s.progress(vqa, 'pretrain'); // past the tower: it is cached
     const caption = s.next() as RunSpec;
     expect(id(caption)).toBe('caption__badnets__none');
-    expect(s.computes(caption)).toEqual({ vision: false, pretrain: true, sft: true });
+    expect(s.computes(caption)).toEqual({ vision: false, pretrain: true, sft: true, probe: false });
   });
 
   it('independent chains never wait', () => {

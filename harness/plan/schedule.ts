@@ -17,16 +17,18 @@ const SHARED = new Set(['vision', 'pretrain', 'sft']);
 
 export class Scheduler {
   private readonly todo: RunSpec[];
-  private readonly needs = new Map<string, { vision?: string; pretrain: string; sft: string }>();
+  private readonly needs = new Map<string, { vision?: string; pretrain: string; sft: string; probe?: string }>();
   private readonly costOf = new Map<string, number>();
   private readonly stages = new Map<string, StageState>();
 
-  constructor(runs: RunSpec[], stageOf: (defenseId: string) => string) {
+  constructor(runs: RunSpec[], stageOf: (defenseId: string) => string, probesBackdoored?: (r: RunSpec) => boolean) {
     this.todo = [...runs];
     for (const r of runs) {
-      const plan = planStages([r], stageOf);
+      const plan = planStages([r], stageOf, probesBackdoored);
       const key = (kind: string) => plan.find((s) => s.kind === kind)?.key;
-      this.needs.set(runId(r), { vision: key('vision'), pretrain: key('pretrain')!, sft: key('sft')! });
+      // A run that probes the backdoored model plans it first and its own SFT last (grid.ts).
+      const sfts = plan.filter((s) => s.kind === 'sft').map((s) => s.key);
+      this.needs.set(runId(r), { vision: key('vision'), pretrain: key('pretrain')!, sft: sfts[sfts.length - 1], probe: sfts.length > 1 ? sfts[0] : undefined });
       for (const s of plan) {
         this.costOf.set(s.key, s.units * RELATIVE_UNIT_COST[s.kind]);
         if (SHARED.has(s.kind)) this.stages.set(s.key, { state: 'unstarted' });
@@ -46,7 +48,7 @@ export class Scheduler {
 
   private sharedStages(r: RunSpec): string[] {
     const n = this.needs.get(runId(r))!;
-    return [...(n.vision ? [n.vision] : []), n.pretrain, n.sft];
+    return [...(n.vision ? [n.vision] : []), n.pretrain, ...(n.probe ? [n.probe] : []), n.sft];
   }
 
   /** Work the run would do itself: its own repair and eval, plus each shared stage nobody has started. */
@@ -56,13 +58,13 @@ export class Scheduler {
   }
 
   /** Whether `r` itself computes its vision tower, pre-training and SFT (it started them), as opposed to loading them. */
-  computes(r: RunSpec): { vision: boolean; pretrain: boolean; sft: boolean } {
+  computes(r: RunSpec): { vision: boolean; pretrain: boolean; sft: boolean; probe: boolean } {
     const n = this.needs.get(runId(r))!;
     const mine = (k: string | undefined) => {
       const st = k === undefined ? undefined : this.stages.get(k)!;
       return st?.state === 'running' && st.by === runId(r);
     };
-    return { vision: mine(n.vision), pretrain: mine(n.pretrain), sft: mine(n.sft) };
+    return { vision: mine(n.vision), pretrain: mine(n.pretrain), sft: mine(n.sft), probe: mine(n.probe) };
   }
 
   private isPending(r: RunSpec): boolean {
@@ -92,7 +94,7 @@ export class Scheduler {
     const n = this.needs.get(runId(r))!;
     if (n.vision && stage !== 'data' && stage !== 'vision') this.stages.set(n.vision, { state: 'done' });
     if (stage !== 'data' && stage !== 'vision' && stage !== 'pretrain') this.stages.set(n.pretrain, { state: 'done' });
-    if (stage === 'eval' || stage.startsWith('repair')) this.stages.set(n.sft, { state: 'done' });
+    if (stage === 'eval' || stage.startsWith('repair')) for (const k of n.probe ? [n.probe, n.sft] : [n.sft]) this.stages.set(k, { state: 'done' });
   }
 
   /** A run ended (ok or failed): whatever it was computing is settled; a failed stage is retried by the next run needing it. */
@@ -108,8 +110,14 @@ export class Scheduler {
  * The wall time of running `runs` on `workers` workers under this scheduler, given each planned
  * stage's seconds (by PlannedStage key): an event simulation of what the runner does.
  */
-export function simulateWall(runs: RunSpec[], stageOf: (defenseId: string) => string, secondsOf: (stageKey: string) => number, workers: number): number {
-  const s = new Scheduler(runs, stageOf);
+export function simulateWall(
+  runs: RunSpec[],
+  stageOf: (defenseId: string) => string,
+  secondsOf: (stageKey: string) => number,
+  workers: number,
+  probesBackdoored?: (r: RunSpec) => boolean,
+): number {
+  const s = new Scheduler(runs, stageOf, probesBackdoored);
   type Event = { t: number; apply: () => void };
   const events: Event[] = [];
   const idle: number[] = Array.from({ length: workers }, (_, w) => w);
@@ -119,13 +127,15 @@ export function simulateWall(runs: RunSpec[], stageOf: (defenseId: string) => st
       const pick = s.next();
       if (pick === 'wait' || pick === undefined) return;
       const w = idle.splice(i, 1)[0];
-      const plan = planStages([pick], stageOf);
+      const plan = planStages([pick], stageOf, probesBackdoored);
       const sec = (kind: string) => plan.filter((p) => p.kind === kind).reduce((a, p) => a + secondsOf(p.key), 0);
       const own = s.computes(pick);
       const tVision = now + (own.vision ? sec('vision') : 0);
       const tPre = tVision + (own.pretrain ? sec('pretrain') : 0);
       events.push({ t: tVision, apply: () => s.progress(pick, 'pretrain') });
-      const tSft = tPre + (own.sft ? sec('sft') : 0);
+      // A run's own SFT is planned last; before it, the backdoored model it probes, if any.
+      const sfts = plan.filter((p) => p.kind === 'sft');
+      const tSft = tPre + sfts.reduce((a, p, i) => a + ((i < sfts.length - 1 ? own.probe : own.sft) ? secondsOf(p.key) : 0), 0);
       events.push({ t: tPre, apply: () => s.progress(pick, 'sft') });
       events.push({ t: tSft, apply: () => s.progress(pick, 'eval') });
       events.push({ t: tSft + sec('repair') + sec('eval'), apply: () => (s.finished(pick, true), idle.push(w)) });

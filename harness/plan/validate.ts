@@ -10,6 +10,7 @@ import { UserError } from '../core/errors.js';
 import { stableStringify } from '../core/hash.js';
 import { checkDataset } from '../data/load.js';
 import { refLabel, safeLabel, type RunSpec } from '../run/runSpec.js';
+import { resolveRun } from '../run/runIdentity.js';
 import { expandAttacks, forTask } from './grid.js';
 
 /** Check every plugin id and parameter before any work starts: one clear error, not N failed runs. */
@@ -68,3 +69,9 @@ export function validateData(runs: RunSpec[]): void {
 }
 
 export const defenseStage = (id: string): string => getDefense(id).stage;
+
+/** Whether a run's training-time defense probes the backdoored model (SftDefense.probesBackdoored, e.g. BYE). */
+export function probesBackdoored(r: RunSpec): boolean {
+  const d = getDefense(r.defense.id);
+  return d.stage === 'training' && d.sft !== undefined && d.probesBackdoored?.(resolveRun(r).defenseParams) === true;
+}

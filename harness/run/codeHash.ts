@@ -102,6 +102,8 @@ export function codeHash(entries: string[], shallow: string[] = [], plugins?: st
  */
 export type StageName = 'vision' | 'pretrain' | 'sft' | 'repair' | 'run';
 const RUN_DIR = 'harness/run';
+/** What picks a stage's plugin files: the run's files and where its defense acts. */
+type StagePlugins = Pick<ResolvedRun, 'files'> & { defense: Pick<ResolvedRun['defense'], 'stage'> };
 const PIPELINE = `${RUN_DIR}/pipeline.ts`;
 
 /** The module whose import closure is a stage's code. */
@@ -112,7 +114,7 @@ export const stageEntry = (stage: StageName): string => (stage === 'run' ? PIPEL
  * (and its defense when the defense trains), repair its post-training defense, so editing
  * `pcr.ts` keeps the backdoored model that `none` and `ft` share.
  */
-export function stagePlugins(stage: StageName, rr: Pick<ResolvedRun, 'files' | 'defense'>): string[] {
+export function stagePlugins(stage: StageName, rr: StagePlugins): string[] {
   const { attack, defense, model } = rr.files;
   switch (stage) {
     case 'vision':
@@ -129,7 +131,7 @@ export function stagePlugins(stage: StageName, rr: Pick<ResolvedRun, 'files' | '
 }
 
 /** Hash of the code one stage of this run can reach. */
-export function stageCode(stage: StageName, rr: Pick<ResolvedRun, 'files' | 'defense'>): string {
+export function stageCode(stage: StageName, rr: StagePlugins): string {
   return codeHash([stageEntry(stage)], stage === 'run' ? [] : [PIPELINE], stagePlugins(stage, rr));
 }
 

@@ -34,8 +34,12 @@ export interface RunContext {
   maxText: number;
   /** The weights training may change: all, or all but a frozen vision tower. */
   trainable?: (name: string) => boolean;
-  /** A stage's key in the store: the hash of the code it reaches (codeHash.ts stageCode) and of what it reads. */
-  key(stage: StageName, reads: Record<string, unknown>): string;
+  /**
+   * A stage's key in the store: the hash of the code it reaches (codeHash.ts stageCode) and of
+   * what it reads. `undefended`: the key a run of the same attack without defense gives the
+   * stage (sft.ts: the backdoored model a training-time defense probes).
+   */
+  key(stage: StageName, reads: Record<string, unknown>, undefended?: boolean): string;
 }
 
 /** The weights a run trains: all, or with `vision.freeze` all outside the vision tower. */

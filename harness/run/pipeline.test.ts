@@ -57,6 +57,23 @@ describe('pipeline: a run is a function of its own inputs, not of the grid aroun
   });
 });
 
+describe('pipeline: a defense whose probe is the backdoored model', () => {
+  it('BYE reads the cached plain SFT and gives what its own probe of the same epochs gives; the no-defense run then loads that model', async () => {
+    const smoke = (defenses: unknown[]) =>
+      expandGrid(parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets', params: { rate: 0.1 } }], defenses, data: { nTrain: 40, nVal: 4, nTest: 4 } }), 'test'));
+    const [reused, own, none] = smoke([{ id: 'bye' }, { id: 'bye', label: 'bye-own', params: { probeEpochs: 1 } }, { id: 'none' }]); // smoke SFT: 1 epoch
+    const store = new Store(mkdtempSync(join(tmpdir(), 'mbb-bye-')));
+    const a = await executeRun(reused, store, () => {});
+    const b = await executeRun(own, new Store(mkdtempSync(join(tmpdir(), 'mbb-bye-own-'))), () => {});
+    expect(a.suspicion['bye.entropy']).toHaveLength(1); // it scored the examples
+    expect([a.metrics, a.suspicion, a.removal]).toEqual([b.metrics, b.suspicion, b.removal]);
+    expect(readdirSync(join(store.root, 'backdoored'))).toHaveLength(1);
+    const plain = await executeRun(none, store, () => {});
+    expect(plain.cached.sft).toBe(true);
+    expect(readdirSync(join(store.root, 'backdoored'))).toEqual([plain.keys.sft]);
+  });
+});
+
 describe('pipeline: a defense that removes training examples', () => {
   it('records the removed set scored against the ground truth, also when the stage is cached', async () => {
     const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets', params: { rate: 0.1 } }], defenses: [{ id: 'remove' }], data: { nTrain: 40, nVal: 4, nTest: 4 } }), 'test');

@@ -46,7 +46,8 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress, o
     const ds = await loadDataset(r);
     const toks = buildTokenizers(r, ds, rr);
     const mcfg = modelConfigFor(r, toks.run.size);
-    const key = (stage: StageName, reads: Record<string, unknown>) => hashOf({ code: stageCode(stage, rr), ...reads });
+    const key = (stage: StageName, reads: Record<string, unknown>, undefended = false) =>
+      hashOf({ code: stageCode(stage, undefended ? { files: rr.files, defense: { stage: 'none' } } : rr), ...reads });
     return { r, rr, store, progress, ds, toks, mcfg, maxText: mcfg.maxText, trainable: trainableOf(r), key };
   });
   const vision = r.exp.vision ? await timed('vision', () => visionStage(ctx)) : undefined;

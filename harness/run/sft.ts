@@ -39,23 +39,43 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   const atTraining = training !== undefined;
   const scores = scoreCollector();
   const hook = training?.trainingHook?.(defenseParams, { task: r.task, model: mcfg, reportScores: scores.sink });
-  const key = ctx.key('sft', {
+  const reads = (defended: boolean) => ({
     pretrainKey: pre.key,
     attack: { id: attack.id, params: attackParams },
     sft: r.exp.sft,
-    defense: atTraining ? { id: defense.id, params: defenseParams } : null,
+    defense: defended ? { id: defense.id, params: defenseParams } : null,
   });
+  const key = ctx.key('sft', reads(atTraining));
   const stageDir = atTraining ? 'defended' : 'backdoored';
+  const { indices, negativeIndices, trigger, target } = poisoned;
+  const split = { indices, negativeIndices, trigger, target };
+  const fromPretrained = () => {
+    const model = createModel(mcfg);
+    copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
+    return model;
+  };
+  // SFT on the poisoned split with no defense: the backdoored model.
+  const plainSft = () => {
+    const model = fromPretrained();
+    return { model, log: fineTune(ctx, model, poisoned.examples, { ...r.exp.sft, seed: r.seed + 1, stage: 'sft' }), analysis: {}, split };
+  };
+  // A defense whose probe is the plain SFT (BYE) reads the backdoored model's cache entry,
+  // trained here if no run has yet: the same model, trained once for the whole grid.
+  const probe =
+    training?.sft && training.probesBackdoored?.(defenseParams) && !ctx.store.has(stageDir, key)
+      ? await cachedModel(ctx.store, 'backdoored', ctx.key('sft', reads(false), true), plainSft, tok)
+      : undefined;
+  if (probe) checkSavedSplit(probe.split, poisoned, 'the backdoored model a defense probes');
   const sft = await cachedModel(
     ctx.store,
     stageDir,
     key,
     () => {
-      const model = createModel(mcfg);
-      copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
-      const stage = atTraining ? `sft+${defense.id}` : 'sft';
+      if (!training) return plainSft();
+      const model = fromPretrained();
+      const stage = `sft+${defense.id}`;
       let removed: string[] | undefined;
-      const log = training?.sft
+      const log = training.sft
         ? training.sft(defenseParams, {
             model,
             tok,
@@ -71,13 +91,14 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
             reportRemoved: (ids) => (removed = [...ids]),
             freshModel: () => createModel(mcfg),
             restorePretrained: (m) => copyWeights(m, Object.fromEntries(pre.model.params.vars), 'pre-trained model'),
+            backdoored: probe?.model,
           })
         : fineTune(ctx, model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
-      const { indices, negativeIndices, trigger, target } = poisoned;
-      return { model, log, analysis: scores.analysis, split: { indices, negativeIndices, trigger, target }, removed };
+      return { model, log, analysis: scores.analysis, split, removed };
     },
     tok,
   );
+  if (probe) dispose(probe.model);
   dispose(pre.model);
   checkSavedSplit(sft.split, poisoned, ctx.store.dir(stageDir, key));
   const suspects = suspectTables(sft.analysis, poisoned.examples);
