@@ -57,7 +57,7 @@ export class Scheduler {
     return this.costOf.get(runId(r))! + own.reduce((a, k) => a + this.costOf.get(k)!, 0);
   }
 
-  /** Whether `r` itself computes its vision tower, pre-training and SFT (it started them), as opposed to loading them. */
+  /** Whether `r` itself computes its vision tower, pre-training, SFT and the backdoored model it probes (it started them), as opposed to loading them. */
   computes(r: RunSpec): { vision: boolean; pretrain: boolean; sft: boolean; probe: boolean } {
     const n = this.needs.get(runId(r))!;
     const mine = (k: string | undefined) => {

@@ -49,9 +49,10 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   const stageDir = atTraining ? 'defended' : 'backdoored';
   const { indices, negativeIndices, trigger, target } = poisoned;
   const split = { indices, negativeIndices, trigger, target };
+  const restorePretrained = (m: MultimodalModel) => copyWeights(m, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
   const fromPretrained = () => {
     const model = createModel(mcfg);
-    copyWeights(model, Object.fromEntries(pre.model.params.vars), 'pre-trained model');
+    restorePretrained(model);
     return model;
   };
   // SFT on the poisoned split with no defense: the backdoored model.
@@ -61,11 +62,12 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   };
   // A defense whose probe is the plain SFT (BYE) reads the backdoored model's cache entry,
   // trained here if no run has yet: the same model, trained once for the whole grid.
+  const backdooredKey = ctx.key('sft', reads(false), true);
   const probe =
     training?.sft && training.probesBackdoored?.(defenseParams) && !ctx.store.has(stageDir, key)
-      ? await cachedModel(ctx.store, 'backdoored', ctx.key('sft', reads(false), true), plainSft, tok)
+      ? await cachedModel(ctx.store, 'backdoored', backdooredKey, plainSft, tok)
       : undefined;
-  if (probe) checkSavedSplit(probe.split, poisoned, 'the backdoored model a defense probes');
+  if (probe) checkSavedSplit(probe.split, poisoned, ctx.store.dir('backdoored', backdooredKey));
   const sft = await cachedModel(
     ctx.store,
     stageDir,
@@ -90,7 +92,7 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
             reportScores: scores.sink,
             reportRemoved: (ids) => (removed = [...ids]),
             freshModel: () => createModel(mcfg),
-            restorePretrained: (m) => copyWeights(m, Object.fromEntries(pre.model.params.vars), 'pre-trained model'),
+            restorePretrained,
             backdoored: probe?.model,
           })
         : fineTune(ctx, model, poisoned.examples, { ...r.exp.sft, hook, seed: r.seed + 1, stage });
