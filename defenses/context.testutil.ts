@@ -4,7 +4,7 @@ import { tf } from '../harness/core/engine.js';
 import { Rng } from '../harness/core/rng.js';
 import { solidImage, tinyModelConfig } from '../harness/core/testing.js';
 import { Tokenizer } from '../harness/core/tokenizer.js';
-import { train, perSampleLoss, type TrainingHook } from '../harness/core/training.js';
+import { train, perSampleLoss, perSampleScore, type TrainingHook } from '../harness/core/training.js';
 import { createModel } from '../models/registry.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 import type { PostContext, SftContext } from './types.js';
@@ -77,6 +77,7 @@ export function fakeSftContext(model: MultimodalModel, over: Partial<SftContext>
     lr: 1e-2,
     train: realTrain(),
     perSampleLoss: (m, ex) => perSampleLoss(m, tok, ex, MAX_TEXT, 4),
+    perSampleScore: (m, ex, score) => perSampleScore(m, tok, ex, MAX_TEXT, 4, score),
     rng: new Rng(1),
     progress: (d) => log.push(d),
     freshModel: () => createModel(model.config),

@@ -112,6 +112,11 @@ function meanOverResponse(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor1D {
   return tf.div(tf.sum(tf.mul(x, w), -1), tf.maximum(tf.sum(w, -1), 1)) as tf.Tensor1D;
 }
 
+/** D_i per sample [B]: the JS divergence between the outputs on the image and on its view, averaged over the response tokens. */
+export function crossViewDivergence(logitsOrig: tf.Tensor3D, logitsView: tf.Tensor3D, weights: tf.Tensor2D): tf.Tensor1D {
+  return meanOverResponse(jsDivergence(tf.logSoftmax(logitsOrig) as tf.Tensor3D, tf.logSoftmax(logitsView) as tf.Tensor3D), weights);
+}
+
 export interface PcrLossParts {
   total: tf.Scalar;
   /** D_i of the first `invariance.length` samples of the batch (those with a view), detached (low = suspected poison). */

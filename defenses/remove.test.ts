@@ -2,7 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseWith } from '../harness/config/schema.js';
 import { initEngine, tf } from '../harness/core/engine.js';
 import { examples, fakeSftContext, tinyModel, type TrainCall } from './context.testutil.js';
-import { remove, toRemove } from './remove.js';
+import { crossViewDivergence } from './pcr.js';
+import { invarianceScores, remove, toRemove } from './remove.js';
 
 beforeAll(async () => {
   await initEngine({ backend: 'wasm', quiet: true });
@@ -12,8 +13,9 @@ describe('remove (detect, then remove)', () => {
   it('drops the ⌈f·n⌉ lowest-loss examples, lowest first, at least one', () => {
     expect(toRemove([0.5, 0.1, 0.9, 0.2, 0.7], 0.3)).toEqual([1, 3]); // ⌈1.5⌉ = 2
     expect(toRemove([0.5, 0.1, 0.9], 0.01)).toEqual([1]);
-    expect(() => toRemove([0.5, NaN], 0.5)).toThrow(/loss 1 is NaN/);
+    expect(() => toRemove([0.5, NaN], 0.5)).toThrow(/score 1 is NaN/);
     expect(parseWith(remove.schema, {}, 'remove')).toEqual({ probeEpochs: 2, score: 'lga', gamma: 0.5, removeFraction: 0.1 });
+    expect(() => parseWith(remove.schema, { score: 'entropy' }, 'remove')).toThrow(/score/);
     expect(() => parseWith(remove.schema, { removeFraction: 0.9 }, 'remove')).toThrow(/removeFraction/);
   });
 
@@ -52,6 +54,47 @@ describe('remove (detect, then remove)', () => {
     expect(calls[1].examples.map((e) => e.id)).toEqual(ex.filter((_, i) => ![4, 9, 13].includes(i)).map((e) => e.id));
     expect([calls[1].epochs, calls[1].hook, calls[1].sameAsPretrained]).toEqual([5, undefined, true]);
     expect(logs.map((l) => l.loss)).toEqual([2]); // the retrain's log: comparable with no defense's SFT
+    model.params.dispose();
+  });
+
+  it("PCR's D_i: the JS divergence of the two views' outputs, averaged over the response tokens", () => {
+    // One response token with p = (1/2, 1/2) against q = (3/4, 1/4): JS = 0.0338221 (by hand); a second token, weight 0, is ignored.
+    const d = tf.tidy(() =>
+      crossViewDivergence(tf.tensor3d([[[0, 0], [5, 0]]]), tf.tensor3d([[[Math.log(3), 0], [0, 5]]]), tf.tensor2d([[1, 0]])).arraySync(),
+    );
+    expect(d[0]).toBeCloseTo(0.033822075568605205, 6);
+  });
+
+  it('invariance scores: 0 where shuffling the patches leaves the image as it was, above 0 where it does not', () => {
+    const model = tinyModel();
+    const ex = examples(3);
+    // A two-colour image: its shuffled patches make another image.
+    const split = { ...ex[2], id: 'split', image: { ...ex[2].image, data: ex[2].image.data.map((v, i) => (i < ex[2].image.data.length / 2 ? v : 255 - v)) } };
+    const d = invarianceScores(fakeSftContext(model, { examples: [ex[0], ex[1], split] }));
+    expect(Array.from(d.slice(0, 2))).toEqual([0, 0]); // solid colours: every view is the image itself
+    expect(d[2]).toBeGreaterThan(0);
+    expect(d[2]).toBeLessThanOrEqual(Math.log(2));
+    model.params.dispose();
+  });
+
+  it('score "invariance": probes with plain SFT, drops the lowest D_i, reports it negated', () => {
+    const model = tinyModel();
+    const ex = examples(10, [3]);
+    const calls: TrainCall[] = [];
+    const scores: Record<string, unknown> = {};
+    let removed: string[] = [];
+    const d = Float32Array.from(ex.map((_, i) => (i === 3 ? 0.001 : 0.2 + i / 100)));
+    const ctx = fakeSftContext(model, {
+      examples: ex,
+      train: (m, e, o) => (calls.push({ model: m, examples: e, ...o }), [{ epoch: 0, loss: calls.length, seconds: 0, numTensors: 0 }]),
+      perSampleScore: () => d,
+      reportScores: (name, epoch, ids, s) => (scores[name] = { epoch, ids, scores: Array.from(s) }),
+      reportRemoved: (ids) => (removed = ids),
+    });
+    remove.sft(parseWith(remove.schema, { score: 'invariance', probeEpochs: 1 }, 'remove'), ctx);
+    expect([calls[0].epochs, calls[0].hook]).toEqual([1, undefined]);
+    expect(removed).toEqual(['ex3']); // ⌈0.1 · 10⌉ = 1
+    expect(scores['remove.invariance']).toEqual({ epoch: 1, ids: ex.map((e) => e.id), scores: Array.from(d, (x) => -x) });
     model.params.dispose();
   });
 });

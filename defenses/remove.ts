@@ -3,11 +3,14 @@
  * *detects* the poisons can also *remove* the backdoor. In three steps, on the possibly
  * poisoned split:
  *
- * 1. probe: `probeEpochs` of SFT from the pre-trained model, with the plain loss (`score:
- *    'loss'`) or ABL's local gradient ascent loss sign(L − γ)·L (`score: 'lga'`, the default:
- *    clean examples hover at γ while the easily learned poisons fall below it);
- * 2. rank every training example by its loss under the probe (low loss = suspect, as ABL's
- *    isolation) and drop the `removeFraction` most suspect;
+ * 1. probe: `probeEpochs` of SFT from the pre-trained model, with ABL's local gradient ascent
+ *    loss sign(L − γ)·L (`score: 'lga'`, the default: clean examples hover at γ while the easily
+ *    learned poisons fall below it) or the plain loss (`score: 'loss'` and `'invariance'`);
+ * 2. rank every training example by a suspicion score under the probe and drop the
+ *    `removeFraction` most suspect: its loss (`lga`, `loss`: low = suspect, as ABL's isolation),
+ *    or PCR's D_i (`invariance`: the JS divergence between the outputs on the image and on its
+ *    patch-shuffled view, PCR's default view on the model's patch grid; low = an output the
+ *    trigger pins whatever the layout, PCR's own reading);
  * 3. restore the pre-trained weights and run the full SFT (the experiment's epochs) on the rest.
  *
  * The ranking is reported as a suspicion score (`remove.<score>`: AUROC per record, the full
@@ -17,16 +20,19 @@
  * misses a few poisons leaves enough of them to implant a backdoor.
  */
 import { z } from 'zod';
+import { imagesToTensor } from '../harness/core/batch.js';
+import { patchAug } from '../harness/core/patchAug.js';
 import { ablRanking, lgaLoss, lossProbe } from './abl.js';
+import { crossViewDivergence, PCR_DEFAULTS } from './pcr.js';
 import { probeDropRetrain } from './retrain.js';
-import type { SftDefense } from './types.js';
+import type { SftContext, SftDefense } from './types.js';
 
 const schema = z
   .object({
     /** Epochs of the probe's SFT before ranking. */
     probeEpochs: z.number().int().min(1).default(2),
-    /** The probe's loss: 'lga' (ABL's local gradient ascent) or 'loss' (plain SFT). */
-    score: z.enum(['lga', 'loss']).default('lga'),
+    /** The suspicion score: 'lga' (loss under ABL's local gradient ascent probe), 'loss' (under plain SFT), 'invariance' (PCR's D_i under plain SFT). */
+    score: z.enum(['lga', 'loss', 'invariance']).default('lga'),
     /** ABL's γ for the 'lga' probe. */
     gamma: z.number().min(0).default(0.5),
     /** Fraction of the training split removed, most suspect first. */
@@ -35,10 +41,21 @@ const schema = z
   .strict();
 export type RemoveParams = z.infer<typeof schema>;
 
-/** The indices to drop: the ⌈fraction·n⌉ lowest-loss examples (ABL's ranking), at least one. */
-export function toRemove(losses: ArrayLike<number>, fraction: number): number[] {
-  for (let i = 0; i < losses.length; i++) if (Number.isNaN(losses[i])) throw new Error(`remove: loss ${i} is NaN`);
-  return ablRanking(losses).slice(0, Math.max(1, Math.ceil(fraction * losses.length)));
+/** The indices to drop: the ⌈fraction·n⌉ lowest-scoring examples (ABL's ranking), at least one. */
+export function toRemove(scores: ArrayLike<number>, fraction: number): number[] {
+  for (let i = 0; i < scores.length; i++) if (Number.isNaN(scores[i])) throw new Error(`remove: score ${i} is NaN`);
+  return ablRanking(scores).slice(0, Math.max(1, Math.ceil(fraction * scores.length)));
+}
+
+/** PCR's D_i of each example under `ctx.model`, on PCR's default view (every patch shuffled on the model's grid). */
+export function invarianceScores(ctx: SftContext): Float32Array {
+  const { imageSize, patch } = ctx.model.config;
+  const view = { ...PCR_DEFAULTS, grid: imageSize / patch };
+  const rng = ctx.rng.fork('views');
+  return ctx.perSampleScore(ctx.model, ctx.examples, (b) => {
+    const views = imagesToTensor(b.images.map((img) => patchAug(img, view, rng)));
+    return crossViewDivergence(b.model.forward(b.imagesT, b.text.tokens), b.model.forward(views, b.text.tokens), b.text.weights);
+  });
 }
 
 export const remove: SftDefense<RemoveParams> = {
@@ -49,8 +66,14 @@ export const remove: SftDefense<RemoveParams> = {
   sft(p, ctx) {
     return probeDropRetrain(ctx, () => {
       ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} on ${ctx.examples.length} examples`);
-      const { losses } = lossProbe(ctx, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
-      return toRemove(losses, p.removeFraction);
+      if (p.score !== 'invariance') {
+        const { losses } = lossProbe(ctx, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
+        return toRemove(losses, p.removeFraction);
+      }
+      ctx.train(ctx.model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr });
+      const d = invarianceScores(ctx);
+      ctx.reportScores?.('remove.invariance', p.probeEpochs, ctx.examples.map((e) => e.id), d.map((x) => -x));
+      return toRemove(d, p.removeFraction);
     });
   },
 };

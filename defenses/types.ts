@@ -12,7 +12,7 @@ import type { RgbImage, Task } from '../harness/core/types.js';
 import type { EpochLog } from '../harness/core/record.js';
 import type { Rng } from '../harness/core/rng.js';
 import type { Tokenizer } from '../harness/core/tokenizer.js';
-import type { TrainingHook } from '../harness/core/training.js';
+import type { BatchScore, TrainingHook } from '../harness/core/training.js';
 import type { ModelConfig, MultimodalModel } from '../models/types.js';
 
 /**
@@ -61,6 +61,8 @@ export interface SftContext {
   train(model: MultimodalModel, examples: TrainExample[], opts: { epochs: number; lr: number; hook?: TrainingHook }): EpochLog[];
   /** Mean token cross-entropy of each example (its first response), no gradient. */
   perSampleLoss(model: MultimodalModel, examples: TrainExample[]): Float32Array;
+  /** Any per-example score of a batch (e.g. a cross-view divergence), batched as perSampleLoss, no gradient. */
+  perSampleScore(model: MultimodalModel, examples: TrainExample[], score: BatchScore): Float32Array;
   rng: Rng;
   progress(detail: string): void;
   /** Per-example suspicion scores, e.g. ABL's isolation losses (negated: low loss = suspect). */

@@ -144,18 +144,34 @@ export function train(
   return logs;
 }
 
-/** Mean token cross-entropy of each example's first response, batched, without gradients. */
-export function perSampleLoss(model: MultimodalModel, tok: Tokenizer, examples: TrainExample[], maxText: number, batchSize: number): Float32Array {
+/** One batch of examples with their first responses encoded, for a per-example score. */
+export interface ScoredBatch {
+  model: MultimodalModel;
+  images: PixelImage[];
+  imagesT: tf.Tensor4D;
+  text: TextBatch;
+}
+
+/** A score per example of a batch ([B]), from whatever forward passes it needs. */
+export type BatchScore = (b: ScoredBatch) => tf.Tensor1D;
+
+/** A score for each example's first response, batched, without gradients. */
+export function perSampleScore(model: MultimodalModel, tok: Tokenizer, examples: TrainExample[], maxText: number, batchSize: number, score: BatchScore): Float32Array {
   const out = new Float32Array(examples.length);
   for (let start = 0; start < examples.length; start += batchSize) {
     const batch = examples.slice(start, start + batchSize);
     const values = tf.tidy(() => {
+      const images = batch.map((e) => e.image);
       const text = textBatch(batch.map((e) => encodeText(tok, e.prompt, e.responses[0], maxText)));
-      const logits = model.forward(imagesToTensor(batch.map((e) => e.image)), text.tokens);
-      return perSampleCrossEntropy(logits, text.targets, text.weights);
+      return score({ model, images, imagesT: imagesToTensor(images), text });
     });
     out.set(values.dataSync(), start);
     values.dispose();
   }
   return out;
+}
+
+/** Mean token cross-entropy of each example's first response, batched, without gradients. */
+export function perSampleLoss(model: MultimodalModel, tok: Tokenizer, examples: TrainExample[], maxText: number, batchSize: number): Float32Array {
+  return perSampleScore(model, tok, examples, maxText, batchSize, (b) => perSampleCrossEntropy(b.model.forward(b.imagesT, b.text.tokens), b.text.targets, b.text.weights));
 }

@@ -9,7 +9,7 @@ import type { MultimodalModel } from '../../models/types.js';
 import type { RunRecord } from '../core/record.js';
 import { stableStringify } from '../core/hash.js';
 import { Rng } from '../core/rng.js';
-import { perSampleLoss } from '../core/training.js';
+import { perSampleLoss, perSampleScore } from '../core/training.js';
 import { cachedModel, dispose, type CachedModel, type SavedSplit } from './cachedModel.js';
 import { copyWeights } from './checkpoint.js';
 import { fineTune, type RunContext } from './context.js';
@@ -87,6 +87,7 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
             lr: r.exp.sft.lr,
             train: (m, ex, o) => fineTune(ctx, m, ex, { ...o, seed: r.seed + 1, stage }),
             perSampleLoss: (m, ex) => perSampleLoss(m, tok, ex, maxText, r.exp.eval.batchSize),
+            perSampleScore: (m, ex, score) => perSampleScore(m, tok, ex, maxText, r.exp.eval.batchSize, score),
             rng: new Rng(r.seed).fork(`defense:${defense.id}`),
             progress: (detail) => ctx.progress({ stage, detail }),
             reportScores: scores.sink,
