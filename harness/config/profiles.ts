@@ -125,6 +125,9 @@ const DEFAULT_PER_TASK = {
   },
 };
 
+/** The results grid's sizes, which its slices must share for their runs to be its own. */
+const SIZES = { model: MODEL, vision: VISION, perTask: DEFAULT_PER_TASK };
+
 /** The entries of a list of attacks or defenses with these ids, in the list's order. */
 const only = <T extends { id: string }>(list: T[], ids: string[]) => list.filter((x) => ids.includes(x.id));
 
@@ -168,9 +171,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     attacks: [...CALIBRATED, ...ADAPTIVE],
     defenses: everyDefenseAsSwept(),
     seeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
-    model: MODEL,
-    vision: VISION,
-    perTask: DEFAULT_PER_TASK,
+    ...SIZES,
   },
   // The results grid's slice that judges the MLLM-specific defenses (issue 21's close-out): the
   // four attacks their sweeps ran on × none, PCR and the three of them × 3 seeds. Its runs are
@@ -180,8 +181,6 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     attacks: only(CALIBRATED, ['badnets', 'blended', 'sig', 'dualkey']),
     defenses: only(everyDefenseAsSwept(), ['none', 'pcr', 'bye', 'cleansight', 'robustit']),
     seeds: [1, 2, 3],
-    model: MODEL,
-    vision: VISION,
-    perTask: DEFAULT_PER_TASK,
+    ...SIZES,
   },
 };

@@ -153,8 +153,9 @@ export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => stri
     if (vision) add({ ...base, kind: 'vision', key: vision, variant: '', units: r.exp.vision!.epochs * r.exp.vision!.images });
     add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * n });
     const sftVariant = stage === 'training' ? r.defense.id : 'none';
-    if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: `sft|${chain}|${attack}|`, variant: 'none', units: r.exp.sft.epochs * n });
-    const sftKey = `sft|${chain}|${attack}|${stage === 'training' ? defense : ''}`;
+    const sftKeyOf = (trainingDefense: string) => `sft|${chain}|${attack}|${trainingDefense}`;
+    if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: sftKeyOf(''), variant: 'none', units: r.exp.sft.epochs * n });
+    const sftKey = sftKeyOf(stage === 'training' ? defense : '');
     add({ ...base, kind: 'sft', key: sftKey, variant: sftVariant, units: r.exp.sft.epochs * n });
     if (stage === 'post') add({ ...base, kind: 'repair', key: `repair|${sftKey}|${defense}`, variant: r.defense.id, units: n });
     add({ ...base, kind: 'eval', key: `eval|${runId(r)}`, variant: '', units: evalUnits(r.exp, r.task, sizes) });
