@@ -50,6 +50,8 @@ export interface DatasetSplits {
   train: Sample[];
   val: Sample[];
   test: Sample[];
+  /** LM pre-training's own corpus (ShapesWorld's data.nPretrain); absent: pre-training reads train. */
+  pretrain?: Sample[];
 }
 
 export const CAPTION_PROMPT = 'describe the image';

@@ -15,6 +15,12 @@ const shapesData = z
     nTest: z.number().int().min(1).default(300),
     imageSize: z.number().int().min(8).max(256).default(32),
     questionsPerImage: z.number().int().min(1).max(8).default(2),
+    /**
+     * Images of LM pre-training's own corpus, drawn from a stream no split uses, as LLaVA
+     * pre-trains on other data than it is instruction-tuned on. Unset: pre-training reads the
+     * clean train split (and configs without it keep their hashes).
+     */
+    nPretrain: z.number().int().min(1).optional(),
   })
   .strict();
 
@@ -24,11 +30,13 @@ const shapesData = z
  * layered over a real dataset fails with the fix instead of "unrecognized key".
  */
 const realDataFields = (kind: string, minCount: number) => {
-  const shapesOnly = z
-    .never({
-      error: `only for data.kind "shapes"; "${kind}" takes its samples from the files (cap them with data.limit); to drop a profile's per-task ShapesWorld sizes, restate "kind": "${kind}" in perTask.<task>.data`,
-    })
-    .optional();
+  const shapesOnly = (what: string) =>
+    z
+      .never({
+        error: `only for data.kind "shapes"; ${what}; to drop a profile's per-task ShapesWorld sizes, restate "kind": "${kind}" in perTask.<task>.data`,
+      })
+      .optional();
+  const sampled = shapesOnly(`"${kind}" takes its samples from the files (cap them with data.limit)`);
   return {
     /** The dataset directory; the file and directory fields below are relative to it (or absolute). */
     root: z.string({ error: `required for data.kind "${kind}": the directory holding the dataset files` }).min(1),
@@ -40,10 +48,11 @@ const realDataFields = (kind: string, minCount: number) => {
     onBadImage: z.enum(['skip', 'fail']).default('skip'),
     /** Images are centre-cropped and area-averaged to imageSize × imageSize. */
     imageSize: z.number().int().min(8).max(256).default(32),
-    nTrain: shapesOnly,
-    nVal: shapesOnly,
-    nTest: shapesOnly,
-    questionsPerImage: shapesOnly,
+    nTrain: sampled,
+    nVal: sampled,
+    nTest: sampled,
+    questionsPerImage: sampled,
+    nPretrain: shapesOnly(`on "${kind}" LM pre-training reads the train split`),
   };
 };
 

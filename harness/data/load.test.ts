@@ -79,6 +79,9 @@ describe('data config', () => {
     expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'vqav2', root: '/d', nTrain: 100 } }, 'cfg'))).toMatch(
       /data\.nTrain: only for data\.kind "shapes"; "vqav2" takes its samples from the files \(cap them with data\.limit\).*\(got 100\)/,
     );
+    expect(await userError(() => parseWith(experimentSchema, { data: { kind: 'coco', root: '/d', nPretrain: 100 } }, 'cfg'))).toMatch(
+      /data\.nPretrain: only for data\.kind "shapes"; on "coco" LM pre-training reads the train split/,
+    );
   });
 
   it('layers a per-task nTrain over ShapesWorld, and refuses it over a real dataset', async () => {

@@ -59,7 +59,7 @@ export async function loadSplits(data: DataConfig, task: Task, seed: number, opt
   checkDataTask(data, task);
   if (data.kind === 'shapes') {
     return generateShapesWorld(
-      { seed, nTrain: data.nTrain, nVal: data.nVal, nTest: data.nTest, imageSize: data.imageSize, questionsPerImage: data.questionsPerImage },
+      { seed, nTrain: data.nTrain, nVal: data.nVal, nTest: data.nTest, imageSize: data.imageSize, questionsPerImage: data.questionsPerImage, nPretrain: data.nPretrain },
       task,
     );
   }

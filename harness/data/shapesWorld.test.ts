@@ -417,6 +417,21 @@ describe('ShapesWorld dataset splits', () => {
     }
   });
 
+  it('draws pre-training\'s own corpus apart from every split, leaving the splits unchanged', () => {
+    for (const task of ['caption', 'vqa'] as const) {
+      const plain = generateShapesWorld(cfg, task);
+      const withCorpus = generateShapesWorld({ ...cfg, nPretrain: 12 }, task);
+      expect(plain.pretrain).toBeUndefined();
+      expect(JSON.stringify({ ...withCorpus, pretrain: undefined })).toBe(JSON.stringify(plain));
+      const perImage = task === 'vqa' ? 2 : 1; // questionsPerImage's default
+      expect(withCorpus.pretrain).toHaveLength(12 * perImage);
+      expect(withCorpus.pretrain!.every((s) => s.imageId.startsWith('pretrain-img'))).toBe(true);
+      const pixels = (ss: { image: { data: Uint8Array } }[]) => new Set(ss.map((s) => Buffer.from(s.image.data).toString('base64')));
+      const corpus = pixels(withCorpus.pretrain!);
+      for (const split of [plain.train, plain.val, plain.test]) for (const p of pixels(split)) expect(corpus.has(p)).toBe(false);
+    }
+  });
+
   it('supports another image size', () => {
     const ds = generateShapesWorld({ seed: 1, nTrain: 5, nVal: 0, nTest: 0, imageSize: 48 }, 'caption');
     expect(ds.train[0].image.width).toBe(48);

@@ -564,6 +564,8 @@ export interface ShapesWorldConfig {
   imageSize?: number;
   /** VQA questions per image (default 2). */
   questionsPerImage?: number;
+  /** Images of LM pre-training's own corpus (none when unset: pre-training reads train). */
+  nPretrain?: number;
 }
 
 export type SplitName = 'train' | 'val' | 'test';
@@ -576,6 +578,15 @@ export interface ShapesWorldImage {
   rng: Rng;
 }
 
+/** `n` images drawn from `stream`, image i from its own fork, named `${name}-img${i}`. */
+function drawImages(stream: Rng, name: string, n: number, size: number): ShapesWorldImage[] {
+  return Array.from({ length: n }, (_, i) => {
+    const rng = stream.fork(`img${i}`);
+    const scene = generateScene(rng.fork('scene'), size);
+    return { imageId: `${name}-img${i}`, scene, image: renderScene(scene), rng };
+  });
+}
+
 /**
  * The images of the three splits. Each split draws from its own fork of the seed's stream and
  * each image from its own fork of the split's, so image i of a split depends only on (seed,
@@ -585,19 +596,16 @@ export interface ShapesWorldImage {
 export function generateShapesWorldImages(cfg: ShapesWorldConfig): Record<SplitName, ShapesWorldImage[]> {
   const size = cfg.imageSize ?? 32;
   const root = new Rng(cfg.seed);
-  const streams: Record<SplitName, Rng> = { train: root.fork('train'), val: root.fork('val'), test: root.fork('test') };
-  const counts: Record<SplitName, number> = { train: cfg.nTrain, val: cfg.nVal, test: cfg.nTest };
-  const out = {} as Record<SplitName, ShapesWorldImage[]>;
-  for (const split of ['train', 'val', 'test'] as const) {
-    const images: ShapesWorldImage[] = [];
-    for (let i = 0; i < counts[split]; i++) {
-      const rng = streams[split].fork(`img${i}`);
-      const scene = generateScene(rng.fork('scene'), size);
-      images.push({ imageId: `${split}-img${i}`, scene, image: renderScene(scene), rng });
-    }
-    out[split] = images;
-  }
-  return out;
+  return {
+    train: drawImages(root.fork('train'), 'train', cfg.nTrain, size),
+    val: drawImages(root.fork('val'), 'val', cfg.nVal, size),
+    test: drawImages(root.fork('test'), 'test', cfg.nTest, size),
+  };
+}
+
+/** LM pre-training's own images: a fourth fork of the seed's stream, so no split shares one. */
+function pretrainImages(cfg: ShapesWorldConfig): ShapesWorldImage[] {
+  return drawImages(new Rng(cfg.seed).fork('pretrain'), 'pretrain', cfg.nPretrain ?? 0, cfg.imageSize ?? 32);
 }
 
 /** The ShapesWorld dataset for a task: one Sample per image (caption) or per question (VQA). */
@@ -634,7 +642,8 @@ export function generateShapesWorld(cfg: ShapesWorldConfig, task: Task): Dataset
     }
     return samples;
   };
-  return { name: 'shapesworld', task, train: build(imgs.train), val: build(imgs.val), test: build(imgs.test) };
+  const splits: DatasetSplits = { name: 'shapesworld', task, train: build(imgs.train), val: build(imgs.val), test: build(imgs.test) };
+  return cfg.nPretrain ? { ...splits, pretrain: build(pretrainImages(cfg)) } : splits;
 }
 
 /**

@@ -71,7 +71,7 @@ export function measureRates(records: RunRecord[], stageOf: (defenseId: string) 
     const defense = cfg.defense.id;
     const stage = stageOf(defense);
     if (r.cached.vision === false && exp.vision) add('vision', r, '', r.timings.vision, exp.vision.epochs * exp.vision.images);
-    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain, exp.pretrain.epochs * n);
+    if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain, exp.pretrain.epochs * (sizes?.pretrain ?? n));
     if (r.cached.sft === false) add('sft', r, stage === 'training' ? defense : 'none', r.timings.sft, exp.sft.epochs * n);
     if (r.cached.repair === false) add('repair', r, defense, r.timings.repair, n);
     if (sizes) add('eval', r, '', (r.timings.eval ?? 0) + (r.timings.data ?? 0), evalUnits(exp, task, sizes));

@@ -82,11 +82,15 @@ describe('planStages', () => {
     const e = exp({ tasks: ['vqa'], data: { nTrain: 100, questionsPerImage: 3 } });
     const pre = planStages(expandGrid(e), stageOf).find((s) => s.kind === 'pretrain')!;
     expect(pre.units).toBe(e.pretrain.epochs * 300);
+    const own = exp({ tasks: ['vqa'], data: { nTrain: 100, questionsPerImage: 3, nPretrain: 400 } });
+    const stages = planStages(expandGrid(own), stageOf);
+    expect(stages.find((s) => s.kind === 'pretrain')!.units).toBe(own.pretrain.epochs * 1200); // its own corpus
+    expect(stages.find((s) => s.kind === 'sft')!.units).toBe(own.sft.epochs * 300); // SFT keeps the train split
   });
 
   it('sizes a real dataset by its limit, and plans it even when only the files know its size', () => {
     const coco = (data: Record<string, unknown>) => exp({ data: { kind: 'coco', root: '/data/coco', ...data } });
-    expect(splitSizes(coco({ limit: 500 }), 'caption')).toEqual({ train: 500, val: 500, test: 500 });
+    expect(splitSizes(coco({ limit: 500 }), 'caption')).toEqual({ train: 500, val: 500, test: 500, pretrain: 500 });
     expect(splitSizes(coco({}), 'caption')).toBeUndefined();
     const pre = planStages(expandGrid(coco({})), stageOf).find((s) => s.kind === 'pretrain')!;
     expect(pre.units).toBeGreaterThan(0); // a nominal size: enough to balance shards

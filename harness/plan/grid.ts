@@ -70,6 +70,8 @@ export interface SplitSizes {
   train: number;
   val: number;
   test: number;
+  /** What LM pre-training reads: its own corpus (ShapesWorld's nPretrain), else the train split. */
+  pretrain: number;
 }
 
 /**
@@ -81,16 +83,16 @@ export function splitSizes(exp: ExperimentConfig, task: Task): SplitSizes | unde
   const d = exp.data;
   if (d.kind === 'shapes') {
     const perImage = task === 'vqa' ? d.questionsPerImage : 1;
-    return { train: d.nTrain * perImage, val: d.nVal * perImage, test: d.nTest * perImage };
+    return { train: d.nTrain * perImage, val: d.nVal * perImage, test: d.nTest * perImage, pretrain: (d.nPretrain ?? d.nTrain) * perImage };
   }
-  return d.limit > 0 ? { train: d.limit, val: d.limit, test: d.limit } : undefined;
+  return d.limit > 0 ? { train: d.limit, val: d.limit, test: d.limit, pretrain: d.limit } : undefined;
 }
 
 /**
  * Stand-in sizes for a real dataset without a limit, for balancing only: every chain of a task
  * shares its dataset, so the slices of one task stay balanced whatever the constant.
  */
-const NOMINAL_SIZES: SplitSizes = { train: 3000, val: 100, test: 300 };
+const NOMINAL_SIZES: SplitSizes = { train: 3000, val: 100, test: 300, pretrain: 3000 };
 
 /** Generated sequences × their length in tokens: clean and triggered test inputs, then validation. */
 export function evalUnits(exp: ExperimentConfig, task: Task, sizes: SplitSizes): number {
@@ -151,7 +153,7 @@ export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => stri
     const defense = `${r.defense.id}:${stableStringify(r.defense.params)}`;
     const vision = visionStageKey(r);
     if (vision) add({ ...base, kind: 'vision', key: vision, variant: '', units: r.exp.vision!.epochs * r.exp.vision!.images });
-    add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * n });
+    add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * sizes.pretrain });
     const sftVariant = stage === 'training' ? r.defense.id : 'none';
     const sftKeyOf = (trainingDefense: string) => `sft|${chain}|${attack}|${trainingDefense}`;
     if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: sftKeyOf(''), variant: 'none', units: r.exp.sft.epochs * n });

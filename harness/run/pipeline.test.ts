@@ -89,3 +89,25 @@ describe('pipeline: a defense that removes training examples', () => {
     expect(again.removal).toEqual(rec.removal);
   });
 });
+
+describe('pipeline: pre-training on its own corpus', () => {
+  it('pre-trains on data.nPretrain images while SFT keeps the train split', async () => {
+    const run = (data: Record<string, unknown>) =>
+      expandGrid(parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['caption'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }], data }), 'test'))[0];
+    const stepsOf = async (data: Record<string, unknown>) => {
+      const steps = new Set<string>();
+      const rec = await executeRun(run(data), new Store(mkdtempSync(join(tmpdir(), 'mbb-corpus-'))), (m) => {
+        const n = m.stage === 'pretrain' && m.detail?.match(/step \d+\/(\d+)/);
+        if (n) steps.add(n[1]);
+      });
+      return { rec, steps: [...steps] };
+    };
+    const data = { nTrain: 40, nVal: 4, nTest: 4 };
+    const plain = await stepsOf(data);
+    const own = await stepsOf({ ...data, nPretrain: 96 });
+    expect(plain.steps).toEqual(['2']); // 40 train images / batch 32
+    expect(own.steps).toEqual(['3']); // 96 corpus images / batch 32
+    expect(own.rec.trainSize).toBe(plain.rec.trainSize);
+    expect(own.rec.keys.pretrain).not.toBe(plain.rec.keys.pretrain);
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * Stage: clean pre-training, shared by every attack and defense of this model × task × seed.
- * Keyed by what pre-training reads, never by the grid's attack or defense lists.
+ * Keyed by what pre-training reads, never by the grid's attack or defense lists. It reads the
+ * clean train split, or its own corpus where the data has one (ShapesWorld's data.nPretrain).
  */
 import { createModel } from '../../models/registry.js';
 import { tf } from '../core/engine.js';
@@ -34,7 +35,7 @@ export async function pretrainStage(ctx: RunContext, vision: Tower | undefined):
     () => {
       const model = createModel(mcfg);
       if (vision) loadVisionTower(model, vision.weights, 'vision stage');
-      const log = train(model, toks.pretrain, cleanExamples(ctx.ds.train, r.task), {
+      const log = train(model, toks.pretrain, cleanExamples(ctx.ds.pretrain ?? ctx.ds.train, r.task), {
         ...r.exp.pretrain,
         seed: r.seed,
         maxText,
