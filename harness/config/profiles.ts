@@ -116,9 +116,14 @@ const SWEPT: Record<string, [caption: Setting, vqa: Setting]> = {
 const everyDefenseAsSwept = () =>
   Object.keys(DEFENSES).map((id) => (SWEPT[id] ? calibrated({ [id]: SWEPT[id] })[0] : { id, params: {} }));
 
+/**
+ * VQA pre-trains on its own 6000-image corpus (12000 questions): over seeds 1–4 it lifts the
+ * clean model's val accuracy from 78.25% (pre-training on the 3000-image train split) to
+ * 96.25%, where a 3000-image corpus gives 83.6% (docs/models.md, the rule written before the run).
+ */
 const DEFAULT_PER_TASK = {
   vqa: {
-    data: { nTrain: 3000, questionsPerImage: 2 },
+    data: { nTrain: 3000, questionsPerImage: 2, nPretrain: 6000 },
     model: { merge: 1 },
     pretrain: { epochs: 20 },
     sft: { epochs: 4 },
