@@ -19,8 +19,8 @@ describe('profiles', () => {
       ['wanet', { rate: 0.05 }], ['trojvlm', { rate: 0.2, size: 8 }], ['dualkey', { rate: 0.1 }],
     ]);
     expect(settings('vqa')).toEqual([
-      ['badnets', { rate: 0.1 }], ['blended', { rate: 0.2 }], ['sig', { rate: 0.05 }],
-      ['wanet', { rate: 0.2, s: 2 }], ['trojvlm', { rate: 0.2 }], ['dualkey', { rate: 0.2, size: 6 }],
+      ['badnets', { rate: 0.2 }], ['blended', { rate: 0.2 }], ['sig', { rate: 0.05 }],
+      ['wanet', { rate: 0.05 }], ['trojvlm', { rate: 0.2, size: 4 }], ['dualkey', { rate: 0.2, size: 6 }],
     ]);
     expect(d.defenses.map((x) => x.id)).toEqual(['none', 'pcr', 'fp', 'jitter', 'cleansight']);
     expect([d.models, d.tasks, d.seeds]).toEqual([['llava'], ['caption', 'vqa'], [1]]);
@@ -44,7 +44,7 @@ describe('profiles', () => {
   it('results: llava × both tasks × 6 calibrated + 2 adaptive attacks (at BadNets’ rate) × every registered defense × 10 seeds', () => {
     const r = parse('results');
     const vqa = expandGrid(r).filter((x) => x.task === 'vqa' && x.defense.id === 'none' && x.seed === 1);
-    expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.1], ['randpatch', 0.1]]);
+    expect(vqa.map((x) => [x.attack.id, x.attack.params.rate]).slice(6)).toEqual([['viewinv', 0.2], ['randpatch', 0.2]]);
     expect(r.defenses.map((d) => d.id)).toEqual(parse('smoke').defenses.map((d) => d.id));
     // BYE and RobustIT at what their validation sweeps chose per task (docs/defenses.md), the rest at their defaults
     const bye = expandGrid(r).filter((x) => x.defense.id === 'bye' && x.attack.id === 'badnets' && x.seed === 1);

@@ -46,33 +46,33 @@ const MODEL = { encoderLayers: 2 };
  * settings at 20%, whose undefended val ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of
  * the clean model's val metric; llava, 3 seeds, the sizes above. The rates at commit ffdef65,
  * the strength rungs at a4a277b (`--rates 0.2`, only where no rate held), TrojVLM's captions again
- * at 56970a4, once its insertion kept the target inside the row. Val ASR mean [95%
- * interval], n = 3 each:
+ * at 56970a4, once its insertion kept the target inside the row; VQA again at fb1d73c, once its
+ * pre-training had its own corpus (the whole ladder). Val ASR mean [95% interval], n = 3 each:
  *
  * | attack  | caption                                     | VQA                                   |
  * | ------- | ------------------------------------------- | ------------------------------------- |
- * | badnets | 20%: 98.0 [91.4, 100.0]                     | 10%: 96.2 [91.5, 100.0]               |
- * | blended | 20%, alpha 0.3: 100.0 [100.0, 100.0]        | 20%: 96.5 [94.3, 98.7]                |
- * | sig     | 5%: 97.7 [92.5, 100.0]                      | 5%: 96.2 [92.4, 100.0]                |
- * | wanet   | none; closest 5%: 1.0 [0.0, 5.3]            | none; closest 20%, s 2: 17.3 [13.3, 21.3] |
- * | trojvlm | 20%, size 8: 96.3 [90.6, 100.0]              | 20%: 97.8 [92.7, 100.0]               |
- * | dualkey | 10%: 99.3 [97.9, 100.0]                     | 20%, size 6: 97.8 [91.5, 100.0]       |
+ * | badnets | 20%: 98.0 [91.4, 100.0]                     | 20%: 98.8 [96.2, 100.0]               |
+ * | blended | 20%, alpha 0.3: 100.0 [100.0, 100.0]        | 20%: 94.8 [92.2, 97.4]                |
+ * | sig     | 5%: 97.7 [92.5, 100.0]                      | 5%: 95.8 [92.7, 99.0]                 |
+ * | wanet   | none; closest 5%: 1.0 [0.0, 5.3]            | none; closest 5%: 2.7 [1.9, 3.4]      |
+ * | trojvlm | 20%, size 8: 96.3 [90.6, 100.0]              | 20%, size 4: 99.0 [97.8, 100.0]       |
+ * | dualkey | 10%: 99.3 [97.9, 100.0]                     | 20%, size 6: 96.8 [93.7, 100.0]       |
  *
  * An attack that reached no rung stays at its closest (rule 5: the highest lower bound among
  * the rungs that keep the clean floor), and the tables show it as it is: WaNet's captions
  * implant only by breaking captioning (20%, s 2: val ASR 78% at 29% of the clean CIDEr-D), so
- * they stay at 5%.
+ * they stay at 5%; on VQA every 20% rung falls below the clean floor (91–94%), so 5% there too.
  */
 type Setting = Record<string, number>;
 /** Each attack's calibrated setting on each task (its rate, and its strength where the ladder climbed). */
 const calibrated = (settings: Record<string, [caption: Setting, vqa: Setting]>) =>
   Object.entries(settings).map(([id, [caption, vqa]]) => ({ id, params: {}, perTask: { caption, vqa } }));
 const CALIBRATED = calibrated({
-  badnets: [{ rate: 0.2 }, { rate: 0.1 }],
+  badnets: [{ rate: 0.2 }, { rate: 0.2 }],
   blended: [{ rate: 0.2, alpha: 0.3 }, { rate: 0.2 }],
   sig: [{ rate: 0.05 }, { rate: 0.05 }],
-  wanet: [{ rate: 0.05 }, { rate: 0.2, s: 2 }],
-  trojvlm: [{ rate: 0.2, size: 8 }, { rate: 0.2 }],
+  wanet: [{ rate: 0.05 }, { rate: 0.05 }],
+  trojvlm: [{ rate: 0.2, size: 8 }, { rate: 0.2, size: 4 }],
   dualkey: [{ rate: 0.1 }, { rate: 0.2, size: 6 }],
 });
 
@@ -81,7 +81,7 @@ const CALIBRATED = calibrated({
  * patch-shuffled view, against PCR; randpatch: a random position, against jitter and aug), so
  * they take BadNets' calibrated rate on each task.
  */
-const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.1 }], randpatch: [{ rate: 0.2 }, { rate: 0.1 }] });
+const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.2 }], randpatch: [{ rate: 0.2 }, { rate: 0.2 }] });
 
 /**
  * Defense knobs chosen on the validation split by `mbb sweep` and the rule docs/defenses.md
