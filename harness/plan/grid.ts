@@ -123,9 +123,13 @@ export interface PlannedStage {
    * epochs are the defense's own), tokens generated for eval. Cost = units × seconds per unit.
    */
   units: number;
+  /**
+   * sft: the backdoored model the run's training-time defense probes besides its own SFT. Exact
+   * in a one-run plan; in a grid's plan the stage is shared and keeps its first use's flag.
+   */
+  probe?: true;
 }
 
-/** The distinct stages `runs` need, in first-use order; `stageOf` gives a defense's stage by id. */
 /** The vision tower a run needs (harness/run/vision.ts: one per seed × tower size × settings), or none. */
 export function visionStageKey(r: RunSpec): string | undefined {
   if (!r.exp.vision) return undefined;
@@ -135,6 +139,7 @@ export function visionStageKey(r: RunSpec): string | undefined {
 }
 
 /**
+ * The distinct stages `runs` need, in first-use order; `stageOf` gives a defense's stage by id.
  * `probesBackdoored`: whether a training-time run's defense also reads the plain SFT of its
  * split (BYE's probe, SftDefense.probesBackdoored); that run then needs the backdoored model too.
  */
@@ -156,7 +161,7 @@ export function planStages(runs: RunSpec[], stageOf: (defenseId: string) => stri
     add({ ...base, kind: 'pretrain', key: `pretrain|${chain}`, variant: '', units: r.exp.pretrain.epochs * sizes.pretrain });
     const sftVariant = stage === 'training' ? r.defense.id : 'none';
     const sftKeyOf = (trainingDefense: string) => `sft|${chain}|${attack}|${trainingDefense}`;
-    if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: sftKeyOf(''), variant: 'none', units: r.exp.sft.epochs * n });
+    if (stage === 'training' && probesBackdoored(r)) add({ ...base, kind: 'sft', key: sftKeyOf(''), variant: 'none', units: r.exp.sft.epochs * n, probe: true });
     const sftKey = sftKeyOf(stage === 'training' ? defense : '');
     add({ ...base, kind: 'sft', key: sftKey, variant: sftVariant, units: r.exp.sft.epochs * n });
     if (stage === 'post') add({ ...base, kind: 'repair', key: `repair|${sftKey}|${defense}`, variant: r.defense.id, units: n });

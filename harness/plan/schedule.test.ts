@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { experimentSchema, layer, parseWith } from '../config/schema.js';
-import { expandGrid } from './grid.js';
+import { expandGrid, planStages } from './grid.js';
 import { runId, type RunSpec } from '../run/runSpec.js';
 import { PROFILES } from '../config/profiles.js';
 import { defenseStage, probesBackdoored } from './validate.js';
@@ -37,6 +37,10 @@ describe('Scheduler', () => {
     const runs = grid({ tasks: ['caption'], defenses: [{ id: 'bye' }, { id: 'none' }, { id: 'bye', label: 'bye-own', params: { probeEpochs: 2 } }] });
     const s = new Scheduler(runs, defenseStage, probesBackdoored);
     const get = (name: string) => runs.find((r) => id(r) === name)!;
+    // BYE's plan flags the backdoored model, none's own SFT, as its probe; its own SFT is the other.
+    const sfts = (name: string) => planStages([get(name)], defenseStage, probesBackdoored).filter((p) => p.kind === 'sft');
+    expect(sfts('caption__badnets__bye').map((p) => [p.key === sfts('caption__badnets__none')[0].key, p.probe])).toEqual([[true, true], [false, undefined]]);
+    expect(sfts('caption__badnets__bye-own').map((p) => p.probe)).toEqual([undefined]);
     expect(id(s.next())).toBe('caption__badnets__bye'); // the costliest: the backdoored model and its own SFT
     // none's one stage is being trained by BYE; bye-own trains its own probe, so it needs nothing BYE holds but pre-training
     expect(s.computes(get('caption__badnets__bye'))).toMatchObject({ probe: true, sft: true });

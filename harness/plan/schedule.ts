@@ -25,10 +25,8 @@ export class Scheduler {
     this.todo = [...runs];
     for (const r of runs) {
       const plan = planStages([r], stageOf, probesBackdoored);
-      const key = (kind: string) => plan.find((s) => s.kind === kind)?.key;
-      // A run that probes the backdoored model plans it first and its own SFT last (grid.ts).
-      const sfts = plan.filter((s) => s.kind === 'sft').map((s) => s.key);
-      this.needs.set(runId(r), { vision: key('vision'), pretrain: key('pretrain')!, sft: sfts[sfts.length - 1], probe: sfts.length > 1 ? sfts[0] : undefined });
+      const key = (kind: string, probe?: true) => plan.find((s) => s.kind === kind && s.probe === probe)?.key;
+      this.needs.set(runId(r), { vision: key('vision'), pretrain: key('pretrain')!, sft: key('sft')!, probe: key('sft', true) });
       for (const s of plan) {
         this.costOf.set(s.key, s.units * RELATIVE_UNIT_COST[s.kind]);
         if (SHARED.has(s.kind)) this.stages.set(s.key, { state: 'unstarted' });
@@ -133,9 +131,9 @@ export function simulateWall(
       const tVision = now + (own.vision ? sec('vision') : 0);
       const tPre = tVision + (own.pretrain ? sec('pretrain') : 0);
       events.push({ t: tVision, apply: () => s.progress(pick, 'pretrain') });
-      // A run's own SFT is planned last; before it, the backdoored model it probes, if any.
+      // The run's own SFT, after the backdoored model it probes, if any.
       const sfts = plan.filter((p) => p.kind === 'sft');
-      const tSft = tPre + sfts.reduce((a, p, i) => a + ((i < sfts.length - 1 ? own.probe : own.sft) ? secondsOf(p.key) : 0), 0);
+      const tSft = tPre + sfts.reduce((a, p) => a + ((p.probe ? own.probe : own.sft) ? secondsOf(p.key) : 0), 0);
       events.push({ t: tPre, apply: () => s.progress(pick, 'sft') });
       events.push({ t: tSft, apply: () => s.progress(pick, 'eval') });
       events.push({ t: tSft + sec('repair') + sec('eval'), apply: () => (s.finished(pick, true), idle.push(w)) });
