@@ -31,16 +31,6 @@ const VISION = { epochs: 60, images: 6000 };
 const MODEL = { encoderLayers: 2 };
 
 /**
- * Per-task overrides of the default and paper profiles: VQA needs finer visual tokens (no
- * merge) to answer shape/position questions; its short answers make each sample cheaper. Two
- * questions per image over 3000 images and 20 pre-training epochs: validation accuracy 87.9%
- * ("what shape" 93.2%, "where" 87.0%), against 69.1% (55.0%, 75.0%) for the former model
- * (one question over 6000 images, 10 epochs, the one-layer tower). With the new tower, one
- * question over 6000 images gave 76.1% at 10 epochs and 85.8% at 20; two over 6000 reached
- * 91.2% but double every VQA SFT, outside the cost bound.
- */
-
-/**
  * The six attacks at the settings `mbb calibrate` chose on the validation split
  * (docs/calibration.md): the smallest rung of 1, 2, 5, 10, 20%, then the attack's stronger
  * settings at 20%, whose undefended val ASR has a 95% lower bound ≥ 90% while keeping ≥ 95% of
@@ -117,9 +107,14 @@ const everyDefenseAsSwept = () =>
   Object.keys(DEFENSES).map((id) => (SWEPT[id] ? calibrated({ [id]: SWEPT[id] })[0] : { id, params: {} }));
 
 /**
- * VQA pre-trains on its own 6000-image corpus (12000 questions): over seeds 1–4 it lifts the
- * clean model's val accuracy from 78.25% (pre-training on the 3000-image train split) to
- * 96.25%, where a 3000-image corpus gives 83.6% (docs/models.md, the rule written before the run).
+ * Per-task overrides of the default, paper and results profiles: VQA needs finer visual tokens
+ * (no merge) to answer shape/position questions; its short answers make each sample cheaper.
+ * SFT on two questions per image over 3000 images: with 20 pre-training epochs on that split,
+ * seed 1 reached val 87.9% (69.1% for the former model, one question over 6000 images and the
+ * one-layer tower); two questions over 6000 images reached 91.2% but double every VQA SFT,
+ * outside the cost bound. Over seeds 1–4 that model averaged 78.25% (seed 1 was the outlier),
+ * so VQA pre-trains on its own 6000-image corpus (12000 questions) since: val 96.25%, where a
+ * 3000-image corpus gives 83.6% (docs/models.md, the rule written before the run).
  */
 const DEFAULT_PER_TASK = {
   vqa: {
