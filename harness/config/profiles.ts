@@ -80,27 +80,31 @@ const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.2 }], randpatch
  * calibrated settings, llava, seeds 1–3. Val ASR % and the clean metric's share of no
  * defense's, means over the 12 runs:
  *
- * BYE's `separation` (commit 8a92573; no defense: caption 98.2%, VQA 96.9%):
+ * Captions at commit 8a92573; VQA again at 82914d5, on the VQA model with its own pre-training
+ * corpus and the VQA attacks calibrated on it (BadNets 20%).
+ *
+ * BYE's `separation` (no defense: caption 98.2%, VQA 96.6%):
  * | separation | caption              | VQA                  |
  * | ---------- | -------------------- | -------------------- |
- * | 0.5        | 79.3, 99.4%          | **74.5, 98.4%**      |
- * | 1          | **72.8, 101.0%**     | 88.5, 98.1%          |
- * | 1.5        | 81.8, 100.3%         | 96.9, 100.0%         |
- * | 2 (paper)  | 90.1, 99.8%          | 96.9, 100.0%         |
+ * | 0.5        | 79.3, 99.4%          | **73.0, 97.7%**      |
+ * | 1          | **72.8, 101.0%**     | 77.9, 98.6%          |
+ * | 1.5        | 81.8, 100.3%         | 95.2, 99.9%          |
+ * | 2 (paper)  | 90.1, 99.8%          | 96.1, 100.0%         |
  *
- * RobustIT, one knob at a time, the rule over every setting run (commit 8a92573; defaults
- * maxShift 3, colorJitter 0.2, lambdaAar 0.01). No setting keeps 95% of the caption CIDEr-D:
+ * RobustIT, one knob at a time, the rule over every setting run (defaults maxShift 3,
+ * colorJitter 0.2, lambdaAar 0.01). No setting keeps 95% of the caption CIDEr-D; on VQA every
+ * setting keeps it, and λ_aar 0.1 has the lowest val ASR, by one triggered answer in 2400:
  * | setting        | caption              | VQA                  |
  * | -------------- | -------------------- | -------------------- |
- * | defaults       | 80.8, 85.2%          | **43.3, 100.1%**     |
- * | maxShift 0     | 85.6, 90.6%          | 66.9, 99.0%          |
- * | maxShift 1     | **83.3, 91.1%** (90% floor) | 54.5, 99.0%   |
- * | colorJitter 0  | 84.2, 87.0%          | 46.2, 98.3%          |
- * | lambdaAar 0.1  | 80.8, 85.3%          | 43.3, 99.9%          |
+ * | defaults       | 80.8, 85.2%          | 40.33, 96.0%         |
+ * | maxShift 0     | 85.6, 90.6%          | 61.2, 97.3%          |
+ * | maxShift 1     | **83.3, 91.1%** (90% floor) | 52.7, 96.3%   |
+ * | colorJitter 0  | 84.2, 87.0%          | 43.8, 95.3%          |
+ * | lambdaAar 0.1  | 80.8, 85.3%          | **40.29, 96.0%**     |
  */
 const SWEPT: Record<string, [caption: Setting, vqa: Setting]> = {
   bye: [{ separation: 1 }, { separation: 0.5 }],
-  robustit: [{ maxShift: 1 }, {}],
+  robustit: [{ maxShift: 1 }, { lambdaAar: 0.1 }],
 };
 /** Every registered defense, at its swept settings where a sweep chose them. */
 const everyDefenseAsSwept = () =>
