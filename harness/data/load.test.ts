@@ -13,7 +13,11 @@ import { writeCocoKarpathyFixture } from './fixtures.js';
 import { loadSplits, vocabMinCount } from './load.js';
 import { generateShapesWorld } from './shapesWorld.js';
 
-/** The `data` schema before real datasets, verbatim: every ShapesWorld config must parse as it did. */
+/**
+ * The `data` schema before real datasets, verbatim, plus the one field added since
+ * (`nPretrain`, optional without a default, so a config without it parses as it did): every
+ * ShapesWorld config must parse as before.
+ */
 const oldShapesSchema = z
   .object({
     kind: z.literal('shapes').default('shapes'),
@@ -22,6 +26,7 @@ const oldShapesSchema = z
     nTest: z.number().int().min(1).default(300),
     imageSize: z.number().int().min(8).max(256).default(32),
     questionsPerImage: z.number().int().min(1).max(8).default(2),
+    nPretrain: z.number().int().min(1).optional(),
   })
   .strict()
   .default({ kind: 'shapes', nTrain: 3000, nVal: 100, nTest: 300, imageSize: 32, questionsPerImage: 2 });
@@ -39,7 +44,10 @@ async function userError(f: () => unknown): Promise<string> {
 describe('data config', () => {
   it('parses every ShapesWorld config exactly as before (profiles, per-task overrides)', async () => {
     const inputs = [undefined, {}, { nTrain: 160, nVal: 20, nTest: 40 }, { kind: 'shapes', imageSize: 64, questionsPerImage: 1 }];
-    for (const d of inputs) expect(parseWith(dataSchema, d, 't')).toEqual(oldShapesSchema.parse(d));
+    for (const d of inputs) {
+      expect(parseWith(dataSchema, d, 't')).toEqual(oldShapesSchema.parse(d));
+      expect(parseWith(dataSchema, d, 't')).not.toHaveProperty('nPretrain'); // absent, not undefined: hashes unchanged
+    }
     for (const [name, profile] of Object.entries(PROFILES)) {
       const exp = parseWith(experimentSchema, profile, name);
       expect(exp.data).toEqual(oldShapesSchema.parse(profile.data));
