@@ -69,9 +69,10 @@ const CALIBRATED = calibrated({
 /**
  * The adaptive attackers (issue 18) are BadNets' patch with a twist (viewinv: also poisons the
  * patch-shuffled view, against PCR; randpatch: a random position, against jitter and aug), so
- * they take BadNets' calibrated rate on each task.
+ * they take BadNets' calibrated setting on each task, read from it rather than restated.
  */
-const ADAPTIVE = calibrated({ viewinv: [{ rate: 0.2 }, { rate: 0.2 }], randpatch: [{ rate: 0.2 }, { rate: 0.2 }] });
+const BADNETS = CALIBRATED.find((a) => a.id === 'badnets')!;
+const ADAPTIVE = ['viewinv', 'randpatch'].map((id) => ({ ...BADNETS, id }));
 
 /**
  * Defense knobs chosen on the validation split by `mbb sweep` and the rule docs/defenses.md
