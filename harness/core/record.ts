@@ -50,8 +50,12 @@ export interface RunRecord {
    * removed, how many were poisoned, and the removed set's precision and recall against them.
    */
   removal?: { removed: number; poisoned: number; hits: number; precision: number; recall: number };
-  /** Which model stages were loaded from the cache instead of trained in this run. */
+  /**
+   * Which model stages were loaded from the cache instead of trained in this run; `probe`: the
+   * backdoored model a probing defense (BYE) read, when it read one.
+   */
   cached: Record<string, boolean>;
+  /** Seconds per stage; `probe` (when trained or loaded inside SFT) is apart from `sft`'s. */
   timings: Record<string, number>;
   trainLog: Record<string, EpochLog[]>;
   examples: Generation[];

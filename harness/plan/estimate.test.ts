@@ -75,6 +75,17 @@ describe('measureRates', () => {
     expect([...rates.keys()].sort()).toEqual(['eval|caption|llava|', 'pretrain|caption|llava|', 'repair|caption|llava|ft', 'sft|caption|llava|none', 'sft|caption|llava|pcr']);
   });
 
+  it('measures the backdoored model a probing defense (BYE) trained itself as plain SFT, apart from its own', () => {
+    // BYE's SFT 30 s / 200 = 0.15; the probe it trained: plain SFT, 20 s / 200 = 0.1.
+    const bye = rec('bye', { pretrain: true, sft: false, probe: false }, { data: 1, pretrain: 0.01, probe: 20, sft: 30, eval: 9 });
+    const rates = measureRates([bye], () => 'training');
+    expect(rates.get('sft|caption|llava|bye')!.seconds / rates.get('sft|caption|llava|bye')!.units).toBeCloseTo(0.15, 12);
+    expect(rates.get('sft|caption|llava|none')!.seconds / rates.get('sft|caption|llava|none')!.units).toBeCloseTo(0.1, 12);
+    // A probe loaded from the cache measures nothing.
+    const loaded = rec('bye', { pretrain: true, sft: false, probe: true }, { data: 1, pretrain: 0.01, probe: 0.02, sft: 30, eval: 9 });
+    expect(measureRates([loaded], () => 'training').has('sft|caption|llava|none')).toBe(false);
+  });
+
   it('measures a vision tower trained in the run per image-epoch, and a cached one not at all', () => {
     const withVision = (cached: boolean) => ({
       ...rec('none', { vision: cached, pretrain: false, sft: false }, { vision: cached ? 0.1 : 50, pretrain: 100, sft: 20 }),

@@ -73,6 +73,8 @@ export function measureRates(records: RunRecord[], stageOf: (defenseId: string) 
     if (r.cached.vision === false && exp.vision) add('vision', r, '', r.timings.vision, exp.vision.epochs * exp.vision.images);
     if (r.cached.pretrain === false) add('pretrain', r, '', r.timings.pretrain, exp.pretrain.epochs * (sizes?.pretrain ?? n));
     if (r.cached.sft === false) add('sft', r, stage === 'training' ? defense : 'none', r.timings.sft, exp.sft.epochs * n);
+    // A probing defense (BYE) that trained the backdoored model itself: plain SFT, timed apart.
+    if (r.cached.probe === false) add('sft', r, 'none', r.timings.probe, exp.sft.epochs * n);
     if (r.cached.repair === false) add('repair', r, defense, r.timings.repair, n);
     if (sizes) add('eval', r, '', (r.timings.eval ?? 0) + (r.timings.data ?? 0), evalUnits(exp, task, sizes));
   }

@@ -68,6 +68,10 @@ describe('pipeline: a defense whose probe is the backdoored model', () => {
     expect(a.suspicion['bye.entropy']).toHaveLength(1); // it scored the examples
     expect([a.metrics, a.suspicion, a.removal]).toEqual([b.metrics, b.suspicion, b.removal]);
     expect(readdirSync(join(store.root, 'backdoored'))).toHaveLength(1);
+    // It trained that model itself: its record keeps the probe's time apart from its own SFT's.
+    expect(a.cached.probe).toBe(false);
+    expect(a.timings.probe).toBeGreaterThan(0);
+    expect(b.cached.probe).toBeUndefined(); // its own probe is part of its SFT
     const plain = await executeRun(none, store, () => {});
     expect(plain.cached.sft).toBe(true);
     expect(readdirSync(join(store.root, 'backdoored'))).toEqual([plain.keys.sft]);

@@ -56,6 +56,11 @@ export async function executeRun(r: RunSpec, store: Store, progress: Progress, o
   [trainLog.pretrain, cached.pretrain] = [pre.log, pre.cached];
   const sft = await timed('sft', () => sftStage(ctx, pre));
   [trainLog.sft, cached.sft] = [sft.log, sft.cached];
+  if (sft.probe) {
+    // The backdoored model BYE probes, when this run trained it, is plain SFT's time, not BYE's.
+    [cached.probe, timings.probe] = [sft.probe.cached, sft.probe.seconds];
+    timings.sft -= sft.probe.seconds;
+  }
   if (onSuspects && sft.suspects.length > 0) onSuspects(sft.suspects);
   const defense = rr.defense;
   const final = defense.stage === 'post' ? await timed('repair', () => repairStage(ctx, defense, sft)) : sft;

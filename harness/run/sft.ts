@@ -26,6 +26,12 @@ export interface SftStage extends CachedModel {
   suspects: SuspectTable[];
   suspicion: RunRecord['suspicion'];
   removal?: RunRecord['removal'];
+  /**
+   * The backdoored model a probing defense read (BYE): loaded, or trained inside this stage,
+   * with its seconds, so the record can keep the probe's time apart from the defense's own
+   * SFT (`mbb estimate` costs each by it).
+   */
+  probe?: { cached: boolean; seconds: number };
 }
 
 /** SFT from the pre-trained model `pre`, which is freed once copied. */
@@ -63,10 +69,12 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   // A defense whose probe is the plain SFT (BYE) reads the backdoored model's cache entry,
   // trained here if no run has yet: the same model, trained once for the whole grid.
   const backdooredKey = ctx.key('sft', reads(false), true);
+  const t0 = performance.now();
   const probe =
     training?.sft && training.probesBackdoored?.(defenseParams) && !ctx.store.has(stageDir, key)
       ? await cachedModel(ctx.store, 'backdoored', backdooredKey, plainSft, tok)
       : undefined;
+  const probeSeconds = (performance.now() - t0) / 1000;
   if (probe) checkSavedSplit(probe.split, poisoned, ctx.store.dir('backdoored', backdooredKey));
   const sft = await cachedModel(
     ctx.store,
@@ -106,7 +114,16 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
   checkSavedSplit(sft.split, poisoned, ctx.store.dir(stageDir, key));
   const suspects = suspectTables(sft.analysis, poisoned.examples);
   const removal = sft.removed && removalQuality(sft.removed, poisoned.examples);
-  return { ...sft, key, stage: stageDir, poisoned, suspects, suspicion: suspicionAuroc(suspects), removal };
+  return {
+    ...sft,
+    key,
+    stage: stageDir,
+    poisoned,
+    suspects,
+    suspicion: suspicionAuroc(suspects),
+    removal,
+    ...(probe ? { probe: { cached: probe.cached, seconds: probeSeconds } } : {}),
+  };
 }
 
 /**
