@@ -58,10 +58,7 @@ function copySplits(ds: DatasetSplits): DatasetSplits {
 export async function loadSplits(data: DataConfig, task: Task, seed: number, opts: LoadOptions = {}): Promise<DatasetSplits> {
   checkDataTask(data, task);
   if (data.kind === 'shapes') {
-    return generateShapesWorld(
-      { seed, nTrain: data.nTrain, nVal: data.nVal, nTest: data.nTest, imageSize: data.imageSize, questionsPerImage: data.questionsPerImage, nPretrain: data.nPretrain },
-      task,
-    );
+    return generateShapesWorld({ seed, ...data }, task); // the schema's ShapesWorld fields are the generator's
   }
   const key = stableStringify({ data, task, seed });
   if (memo?.key === key) return copySplits(memo.splits);

@@ -55,10 +55,10 @@ export async function loadDataset(r: RunSpec): Promise<DatasetSplits> {
 
 /**
  * Vocabularies: the pre-training's, from the clean training texts alone (and pre-training's own
- * corpus where it has one) plus free reserved
- * slots (so it and every initial weight depend on the data, not on the grid), and the run's,
- * with its target and trigger words bound to those slots (tokenizer.ts). On real datasets
- * training words rarer than data.minCount map to the unknown token.
+ * corpus where it has one) plus free reserved slots (so it and every initial weight depend on
+ * the data, not on the grid), and the run's, with its target and trigger words bound to those
+ * slots (tokenizer.ts). On real datasets training words rarer than data.minCount map to the
+ * unknown token.
  */
 export function buildTokenizers(r: RunSpec, ds: DatasetSplits, rr: ResolvedRun): { pretrain: Tokenizer; run: Tokenizer } {
   const texts = [...(ds.pretrain ?? []), ...ds.train].flatMap((s) => [s.prompt, ...s.refs]);
