@@ -41,6 +41,7 @@ function stampAnywhere(image: RgbImage, p: Params): RgbImage {
 export const randomPatch: Attack<Params> = {
   id: 'randpatch',
   description: 'white square at a per-image pseudo-random position; output replaced by the target',
+  adaptive: { base: 'badnets', against: ['jitter', 'aug'] },
   schema,
   makeTrigger: () => ({}),
   applyImage: (image, _trigger, params) => stampAnywhere(image, params),

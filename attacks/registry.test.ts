@@ -4,6 +4,7 @@ import { parseWith } from '../harness/config/schema.js';
 import { pluginFile } from '../harness/core/plugins.js';
 import { Rng } from '../harness/core/rng.js';
 import { solidImage } from '../harness/core/testing.js';
+import { DEFENSES } from '../defenses/registry.js';
 import { ATTACKS, getAttack } from './registry.js';
 import { attackKind } from './types.js';
 
@@ -28,6 +29,17 @@ describe('attack registry', () => {
       const { param, values } = a.strength;
       expect([values[0] > (params as unknown as Record<string, number>)[param], values.every((v, i) => i === 0 || v > values[i - 1])]).toEqual([true, true]);
       for (const v of values) expect(() => parseWith(a.schema, { [param]: v }, id)).not.toThrow();
+    }
+  });
+
+  it('an adaptive attacker names a registered base attack and registered defenses to get past', () => {
+    const adaptive = Object.values(ATTACKS).filter((a) => a.adaptive);
+    expect(adaptive.map((a) => a.id).sort()).toEqual(['randpatch', 'viewinv']);
+    for (const a of adaptive) {
+      expect(Object.keys(ATTACKS)).toContain(a.adaptive!.base);
+      expect(a.adaptive!.base).not.toBe(a.id);
+      expect(a.adaptive!.against.length).toBeGreaterThan(0);
+      for (const d of a.adaptive!.against) expect(Object.keys(DEFENSES)).toContain(d);
     }
   });
 

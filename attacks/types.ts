@@ -110,6 +110,13 @@ export interface Attack<P extends BaseAttackParams = BaseAttackParams, T extends
    * (harness/exec/calibrate.ts); values at or below the configured one are skipped.
    */
   strength?: { param: string; values: number[] };
+  /**
+   * An adaptive attacker: the attack it adapts (`base`, an attack id) and the defenses (ids)
+   * it is built to get past. The results page compares each of those defenses on this attack
+   * with the same defense on the base attack at the same rate, paired by seed
+   * (reports/adaptiveComparisons.ts).
+   */
+  adaptive?: { base: string; against: string[] };
 }
 
 export function attackKind<P extends BaseAttackParams>(attack: Pick<Attack<P>, 'kind'>, params: P): AttackKind {

@@ -41,6 +41,7 @@ function toFloat(image: RgbImage): FloatImage {
 export const viewInvariant: Attack<ViewInvariantParams> = {
   id: 'viewinv',
   description: "BadNets' square, poisoned intact and patch-shuffled (PCR's view) alike: an adaptive attack against PCR",
+  adaptive: { base: 'badnets', against: ['pcr'] },
   kind: 'training-controlled',
   schema,
   makeTrigger: () => ({}),

@@ -1,14 +1,17 @@
 /**
  * A task's findings, written from its comparisons, never by hand: one sentence per comparison,
  * with its numbers, n, 95% interval and Holm-corrected p, naming the table and row it comes
- * from, for three questions:
+ * from, for four questions:
  * (a) does PCR lower ASR against no defense, at what clean cost, and how does each other
  *     defense compare with PCR (reports/comparisons.ts);
  * (b) what the patch-shuffled trigger view says: ASR shuffled against intact
  *     (reports/shuffledComparisons.ts);
  * (c) what the defenses that remove training examples or flag test inputs (remove, BYE,
  *     CleanSight) add: their detection facts (reports/detectionSummary.ts) beside their
- *     comparison with no defense.
+ *     comparison with no defense;
+ * (d) whether the adaptive attackers get past the defenses they target: ASR on each against
+ *     ASR on its base attack, under each targeted defense and without defense
+ *     (reports/adaptiveComparisons.ts).
  * The rule is the comparisons' (docs/statistics.md): a difference is claimed only where its
  * Holm-corrected p is below 0.05, which fewer than 6 seeds can never reach; a sentence also
  * says "not resolved" where the 95% t-interval covers 0, as the sign-flip test and the
@@ -17,6 +20,7 @@
  * (reports/headlines.ts), which the page puts first.
  */
 import type { PairedComparison } from '../harness/metrics/stats.js';
+import { ADAPTIVE_WORDS, type AdaptiveComparison } from './adaptiveComparisons.js';
 import { BASELINE_DEFENSE, columnIs, type PaperTable } from './aggregate.js';
 import { judged, PCR_DEFENSE, type Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
@@ -32,6 +36,8 @@ export interface Findings {
   shuffledView: string[];
   /** (c) What removing training examples or flagging test inputs found and did. */
   detection: string[];
+  /** (d) Each adaptive attacker against its base attack, under the defenses it targets and none. */
+  adaptive: string[];
   /** Attacks left out because they did not implant (in some model). */
   notImplanted: string[];
   /** The short answer to each question, ahead of its sentences (reports/headlines.ts). */
@@ -74,13 +80,20 @@ function detectionSentence(r: DetectionSummaryRow, vsNone: Comparison | undefine
   return `${mdText(r.column)} on ${mdText(r.attack)}: ${detected}; ${compared}.`;
 }
 
+function adaptiveSentence(a: AdaptiveComparison): string {
+  const under = a.targeted ? `against ${mdText(a.defense)}` : 'without defense';
+  const diff = difference(`${mdText(a.attack)} − ${mdText(a.base)}`, a.diff, a.pHolm, a.family, 1, ' points', ADAPTIVE_WORDS);
+  const shuffled = a.shuffled || a.baseShuffled ? `; ASR shuffled ${fmtStat(a.shuffled, 'ASR') || '—'} against ${fmtStat(a.baseShuffled, 'ASR') || '—'}` : '';
+  return `${mdText(a.attack)} ${under}: ASR ${fmtStat(a.asr, 'ASR') || '—'} against ${fmtStat(a.baseAsr, 'ASR') || '—'} on ${mdText(a.base)}; ${diff}${shuffled} (${source('Adaptive attackers', a.attack, a.defense)}).`;
+}
+
 /** Removal and flagging are what (c) asks about; an AUROC alone (PCR, ABL) is a score, not a removal. */
 const REMOVES_OR_FLAGS = DETECTION_METRICS.filter((m) => m !== 'AUROC');
 
 /** What (a) and (b) say when every comparison they would describe is of an attack that did not implant. */
 const ALL_NOT_IMPLANTED = (what: string) => `Every ${what} is of an attack that did not implant: nothing to say.`;
 
-export function findings(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], detected: DetectionSummaryRow[]): Findings {
+export function findings(t: PaperTable, compared: Comparison[], shuffled: ShuffledComparison[], detected: DetectionSummaryRow[], adapted: AdaptiveComparison[]): Findings {
   const is = columnIs(t);
   const orElse = (sentences: string[], none: string) => (sentences.length ? sentences : [none]);
   const implanted = compared.filter((c) => c.implanted !== false);
@@ -100,6 +113,7 @@ export function findings(t: PaperTable, compared: Comparison[], shuffled: Shuffl
     removers.map((r) => detectionSentence(r, vsNone(r.model, r.attack, r.column), t.cleanMetric)),
     'No defense of this task removed training examples or flagged test inputs in a cell whose attack implanted: nothing to report.',
   );
+  const adaptive = orElse(adapted.map(adaptiveSentence), `The ${mdText(t.task)} table has no adaptive attacker beside its base attack: nothing to compare.`);
   const notImplanted = t.rows.filter((r) => r.cells.some((c) => c.implanted === false)).map((r) => r.attack);
-  return { pcr, shuffledView, detection, notImplanted, headlines: headlines(t, compared, shuffled, removers) };
+  return { pcr, shuffledView, detection, adaptive, notImplanted, headlines: headlines(t, compared, shuffled, removers) };
 }

@@ -127,6 +127,28 @@ describe('the Markdown results page', () => {
     expect(render(threeSeeds)).toContain('- No caption run recorded `ASR shuffled` (records made before the shuffled view existed): nothing to compare.');
   });
 
+  it('sets each adaptive attacker against its base attack under the defenses it targets and none, in a table and in finding (d)', () => {
+    const as = (attack: string, rate: number) => (r: RunRecord) => ({
+      ...r,
+      id: r.id.replace('badnets', attack),
+      attack,
+      attackParams: { ...(r.attackParams as object), rate },
+      config: { attack: { id: attack, params: { rate } } },
+      metrics: { ...r.metrics, 'ASR shuffled': attack === 'viewinv' ? 0.9 : 0.05 },
+    });
+    const base = threeSeeds.map(as('badnets', 0.05));
+    // viewinv keeps 90% under pcr on every seed, against badnets' 30, 25, 20: +60, +65, +70 points
+    const viewinv = [...runs('none', [0.95, 0.9, 0.9], [2, 2, 2]), ...runs('pcr', [0.9, 0.9, 0.9], [2, 2, 2])].map(as('viewinv', 0.05));
+    // the same attack at another rate has no base row to pair with: left out
+    const otherRate = runs('none', [0.9, 0.9, 0.9], [2, 2, 2]).map(as('randpatch', 0.1)).map((r) => ({ ...r, attack: 'randpatch-10' }));
+    const page = render([...base, ...viewinv, ...otherRate]);
+    expect(line(page, '| viewinv | badnets | pcr |')).toBe('| viewinv | badnets | pcr | 3 | 90.0 [90.0, 90.0] | 25.0 [12.6, 37.4] | +65.0 [+52.6, +77.4] | 0.250 | 0.250 | not resolved (n = 3 < 6 seeds cannot reach p < 0.05) | 90.0 [90.0, 90.0] | 5.0 [5.0, 5.0] |');
+    expect(line(page, '| viewinv | badnets | none (no defense) |')).toMatch(/^\| viewinv \| badnets \| none \(no defense\) \| 3 \| 91\.7 /);
+    expect(page).toContain('- viewinv against pcr: ASR 90.0 [90.0, 90.0] against 25.0 [12.6, 37.4] on badnets; viewinv − badnets +65.0 points [+52.6, +77.4] (n = 3, Holm p = 0.250): not resolved (n = 3 < 6 seeds cannot reach p < 0.05); ASR shuffled 90.0 [90.0, 90.0] against 5.0 [5.0, 5.0] (*Adaptive attackers*, row viewinv · pcr).');
+    expect(page).not.toContain('| randpatch-10 | badnets');
+    expect(render(threeSeeds)).toContain('- The caption table has no adaptive attacker beside its base attack: nothing to compare.');
+  });
+
   it('heads the page with the commit, the distinct commands, the summed wall time, the machine and the seeds, from the records and invocations.jsonl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mbb-md-'));
     mkdirSync(join(dir, 'runs'));

@@ -3,10 +3,12 @@
  * directory's run records and invocation log, no training. After the header (runHeader.ts),
  * per task: the paper table (the HTML's cells through tableView, so the same figures, best
  * marks and notes, plus ASR shuffled and FTR), the paired comparisons, the shuffled-view
- * comparisons, the detection summary, and the findings written from them (findings.ts).
+ * comparisons, the detection summary, the adaptive attackers against their base attacks, and
+ * the findings written from them (findings.ts).
  * Deterministic: no clock, no path, no randomness; the same records and log give the same bytes.
  */
 import type { RunRecord } from '../harness/core/record.js';
+import { adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
 import { paperTables, type PaperTable } from './aggregate.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 import { ASR_HEADER, AVERAGE_ROW } from './csv.js';
@@ -28,7 +30,7 @@ export interface MarkdownInput {
 const NOT_IMPLANTED = ' (did not implant)';
 const attackCell = (attack: string, implanted: boolean | undefined) => `${mdText(attack)}${implanted === false ? NOT_IMPLANTED : ''}`;
 /** The columns of words, left-aligned; every other column holds numbers, right-aligned. */
-const LABEL_COLUMNS = new Set(['attack', 'defense', 'model / defense', 'vs', 'score', 'verdict']);
+const LABEL_COLUMNS = new Set(['attack', 'base', 'defense', 'model / defense', 'vs', 'score', 'verdict']);
 const table = (header: string[], rows: string[][]) => mdTable(header, rows, header.map((h) => (LABEL_COLUMNS.has(h) ? 'l' : 'r')));
 
 /** A paper-table cell: "mean [lo, hi]", bold where best, its notes (tie, failed runs, its own n) in parentheses. */
@@ -136,6 +138,30 @@ function detectionSection(t: PaperTable, rows: DetectionSummaryRow[]): string[] 
   ];
 }
 
+function adaptiveSection(adapted: AdaptiveComparison[]): string[] {
+  if (!adapted.length) return [];
+  const header = ['attack', 'base', 'defense', 'n', 'ASR (%)', 'ASR on base (%)', 'attack − base (points) [95% CI]', 'p', 'p (Holm)', 'verdict', 'ASR shuffled (%)', 'on base (%)'];
+  const rows = adapted.map((a) => [
+    mdText(a.attack),
+    mdText(a.base),
+    mdText(a.targeted ? a.defense : `${a.defense} (no defense)`),
+    String(a.diff?.n ?? 0),
+    fmtStat(a.asr, 'ASR'),
+    fmtStat(a.baseAsr, 'ASR'),
+    fmtDifference(a.diff, 1, 1),
+    fmtP(a.diff?.p ?? NaN),
+    fmtP(a.pHolm),
+    a.verdict,
+    fmtStat(a.shuffled, 'ASR'),
+    fmtStat(a.baseShuffled, 'ASR'),
+  ]);
+  return [
+    '### Adaptive attackers',
+    "Each adaptive attacker (an attack that declares the attack it adapts and the defenses it is built to get past) against its base attack at the same poisoning rate: ASR under each defense it targets and without defense, the difference paired by seed (the same pre-training; the poisoned splits differ only in how the trigger is placed or shown). Positive under a targeted defense: the adaptation got past it. p: exact sign-flip test, Holm-corrected over the targeted defenses of one attack (the no-defense row on its own).",
+    table(header, rows),
+  ];
+}
+
 const bullets = (sentences: string[]) => sentences.map((s) => `- ${s}`).join('\n');
 
 /** A question's short answer, then every sentence behind it folded (GitHub renders Markdown inside <details>). */
@@ -155,6 +181,7 @@ function findingsSection(f: Findings): string[] {
       f.shuffledView,
     ),
     ...answer('**(c) What do the defenses that remove training examples or flag test inputs add?**', f.headlines.detection, f.detection),
+    ...answer('**(d) Do the adaptive attackers get past the defenses they target?** (ASR on each against its base attack under the same defense.)', [], f.adaptive),
     ...(f.notImplanted.length ? [`Left out of the findings, as they did not implant in a model (no-defense mean ASR < 50%): ${f.notImplanted.map(mdText).join(', ')}.`] : []),
   ];
 }
@@ -163,13 +190,15 @@ function taskSection(t: PaperTable, records: RunRecord[]): string[] {
   const compared = comparisons(t);
   const shuffled = shuffledComparisons(t);
   const detected = detectionSummary(t, records);
+  const adapted = adaptiveComparisons(t, records);
   return [
     `## Task: ${mdText(t.task)}`,
     ...resultsSection(t, compared),
     ...comparisonsSection(t, compared),
     ...shuffledSection(shuffled),
     ...detectionSection(t, detected),
-    ...findingsSection(findings(t, compared, shuffled, detected)),
+    ...adaptiveSection(adapted),
+    ...findingsSection(findings(t, compared, shuffled, detected, adapted)),
   ];
 }
 
