@@ -3,6 +3,7 @@
  * number per CSV cell (mean, interval bounds and std in separate columns, rounded as the HTML
  * shows them) so a spreadsheet can compute with them.
  */
+import type { AdaptiveComparison } from './adaptiveComparisons.js';
 import type { PaperTable, Stat } from './aggregate.js';
 import { bestMarks, type BestMarks } from './best.js';
 import type { Comparison } from './comparisons.js';
@@ -136,6 +137,37 @@ export function comparisonsCsv(cs: Comparison[]): string {
       r4(c.clean?.p),
       r4(c.cleanPHolm),
       c.verdict,
+    ]),
+  );
+}
+
+export const ADAPTIVE_COLUMNS = [
+  'model', 'attack', 'base', 'defense', 'targeted', 'n',
+  'ASR mean', 'base ASR mean', 'ΔASR mean', 'ΔASR lo', 'ΔASR hi', 'ΔASR p', 'ΔASR p Holm', 'verdict',
+  'ASR shuffled mean', 'base ASR shuffled mean',
+] as const;
+
+/** adaptive-<task>.csv: one row per adaptive attacker × column it is compared under (adaptiveComparisons.ts); ASR in %, Δ in points. */
+export function adaptiveCsv(as: AdaptiveComparison[]): string {
+  return toCsv(
+    [...ADAPTIVE_COLUMNS],
+    as.map((a) => [
+      a.model,
+      a.attack,
+      a.base,
+      a.defense,
+      a.targeted ? 'yes' : 'no',
+      a.diff?.n ?? 0,
+      r4(a.asr?.mean),
+      r4(a.baseAsr?.mean),
+      r4(a.diff?.mean),
+      r4(a.diff?.ci?.lo),
+      r4(a.diff?.ci?.hi),
+      r4(a.diff?.p),
+      r4(a.pHolm),
+      a.verdict,
+      r4(a.shuffled?.mean),
+      r4(a.baseShuffled?.mean),
     ]),
   );
 }

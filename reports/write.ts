@@ -6,7 +6,8 @@ import type { RunRecord } from '../harness/core/record.js';
 import { writeFileAtomic } from '../harness/core/atomicFile.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';
-import { comparisonsCsv, detectionCsv, longCsv, paperTableCsv } from './csv.js';
+import { adaptiveCsv, comparisonsCsv, detectionCsv, longCsv, paperTableCsv } from './csv.js';
+import { adaptiveComparisons } from './adaptiveComparisons.js';
 import { detectionSummary } from './detectionSummary.js';
 import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
 import { renderReport, type GalleryView } from './html.js';
@@ -50,7 +51,7 @@ function buildGallery(outDir: string, records: RunRecord[], written: string[]): 
   });
 }
 
-/** Writes the CSV tables (detection-<task>.csv where a defense detected), the trigger PNGs and report.html; returns the paths written. */
+/** Writes the CSV tables (detection-<task>.csv where a defense detected, adaptive-<task>.csv where an adaptive attacker has its base), the trigger PNGs and report.html; returns the paths written. */
 export function writeReport(outDir: string, title = 'report', now = new Date()): string[] {
   const records = readRecords(outDir);
   const written: string[] = [];
@@ -64,6 +65,8 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
     put(`comparisons-${t.task}.csv`, comparisonsCsv(comparisons(t)));
     const detected = detectionSummary(t, records);
     if (detected.length) put(`detection-${t.task}.csv`, detectionCsv(detected));
+    const adapted = adaptiveComparisons(t, records);
+    if (adapted.length) put(`adaptive-${t.task}.csv`, adaptiveCsv(adapted));
   }
   put('results-long.csv', longCsv(longRows(records)));
   const gallery = buildGallery(outDir, records, written);
