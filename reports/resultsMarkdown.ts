@@ -8,6 +8,7 @@
  * Deterministic: no clock, no path, no randomness; the same records and log give the same bytes.
  */
 import type { RunRecord } from '../harness/core/record.js';
+import type { PairedComparison } from '../harness/metrics/stats.js';
 import { adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
 import { paperTables, type PaperTable } from './aggregate.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
@@ -86,6 +87,9 @@ function resultsSection(t: PaperTable, compared: Comparison[]): string[] {
   ];
 }
 
+/** A paired difference's three columns: mean [95% CI] (× `scale`, with `unit`), raw p, Holm-corrected p. */
+const pairedColumns = (m: PairedComparison | undefined, pHolm: number, scale = 1, unit = '') => [fmtDifference(m, scale, 1, unit), fmtP(m?.p ?? NaN), fmtP(pHolm)];
+
 function comparisonsSection(t: PaperTable, compared: Comparison[]): string[] {
   if (!compared.length) return ['### Paired comparisons', 'No defense to compare with its reference.'];
   const intro = `Each defense against no defense and against PCR, per model × attack, paired by seed (same pre-training, same poisoned split): ΔASR in points (defense − reference; negative = less backdoor), Δ${t.cleanMetric} relative to the reference (negative = quality lost), each a mean with its 95% t-interval, the exact two-sided sign-flip p and the same p Holm-corrected within its question (the defenses compared with that reference on that metric, for that model × attack). A difference counts only where the corrected p is below 0.05; otherwise it is "not resolved". Also in ${mdCode(`comparisons-${t.task}.csv`)}.`;
@@ -95,12 +99,8 @@ function comparisonsSection(t: PaperTable, compared: Comparison[]): string[] {
     mdText(c.defense),
     mdText(c.reference),
     String(c.asr?.n ?? 0),
-    fmtDifference(c.asr, 1, 1),
-    fmtP(c.asr?.p ?? NaN),
-    fmtP(c.asrPHolm),
-    fmtDifference(c.clean, 100, 1, '%'),
-    fmtP(c.clean?.p ?? NaN),
-    fmtP(c.cleanPHolm),
+    ...pairedColumns(c.asr, c.asrPHolm),
+    ...pairedColumns(c.clean, c.cleanPHolm, 100, '%'),
     c.verdict,
   ]);
   return ['### Paired comparisons', intro, table(header, rows)];
@@ -115,9 +115,7 @@ function shuffledSection(shuffled: ShuffledComparison[]): string[] {
     String(s.diff?.n ?? 0),
     fmtStat(s.intact, 'ASR'),
     fmtStat(s.shuffled, 'ASR'),
-    fmtDifference(s.diff, 1, 1),
-    fmtP(s.diff?.p ?? NaN),
-    fmtP(s.pHolm),
+    ...pairedColumns(s.diff, s.pHolm),
     s.verdict,
   ]);
   return [
@@ -148,9 +146,7 @@ function adaptiveSection(adapted: AdaptiveComparison[]): string[] {
     String(a.diff?.n ?? 0),
     fmtStat(a.asr, 'ASR'),
     fmtStat(a.baseAsr, 'ASR'),
-    fmtDifference(a.diff, 1, 1),
-    fmtP(a.diff?.p ?? NaN),
-    fmtP(a.pHolm),
+    ...pairedColumns(a.diff, a.pHolm),
     a.verdict,
     fmtStat(a.shuffled, 'ASR'),
     fmtStat(a.baseShuffled, 'ASR'),
