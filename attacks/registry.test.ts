@@ -34,7 +34,7 @@ describe('attack registry', () => {
 
   it('an adaptive attacker names a registered base attack and registered defenses to get past', () => {
     const adaptive = Object.values(ATTACKS).filter((a) => a.adaptive);
-    expect(adaptive.map((a) => a.id).sort()).toEqual(['randpatch', 'viewinv']);
+    expect(adaptive.map((a) => a.id)).toEqual(expect.arrayContaining(['randpatch', 'viewinv'])); // and copies of randpatch (oneFilePlugins.test.ts)
     for (const a of adaptive) {
       expect(Object.keys(ATTACKS)).toContain(a.adaptive!.base);
       expect(a.adaptive!.base).not.toBe(a.id);
