@@ -5,6 +5,7 @@ import { adaptiveComparisons } from './adaptiveComparisons.js';
 import { paperTables } from './aggregate.js';
 import { ADAPTIVE_COLUMNS, adaptiveCsv } from './csv.js';
 import { record } from './records.testutil.js';
+import { renderResultsMarkdown } from './resultsMarkdown.js';
 
 /** One run per seed of `attack` (id = label) at `rate` under `defense`, with its ASR per seed. */
 const runs = (attack: string, rate: number, defense: string, asr: number[]): RunRecord[] =>
@@ -47,6 +48,16 @@ describe('adaptive attackers against their base attack', () => {
     // without defense: 0, −10, 0, −10, 0, −10: not all of one sign
     expect(out[0].diff!.mean).toBeCloseTo(-5, 9);
     expect(out[0].family).toBe(1);
+    expect(out.map((a) => a.implanted)).toEqual([true, true]);
+  });
+
+  it('says so where the adaptive attacker did not implant', () => {
+    const weak = grid.map((r) => (r.attack === 'randpatch' && r.defense === 'none' ? { ...r, metrics: { ...r.metrics, ASR: 0.3 } } : r));
+    const [t] = paperTables(weak);
+    expect(adaptiveComparisons(t, weak).map((a) => a.implanted)).toEqual([false, false]);
+    const page = renderResultsMarkdown({ title: 'results', records: weak, invocations: [] });
+    expect(page).toMatch(/\n\| randpatch \(did not implant\) \| badnets \| jitter \| 6 \|/);
+    expect(page).toContain('- randpatch against jitter (it did not implant: no backdoor to get past with): ASR 80.0');
   });
 
   it('leaves an adaptive attacker out when no base row has its rate, and writes the rest to adaptive-<task>.csv', () => {

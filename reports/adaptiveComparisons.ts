@@ -27,6 +27,8 @@ export interface AdaptiveComparison {
   /** The column's label; `targeted` false for the no-defense column. */
   defense: string;
   targeted: boolean;
+  /** Whether the adaptive attack implanted in this model (undefined without a no-defense column). */
+  implanted?: boolean;
   /** ASR (%) over seeds, on the adaptive attack and on its base, under this column. */
   asr?: Stat;
   baseAsr?: Stat;
@@ -79,6 +81,7 @@ export function adaptiveComparisons(t: PaperTable, records: RunRecord[]): Adapti
         base: base.attack,
         defense: col.label,
         targeted,
+        implanted: cell.implanted,
         asr: cell.asr,
         baseAsr: baseCell.asr,
         shuffled: cell.asrShuffled,

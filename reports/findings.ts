@@ -84,7 +84,8 @@ function adaptiveSentence(a: AdaptiveComparison): string {
   const under = a.targeted ? `against ${mdText(a.defense)}` : 'without defense';
   const diff = difference(`${mdText(a.attack)} − ${mdText(a.base)}`, a.diff, a.pHolm, a.family, 1, ' points', ADAPTIVE_WORDS);
   const shuffled = a.shuffled || a.baseShuffled ? `; ASR shuffled ${fmtStat(a.shuffled, 'ASR') || '—'} against ${fmtStat(a.baseShuffled, 'ASR') || '—'}` : '';
-  return `${mdText(a.attack)} ${under}: ASR ${fmtStat(a.asr, 'ASR') || '—'} against ${fmtStat(a.baseAsr, 'ASR') || '—'} on ${mdText(a.base)}; ${diff}${shuffled} (${source('Adaptive attackers', a.attack, a.defense)}).`;
+  const notImplanted = a.implanted === false ? ' (it did not implant: no backdoor to get past with)' : '';
+  return `${mdText(a.attack)} ${under}${notImplanted}: ASR ${fmtStat(a.asr, 'ASR') || '—'} against ${fmtStat(a.baseAsr, 'ASR') || '—'} on ${mdText(a.base)}; ${diff}${shuffled} (${source('Adaptive attackers', a.attack, a.defense)}).`;
 }
 
 /** Removal and flagging are what (c) asks about; an AUROC alone (PCR, ABL) is a score, not a removal. */

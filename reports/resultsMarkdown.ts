@@ -140,7 +140,7 @@ function adaptiveSection(adapted: AdaptiveComparison[]): string[] {
   if (!adapted.length) return [];
   const header = ['attack', 'base', 'defense', 'n', 'ASR (%)', 'ASR on base (%)', 'attack − base (points) [95% CI]', 'p', 'p (Holm)', 'verdict', 'ASR shuffled (%)', 'on base (%)'];
   const rows = adapted.map((a) => [
-    mdText(a.attack),
+    attackCell(a.attack, a.implanted),
     mdText(a.base),
     mdText(a.targeted ? a.defense : `${a.defense} (no defense)`),
     String(a.diff?.n ?? 0),
