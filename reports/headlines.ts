@@ -1,5 +1,5 @@
 /**
- * The short answer to each of the results page's three questions, ahead of the sentence per
+ * The short answer to each of the results page's first three questions ((d) is short already), ahead of the sentence per
  * comparison that reports/findings.ts writes: counts and medians over a task's implanted attacks,
  * computed from the same paired comparisons, shuffled-view comparisons and detection rows. With
  * sixteen defenses × eight attacks the per-comparison list runs to a hundred lines a question;
