@@ -1,6 +1,7 @@
 /**
- * The short answer to each of the results page's first three questions ((d) is short already), ahead of the sentence per
- * comparison that reports/findings.ts writes: counts and medians over a task's implanted attacks,
+ * The short answer to each of the results page's first three questions ((d) has one sentence
+ * per adaptive attacker and defense, short already), ahead of the sentence per comparison that
+ * reports/findings.ts writes: counts and medians over a task's implanted attacks,
  * computed from the same paired comparisons, shuffled-view comparisons and detection rows. With
  * sixteen defenses × eight attacks the per-comparison list runs to a hundred lines a question;
  * a reader first wants how often, how much, and where a difference is resolved.
