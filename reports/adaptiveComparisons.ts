@@ -12,7 +12,7 @@
  * one Holm family (docs/statistics.md). ASR shuffled goes along: it is what a view-invariant
  * backdoor (viewinv against PCR) changes.
  */
-import { getAttack } from '../attacks/registry.js';
+import { ATTACKS } from '../attacks/registry.js';
 import type { RunRecord } from '../harness/core/record.js';
 import { pairedComparison, type PairedComparison } from '../harness/metrics/stats.js';
 import { BASELINE_DEFENSE, seedValues, type PaperTable, type Stat } from './aggregate.js';
@@ -51,23 +51,18 @@ function rowAttacks(records: RunRecord[], task: string): Map<string, { id: strin
   return out;
 }
 
-/** The attack's adaptive declaration, if the id names a registered attack that has one. */
-function adaptiveOf(id: string): { base: string; against: string[] } | undefined {
-  try {
-    return getAttack(id).adaptive;
-  } catch {
-    return undefined; // a plugin of another checkout: records outlive their code
-  }
-}
-
 export function adaptiveComparisons(t: PaperTable, records: RunRecord[]): AdaptiveComparison[] {
   const attacks = rowAttacks(records, t.task);
   const out: Omit<AdaptiveComparison, 'pHolm' | 'family' | 'verdict'>[] = [];
   for (const row of t.rows) {
     const me = attacks.get(row.attack);
-    const adaptive = me && adaptiveOf(me.id);
+    // An id the registry lacks (a plugin of another checkout: records outlive their code) declares nothing.
+    const adaptive = me && ATTACKS[me.id]?.adaptive;
     if (!adaptive) continue;
-    const bases = t.rows.filter((b) => attacks.get(b.attack)?.id === adaptive.base && attacks.get(b.attack)?.rate === me.rate);
+    const bases = t.rows.filter((b) => {
+      const other = attacks.get(b.attack);
+      return other?.id === adaptive.base && other.rate === me.rate;
+    });
     if (bases.length !== 1) continue;
     const base = bases[0];
     t.columns.forEach((col, i) => {
