@@ -10,6 +10,7 @@ import type { Comparison } from './comparisons.js';
 import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.js';
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
+import type { ShuffledComparison } from './shuffledComparisons.js';
 import { toCsv } from '../harness/core/csvText.js';
 
 
@@ -137,6 +138,33 @@ export function comparisonsCsv(cs: Comparison[]): string {
       r4(c.clean?.p),
       r4(c.cleanPHolm),
       c.verdict,
+    ]),
+  );
+}
+
+export const SHUFFLED_COLUMNS = [
+  'model', 'attack', 'defense', 'implanted', 'n',
+  'ASR mean', 'ASR shuffled mean', 'Δ mean', 'Δ lo', 'Δ hi', 'Δ p', 'Δ p Holm', 'verdict',
+] as const;
+
+/** shuffled-<task>.csv: one row per cell with ASR shuffled (shuffledComparisons.ts); ASR in %, Δ = shuffled − intact in points. */
+export function shuffledCsv(ss: ShuffledComparison[]): string {
+  return toCsv(
+    [...SHUFFLED_COLUMNS],
+    ss.map((s) => [
+      s.model,
+      s.attack,
+      s.defense,
+      s.implanted === undefined ? '' : s.implanted ? 'yes' : 'no',
+      s.diff?.n ?? 0,
+      r4(s.intact?.mean),
+      r4(s.shuffled.mean),
+      r4(s.diff?.mean),
+      r4(s.diff?.ci?.lo),
+      r4(s.diff?.ci?.hi),
+      r4(s.diff?.p),
+      r4(s.pHolm),
+      s.verdict,
     ]),
   );
 }

@@ -23,6 +23,8 @@ import { tableView } from './tableView.js';
 import { ALPHA } from './best.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
+import { shuffledComparisons, type ShuffledComparison } from './shuffledComparisons.js';
+import { adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
 
@@ -102,6 +104,38 @@ function comparisonRows(cs: Comparison[]) {
   }));
 }
 
+/** The shuffled-view comparisons of a task's table as the page shows them (as the Markdown page's section). */
+function shuffledRows(ss: ShuffledComparison[]) {
+  return ss.map((s) => ({
+    ...s,
+    n: s.diff?.n ?? 0,
+    intact: fmtStat(s.intact, 'ASR'),
+    shuffled: fmtStat(s.shuffled, 'ASR'),
+    diff: fmtDifference(s.diff, 1, 1),
+    p: fmtP(s.pHolm),
+    cls: s.implanted === false ? 'not-implanted' : '',
+    diffCls: s.pHolm < ALPHA ? 'resolved' : '',
+  }));
+}
+
+/** The adaptive attackers of a task's table against their base attacks, as the page shows them. */
+function adaptiveRows(as: AdaptiveComparison[]) {
+  return as.map((a) => ({
+    ...a,
+    defense: a.targeted ? a.defense : `${a.defense} (no defense)`,
+    n: a.diff?.n ?? 0,
+    asr: fmtStat(a.asr, 'ASR'),
+    baseAsr: fmtStat(a.baseAsr, 'ASR'),
+    diff: fmtDifference(a.diff, 1, 1),
+    p: fmtP(a.pHolm),
+    // a run recorded before the shuffled view existed has none: shown as the paper table shows a missing cell
+    shuffled: fmtStat(a.shuffled, 'ASR') || '—',
+    baseShuffled: fmtStat(a.baseShuffled, 'ASR') || '—',
+    cls: a.implanted === false ? 'not-implanted' : '',
+    diffCls: a.pHolm < ALPHA ? 'resolved' : '',
+  }));
+}
+
 /** The calibration table as the page shows it: one row per rung, the chosen (or closest) rung marked. */
 function calibrationView(rows: CalibrationRow[]) {
   const f = (v: number, d: number) => (Number.isFinite(v) ? v.toFixed(d) : '—');
@@ -142,6 +176,8 @@ export function renderReport(input: ReportInput): string {
     failedRuns: records.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, error: r.error ?? 'no error message' })),
     tables: tables.map((t, i) => ({ ...tableView(t), power: powerLine(compared[i]).text })),
     comparisons: tables.map((t, i) => ({ task: t.task, rows: comparisonRows(compared[i]) })),
+    shuffled: tables.map((t) => ({ task: t.task, rows: shuffledRows(shuffledComparisons(t)) })).filter((s) => s.rows.length),
+    adaptive: tables.map((t) => ({ task: t.task, rows: adaptiveRows(adaptiveComparisons(t, records)) })).filter((a) => a.rows.length),
     tradeoff: tables.map((t) => ({ task: t.task, svg: tradeoffChart(t) })),
     rate: tasks.map((task) => {
       const { rates, charts } = rateCharts(task, records);

@@ -2,10 +2,11 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../harness/core/record.js';
 import { paperTables } from './aggregate.js';
-import { csvHeader, paperTableCsv } from './csv.js';
+import { csvHeader, paperTableCsv, SHUFFLED_COLUMNS, shuffledCsv } from './csv.js';
+import { shuffledComparisons } from './shuffledComparisons.js';
 import { neutralise } from '../harness/core/csvText.js';
 import { renderReport, type ReportInput } from './html.js';
-import { paperCells, record } from './records.testutil.js';
+import { paperCells, record, unescapeHtml } from './records.testutil.js';
 import type { SweepPoint } from './sweep.js';
 
 const render = (records: RunRecord[], over: Partial<ReportInput> = {}) => renderReport({ title: 't', records, generated: '2026-01-03T00:00:00.000Z', ...over });
@@ -29,6 +30,49 @@ describe('HTML report', () => {
     expect(table).toMatch(/<td class="resolved">−60\.0 \[−60\.0, −60\.0\]<\/td><td class="resolved">0\.016<\/td>/);
     expect(table).toMatch(/ASR: lower ASR; clean: not resolved/);
     expect(html).toMatch(/data-power="caption">Power: the paired ASR differences have a seed sd of 0\.0 points/);
+  });
+
+  it('shows the shuffled-view and the adaptive comparisons, each section only when it has a row', () => {
+    // badnets and randpatch (adaptive: base badnets, against jitter) under none and jitter, 6 seeds;
+    // the shuffled view recorded on badnets only, 0.1 below the intact ASR on every seed
+    const runs = (attack: string, defense: string, asr: number, shuffled?: number) =>
+      Array.from({ length: 6 }, (_, k) =>
+        record({
+          id: `${attack}${defense}${k}`,
+          attack,
+          defense,
+          seed: k + 1,
+          metrics: { ASR: asr, 'CIDEr-D': 2, ...(shuffled === undefined ? {} : { 'ASR shuffled': shuffled }) },
+          attackParams: { rate: 0.2 },
+          config: { attack: { id: attack, params: { rate: 0.2 } } },
+        }),
+      );
+    const records = [...runs('badnets', 'none', 0.9, 0.8), ...runs('badnets', 'jitter', 0.2, 0.1), ...runs('randpatch', 'none', 0.9), ...runs('randpatch', 'jitter', 0.7)];
+    const html = render(records);
+    const tableOf = (name: string) => html.slice(html.indexOf(`data-table="${name}"`), html.indexOf('</table>', html.indexOf(`data-table="${name}"`)));
+    const textRows = (name: string) => [...tableOf(name).matchAll(/<tr class="[^"]*">(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescapeHtml(c[1])));
+    // −10 points on all 6 seeds of each column: p = 2/64, one attack per column, so Holm p = p
+    expect(textRows('shuffled')).toEqual([
+      ['llava', 'badnets', 'none', '6', '90.0 [90.0, 90.0]', '80.0 [80.0, 80.0]', '−10.0 [−10.0, −10.0]', '0.031', 'lower on the shuffled view'],
+      ['llava', 'badnets', 'jitter', '6', '20.0 [20.0, 20.0]', '10.0 [10.0, 10.0]', '−10.0 [−10.0, −10.0]', '0.031', 'lower on the shuffled view'],
+    ]);
+    expect(tableOf('shuffled')).toContain('<td class="resolved">−10.0');
+    // randpatch − badnets: +50 points under jitter (resolved), 0 without defense
+    expect(textRows('adaptive')).toEqual([
+      ['llava', 'randpatch', 'badnets', 'none (no defense)', '6', '90.0 [90.0, 90.0]', '90.0 [90.0, 90.0]', '0.0 [0.0, 0.0]', '1.000', 'not resolved', '—', '80.0 [80.0, 80.0]'],
+      ['llava', 'randpatch', 'badnets', 'jitter', '6', '70.0 [70.0, 70.0]', '20.0 [20.0, 20.0]', '+50.0 [+50.0, +50.0]', '0.031', 'higher than on the base attack', '—', '10.0 [10.0, 10.0]'],
+    ]);
+    // shuffled-<task>.csv holds the same comparisons, in points
+    const [header, ...rows] = parse(shuffledCsv(shuffledComparisons(paperTables(records)[0])), { cast: false }) as string[][];
+    expect(header).toEqual([...SHUFFLED_COLUMNS]);
+    expect(Object.fromEntries(header.map((h, i) => [h, rows[1][i]]))).toMatchObject({ attack: 'badnets', defense: 'jitter', implanted: 'yes', n: '6', 'ASR mean': '20', 'ASR shuffled mean': '10', 'Δ mean': '-10', 'Δ p Holm': '0.0313', verdict: 'lower on the shuffled view' });
+    expect(html).toContain('<a href="#shuffled">');
+    expect(html).toContain('<a href="#adaptive">');
+    const plain = render(records.filter((r) => r.attack === 'badnets').map((r) => ({ ...r, metrics: { ASR: r.metrics.ASR, 'CIDEr-D': 2 } })));
+    for (const id of ['shuffled', 'adaptive']) {
+      expect(plain).not.toContain(`id="${id}"`);
+      expect(plain).not.toContain(`href="#${id}"`);
+    }
   });
 
   it('says on a smoke report that its numbers measure nothing, and only there', () => {

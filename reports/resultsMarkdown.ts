@@ -106,7 +106,7 @@ function comparisonsSection(t: PaperTable, compared: Comparison[]): string[] {
   return ['### Paired comparisons', intro, table(header, rows)];
 }
 
-function shuffledSection(shuffled: ShuffledComparison[]): string[] {
+function shuffledSection(t: PaperTable, shuffled: ShuffledComparison[]): string[] {
   if (!shuffled.length) return [];
   const header = ['attack', 'defense', 'n', 'ASR intact (%)', 'ASR shuffled (%)', 'shuffled − intact (points) [95% CI]', 'p', 'p (Holm)', 'verdict'];
   const rows = shuffled.map((s) => [
@@ -120,7 +120,7 @@ function shuffledSection(shuffled: ShuffledComparison[]): string[] {
   ]);
   return [
     '### Shuffled trigger view',
-    'The ASR of each cell on its triggered test inputs with every patch position shuffled (PCR\'s PatchAug on the model\'s patch grid), against the intact trigger, paired by seed (the same runs and items). A backdoor that keeps its ASR on the intact trigger and loses it on the shuffled one was made view-dependent, not removed. p: exact sign-flip test, Holm-corrected over these comparisons of the task.',
+    `The ASR of each cell on its triggered test inputs with every patch position shuffled (PCR's PatchAug on the model's patch grid), against the intact trigger, paired by seed (the same runs and items). A backdoor that keeps its ASR on the intact trigger and loses it on the shuffled one was made view-dependent, not removed. p: exact sign-flip test, Holm-corrected within each defense's column (over its attacks). Also in ${mdCode(`shuffled-${t.task}.csv`)}.`,
     table(header, rows),
   ];
 }
@@ -136,7 +136,7 @@ function detectionSection(t: PaperTable, rows: DetectionSummaryRow[]): string[] 
   ];
 }
 
-function adaptiveSection(adapted: AdaptiveComparison[]): string[] {
+function adaptiveSection(t: PaperTable, adapted: AdaptiveComparison[]): string[] {
   if (!adapted.length) return [];
   const header = ['attack', 'base', 'defense', 'n', 'ASR (%)', 'ASR on base (%)', 'attack − base (points) [95% CI]', 'p', 'p (Holm)', 'verdict', 'ASR shuffled (%)', 'on base (%)'];
   const rows = adapted.map((a) => [
@@ -153,7 +153,7 @@ function adaptiveSection(adapted: AdaptiveComparison[]): string[] {
   ]);
   return [
     '### Adaptive attackers',
-    "Each adaptive attacker (an attack that declares the attack it adapts and the defenses it is built to get past) against its base attack at the same poisoning rate: ASR under each defense it targets and without defense, the difference paired by seed (the same pre-training; the poisoned splits differ only in how the trigger is placed or shown). Positive under a targeted defense: the adaptation got past it. p: exact sign-flip test, Holm-corrected over the targeted defenses of one attack (the no-defense row on its own).",
+    `Each adaptive attacker (an attack that declares the attack it adapts and the defenses it is built to get past) against its base attack at the same poisoning rate: ASR under each defense it targets and without defense, the difference paired by seed (the same pre-training; the poisoned splits differ only in how the trigger is placed or shown). Positive under a targeted defense: the adaptation got past it. p: exact sign-flip test, Holm-corrected over the targeted defenses of one attack (the no-defense row on its own). Also in ${mdCode(`adaptive-${t.task}.csv`)}.`,
     table(header, rows),
   ];
 }
@@ -191,9 +191,9 @@ function taskSection(t: PaperTable, records: RunRecord[]): string[] {
     `## Task: ${mdText(t.task)}`,
     ...resultsSection(t, compared),
     ...comparisonsSection(t, compared),
-    ...shuffledSection(shuffled),
+    ...shuffledSection(t, shuffled),
     ...detectionSection(t, detected),
-    ...adaptiveSection(adapted),
+    ...adaptiveSection(t, adapted),
     ...findingsSection(findings(t, compared, shuffled, detected, adapted)),
   ];
 }

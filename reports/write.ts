@@ -6,8 +6,9 @@ import type { RunRecord } from '../harness/core/record.js';
 import { writeFileAtomic } from '../harness/core/atomicFile.js';
 import { paperTables } from './aggregate.js';
 import { comparisons } from './comparisons.js';
-import { adaptiveCsv, comparisonsCsv, detectionCsv, longCsv, paperTableCsv } from './csv.js';
+import { adaptiveCsv, comparisonsCsv, detectionCsv, longCsv, paperTableCsv, shuffledCsv } from './csv.js';
 import { adaptiveComparisons } from './adaptiveComparisons.js';
+import { shuffledComparisons } from './shuffledComparisons.js';
 import { detectionSummary } from './detectionSummary.js';
 import { attackDescription, galleryPlan, writeGalleryStrip } from './gallery.js';
 import { renderReport, type GalleryView } from './html.js';
@@ -51,7 +52,7 @@ function buildGallery(outDir: string, records: RunRecord[], written: string[]): 
   });
 }
 
-/** Writes the CSV tables (detection-<task>.csv where a defense detected, adaptive-<task>.csv where an adaptive attacker has its base), the trigger PNGs and report.html; returns the paths written. */
+/** Writes the CSV tables (shuffled-<task>.csv where runs recorded ASR shuffled, detection-<task>.csv where a defense detected, adaptive-<task>.csv where an adaptive attacker has its base), the trigger PNGs and report.html; returns the paths written. */
 export function writeReport(outDir: string, title = 'report', now = new Date()): string[] {
   const records = readRecords(outDir);
   const written: string[] = [];
@@ -63,6 +64,8 @@ export function writeReport(outDir: string, title = 'report', now = new Date()):
   for (const t of paperTables(records)) {
     put(`table-${t.task}.csv`, paperTableCsv(t));
     put(`comparisons-${t.task}.csv`, comparisonsCsv(comparisons(t)));
+    const shuffled = shuffledComparisons(t);
+    if (shuffled.length) put(`shuffled-${t.task}.csv`, shuffledCsv(shuffled));
     const detected = detectionSummary(t, records);
     if (detected.length) put(`detection-${t.task}.csv`, detectionCsv(detected));
     const adapted = adaptiveComparisons(t, records);
