@@ -57,6 +57,36 @@ describe('remove (detect, then remove)', () => {
     model.params.dispose();
   });
 
+  it("probeFrom 'fresh': the probe trains a fresh model (then disposed), the pre-trained one only retrains", () => {
+    const model = tinyModel();
+    const ex = examples(10, [3]);
+    const fresh = tinyModel();
+    let freshDisposed = false;
+    const dispose = fresh.params.dispose.bind(fresh.params);
+    fresh.params.dispose = () => ((freshDisposed = true), dispose());
+    const trained: unknown[] = [];
+    const scored: unknown[] = [];
+    let removed: string[] = [];
+    const ctx = fakeSftContext(model, {
+      examples: ex,
+      freshModel: () => fresh,
+      train: (m) => (trained.push(m), []),
+      perSampleLoss: (m, e) => (scored.push(m), Float32Array.from(e, (_, i) => (i === 3 ? 0 : 1))),
+      reportRemoved: (ids) => (removed = ids),
+    });
+    remove.sft(parseWith(remove.schema, { probeFrom: 'fresh' }, 'remove'), ctx);
+    // the probe, then the retrain of the pre-trained model (identity, not deep equality: both are tiny models)
+    expect(trained).toHaveLength(2);
+    expect(trained[0]).toBe(fresh);
+    expect(trained[1]).toBe(model);
+    expect(scored).toHaveLength(1);
+    expect(scored[0]).toBe(fresh);
+    expect(removed).toEqual(['ex3']);
+    expect(freshDisposed).toBe(true);
+    expect(() => parseWith(remove.schema, { probeFrom: 'scratch' }, 'remove')).toThrow(/probeFrom/);
+    model.params.dispose();
+  });
+
   it("PCR's D_i: the JS divergence of the two views' outputs, averaged over the response tokens", () => {
     // One response token with p = (1/2, 1/2) against q = (3/4, 1/4): JS = 0.0338221 (by hand); a second token, weight 0, is ignored.
     const d = tf.tidy(() =>

@@ -3,7 +3,8 @@
  * *detects* the poisons can also *remove* the backdoor. In three steps, on the possibly
  * poisoned split:
  *
- * 1. probe: `probeEpochs` of SFT from the pre-trained model, with ABL's local gradient ascent
+ * 1. probe: `probeEpochs` of SFT from the pre-trained model (or, `probeFrom: 'fresh'`, from a
+ *    freshly initialised language model on the run's vision tower, as ABL trains from scratch), with ABL's local gradient ascent
  *    loss sign(L − γ)·L (`score: 'lga'`, the default: clean examples hover at γ while the easily
  *    learned poisons fall below it) or the plain loss (`score: 'loss'` and `'invariance'`);
  * 2. rank every training example by a suspicion score under the probe and drop the
@@ -37,6 +38,12 @@ const schema = z
     gamma: z.number().min(0).default(0.5),
     /** Fraction of the training split removed, most suspect first. */
     removeFraction: z.number().gt(0).max(0.5).default(0.1),
+    /**
+     * What the probe starts from: the pre-trained model (unset, the default) or `fresh`, the
+     * language side freshly initialised on the run's vision tower (ctx.freshModel), as ABL
+     * trains from scratch. Optional without a default so that configs without it keep their hashes.
+     */
+    probeFrom: z.enum(['pretrained', 'fresh']).optional(),
   })
   .strict();
 export type RemoveParams = z.infer<typeof schema>;
@@ -65,15 +72,23 @@ export const remove: SftDefense<RemoveParams> = {
   schema,
   sft(p, ctx) {
     return probeDropRetrain(ctx, () => {
-      ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} on ${ctx.examples.length} examples`);
-      if (p.score !== 'invariance') {
-        const { losses } = lossProbe(ctx, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
-        return toRemove(losses, p.removeFraction);
+      // The probe trains its own model when fresh, ctx.model (restored before the retrain) otherwise.
+      const model = p.probeFrom === 'fresh' ? ctx.freshModel() : ctx.model;
+      const probe: SftContext = { ...ctx, model };
+      try {
+        const from = p.probeFrom === 'fresh' ? 'a fresh language model' : 'the pre-trained model';
+        ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} from ${from} on ${ctx.examples.length} examples`);
+        if (p.score !== 'invariance') {
+          const { losses } = lossProbe(probe, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
+          return toRemove(losses, p.removeFraction);
+        }
+        ctx.train(model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr });
+        const d = invarianceScores(probe);
+        ctx.reportScores?.('remove.invariance', p.probeEpochs, ctx.examples.map((e) => e.id), d.map((x) => -x));
+        return toRemove(d, p.removeFraction);
+      } finally {
+        if (model !== ctx.model) model.params.dispose();
       }
-      ctx.train(ctx.model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr });
-      const d = invarianceScores(ctx);
-      ctx.reportScores?.('remove.invariance', p.probeEpochs, ctx.examples.map((e) => e.id), d.map((x) => -x));
-      return toRemove(d, p.removeFraction);
     });
   },
 };

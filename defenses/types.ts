@@ -69,7 +69,11 @@ export interface SftContext {
   reportScores?: ScoreSink;
   /** The ids of the training examples the defense dropped; the record scores them against the ground truth. */
   reportRemoved?(ids: string[]): void;
-  /** A new model of the run's config, freshly initialised (e.g. a probe or a teacher); the defense disposes it. */
+  /**
+   * A new model of the run's config (e.g. a probe or a teacher): the run's pre-trained vision tower
+   * (frozen where the run freezes it), everything else freshly initialised, so that training it is
+   * SFT from scratch on the visual features every stage sees. The defense disposes it.
+   */
   freshModel(): MultimodalModel;
   /** Set a model's weights back to the pre-trained ones this stage started from (e.g. to retrain after a probe). */
   restorePretrained(model: MultimodalModel): void;

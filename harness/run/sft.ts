@@ -5,13 +5,13 @@
  * inference defense of an attack shares its backdoored model.
  */
 import { createModel } from '../../models/registry.js';
-import type { MultimodalModel } from '../../models/types.js';
+import type { ModelConfig, MultimodalModel } from '../../models/types.js';
 import type { RunRecord } from '../core/record.js';
 import { stableStringify } from '../core/hash.js';
 import { Rng } from '../core/rng.js';
 import { perSampleLoss, perSampleScore } from '../core/training.js';
 import { cachedModel, dispose, type CachedModel, type SavedSplit } from './cachedModel.js';
-import { copyWeights } from './checkpoint.js';
+import { copyWeights, loadVisionTower } from './checkpoint.js';
 import { fineTune, type RunContext } from './context.js';
 import { withoutGroundTruth } from './examples.js';
 import { poisonSplit, type PoisonedSplit } from './poison.js';
@@ -32,6 +32,13 @@ export interface SftStage extends CachedModel {
    * SFT (`mbb estimate` costs each by it).
    */
   probe?: { cached: boolean; seconds: number };
+}
+
+/** A new model of `cfg`: `pre`'s vision tower, everything else freshly initialised (SftContext.freshModel). */
+export function freshOnTower(cfg: ModelConfig, pre: MultimodalModel): MultimodalModel {
+  const m = createModel(cfg);
+  loadVisionTower(m, Object.fromEntries(pre.params.vars), 'pre-trained model');
+  return m;
 }
 
 /** SFT from the pre-trained model `pre`, which is freed once copied. */
@@ -100,7 +107,7 @@ export async function sftStage(ctx: RunContext, pre: { key: string; model: Multi
             progress: (detail) => ctx.progress({ stage, detail }),
             reportScores: scores.sink,
             reportRemoved: (ids) => (removed = [...ids]),
-            freshModel: () => createModel(mcfg),
+            freshModel: () => freshOnTower(mcfg, pre.model),
             restorePretrained,
             backdoored: probe?.model,
           })
