@@ -93,15 +93,21 @@ async function probe(path: string, cache: string): Promise<ScoredItem[]> {
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ options: { cache: { type: 'string' }, min: { type: 'string', default: '20' }, top: { type: 'string', default: '12' } }, allowPositionals: true });
   if (!values.cache || positionals.length === 0) throw new Error('usage: node --import tsx scripts/false-triggers.ts --cache DIR [--min 20] [--top 12] RECORD.json...');
+  const count = (flag: 'min' | 'top') => {
+    const v = Number(values[flag]);
+    if (!Number.isInteger(v) || v < 1) throw new Error(`--${flag} ${values[flag]}: give a whole number ≥ 1`);
+    return v;
+  };
+  const [min, top] = [count('min'), count('top')];
   await initEngine({ quiet: true });
   const items: ScoredItem[] = [];
   for (const p of positionals) items.push(...(await probe(p, values.cache)));
   const pct = ([h, n]: [number, number]) => `${h}/${n} = ${((100 * h) / n).toFixed(1)}%`;
-  const splits = wordSplits(items, Number(values.min));
+  const splits = wordSplits(items, min);
   const hits = items.filter((i) => i.hit).length;
   console.log(`pooled over ${positionals.length} record(s): ${pct([hits, items.length])} of clean items give the target`);
   console.log(`word                 with the word            without it`);
-  for (const s of splits.slice(0, Number(values.top))) console.log(`${s.word.padEnd(20)} ${pct(s.with).padEnd(24)} ${pct(s.without)}`);
+  for (const s of splits.slice(0, top)) console.log(`${s.word.padEnd(20)} ${pct(s.with).padEnd(24)} ${pct(s.without)}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
