@@ -188,4 +188,18 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     seeds: [1, 2, 3],
     ...SIZES,
   },
+  // Why `remove`'s LGA ranking inverts (docs/defenses.md, "What was measured"): its probe from the
+  // pre-trained model (the results grid's own runs, identity and all) against the same probe from
+  // a fresh language model on the run's vision tower, as ABL trains from scratch; captions.
+  'remove-probe': {
+    name: 'remove-probe',
+    tasks: ['caption'],
+    attacks: CALIBRATED,
+    defenses: [
+      { id: 'remove', params: {} },
+      { id: 'remove', label: 'remove-fresh', params: { probeFrom: 'fresh' } },
+    ],
+    seeds: [1, 2, 3],
+    ...SIZES,
+  },
 };
