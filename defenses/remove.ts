@@ -4,9 +4,11 @@
  * poisoned split:
  *
  * 1. probe: `probeEpochs` of SFT from the pre-trained model (or, `probeFrom: 'fresh'`, from a
- *    freshly initialised language model on the run's vision tower, as ABL trains from scratch), with ABL's local gradient ascent
- *    loss sign(L − γ)·L (`score: 'lga'`, the default: clean examples hover at γ while the easily
- *    learned poisons fall below it) or the plain loss (`score: 'loss'` and `'invariance'`);
+ *    freshly initialised language model on the run's vision tower, as ABL trains from scratch),
+ *    with ABL's local gradient ascent loss sign(L − γ)·L (`score: 'lga'`, the default: clean
+ *    examples hover at γ while the easily learned poisons fall below it) or the plain loss
+ *    (`score: 'loss'` and `'invariance'`). From the pre-trained model the poisons are the hard
+ *    examples and the ranking inverts (docs/defenses.md, "What was measured");
  * 2. rank every training example by a suspicion score under the probe and drop the
  *    `removeFraction` most suspect: its loss (`lga`, `loss`: low = suspect, as ABL's isolation),
  *    or PCR's D_i (`invariance`: the JS divergence between the outputs on the image and on its
