@@ -42,6 +42,9 @@ export interface AdaptiveComparison {
   verdict: string;
 }
 
+/** How a comparison's column is named on the pages: the no-defense column says it is one. */
+export const adaptiveColumnLabel = (a: Pick<AdaptiveComparison, 'defense' | 'targeted'>): string => (a.targeted ? a.defense : `${a.defense} (no defense)`);
+
 export const ADAPTIVE_WORDS: [string, string] = ['lower than on the base attack', 'higher than on the base attack'];
 
 /** Every attack's id and poisoning rate by row label (one record per label tells both). */

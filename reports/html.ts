@@ -24,7 +24,7 @@ import { ALPHA } from './best.js';
 import { experimentName } from './recordFields.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 import { shuffledComparisons, type ShuffledComparison } from './shuffledComparisons.js';
-import { adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
+import { adaptiveColumnLabel, adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
 
 const TEMPLATE = new URL('./templates/report.hbs', import.meta.url);
 
@@ -89,6 +89,10 @@ function detectionView(records: RunRecord[]) {
   };
 }
 
+/** A comparison row's class (greyed where the attack did not implant) and a resolved difference's. */
+const rowCls = (implanted: boolean | undefined) => (implanted === false ? 'not-implanted' : '');
+const resolvedCls = (pHolm: number) => (pHolm < ALPHA ? 'resolved' : '');
+
 /** The comparisons of a task's table as the page shows them: signed means with intervals, corrected p. */
 function comparisonRows(cs: Comparison[]) {
   return cs.map((c) => ({
@@ -98,9 +102,9 @@ function comparisonRows(cs: Comparison[]) {
     asrP: fmtP(c.asrPHolm),
     clean: fmtDifference(c.clean, 100, 1, '%'),
     cleanP: fmtP(c.cleanPHolm),
-    cls: c.implanted === false ? 'not-implanted' : '',
-    asrCls: c.asrPHolm < ALPHA ? 'resolved' : '',
-    cleanCls: c.cleanPHolm < ALPHA ? 'resolved' : '',
+    cls: rowCls(c.implanted),
+    asrCls: resolvedCls(c.asrPHolm),
+    cleanCls: resolvedCls(c.cleanPHolm),
   }));
 }
 
@@ -113,8 +117,8 @@ function shuffledRows(ss: ShuffledComparison[]) {
     shuffled: fmtStat(s.shuffled, 'ASR'),
     diff: fmtDifference(s.diff, 1, 1),
     p: fmtP(s.pHolm),
-    cls: s.implanted === false ? 'not-implanted' : '',
-    diffCls: s.pHolm < ALPHA ? 'resolved' : '',
+    cls: rowCls(s.implanted),
+    diffCls: resolvedCls(s.pHolm),
   }));
 }
 
@@ -122,7 +126,7 @@ function shuffledRows(ss: ShuffledComparison[]) {
 function adaptiveRows(as: AdaptiveComparison[]) {
   return as.map((a) => ({
     ...a,
-    defense: a.targeted ? a.defense : `${a.defense} (no defense)`,
+    defense: adaptiveColumnLabel(a),
     n: a.diff?.n ?? 0,
     asr: fmtStat(a.asr, 'ASR'),
     baseAsr: fmtStat(a.baseAsr, 'ASR'),
@@ -131,8 +135,8 @@ function adaptiveRows(as: AdaptiveComparison[]) {
     // a run recorded before the shuffled view existed has none: shown as the paper table shows a missing cell
     shuffled: fmtStat(a.shuffled, 'ASR') || '—',
     baseShuffled: fmtStat(a.baseShuffled, 'ASR') || '—',
-    cls: a.implanted === false ? 'not-implanted' : '',
-    diffCls: a.pHolm < ALPHA ? 'resolved' : '',
+    cls: rowCls(a.implanted),
+    diffCls: resolvedCls(a.pHolm),
   }));
 }
 

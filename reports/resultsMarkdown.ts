@@ -9,7 +9,7 @@
  */
 import type { RunRecord } from '../harness/core/record.js';
 import type { PairedComparison } from '../harness/metrics/stats.js';
-import { adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
+import { adaptiveColumnLabel, adaptiveComparisons, type AdaptiveComparison } from './adaptiveComparisons.js';
 import { paperTables, type PaperTable } from './aggregate.js';
 import { comparisons, powerLine, type Comparison } from './comparisons.js';
 import { ASR_HEADER, AVERAGE_ROW } from './csv.js';
@@ -142,7 +142,7 @@ function adaptiveSection(t: PaperTable, adapted: AdaptiveComparison[]): string[]
   const rows = adapted.map((a) => [
     attackCell(a.attack, a.implanted),
     mdText(a.base),
-    mdText(a.targeted ? a.defense : `${a.defense} (no defense)`),
+    mdText(adaptiveColumnLabel(a)),
     String(a.diff?.n ?? 0),
     fmtStat(a.asr, 'ASR'),
     fmtStat(a.baseAsr, 'ASR'),
