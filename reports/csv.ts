@@ -11,6 +11,7 @@ import { DETECTION_METRICS, type DetectionSummaryRow } from './detectionSummary.
 import { roundFor } from './format.js';
 import { LONG_COLUMNS, type LongRow } from './longFormat.js';
 import type { ShuffledComparison } from './shuffledComparisons.js';
+import type { PairedComparison } from '../harness/metrics/stats.js';
 import { toCsv } from '../harness/core/csvText.js';
 
 
@@ -107,98 +108,79 @@ export function paperTableCsv(t: PaperTable): string {
   return toCsv(header, rows);
 }
 
-export const COMPARISON_COLUMNS = [
-  'model', 'attack', 'defense', 'reference', 'implanted', 'n',
-  'ΔASR mean', 'ΔASR lo', 'ΔASR hi', 'ΔASR p', 'ΔASR p Holm',
-  'Δclean rel mean', 'Δclean rel lo', 'Δclean rel hi', 'Δclean rel p', 'Δclean rel p Holm',
-  'verdict',
-] as const;
+/** A CSV column beside the getter that fills it, so a header and its value cannot drift apart. */
+type Column<T> = readonly [header: string, value: (x: T) => unknown];
+
+const columnsCsv = <T>(columns: readonly Column<T>[], items: readonly T[]) =>
+  toCsv(
+    columns.map(([h]) => h),
+    items.map((x) => columns.map(([, value]) => value(x))),
+  );
 
 const r4 = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : Number(v.toFixed(4)));
+const yesNo = (b: boolean | undefined) => (b === undefined ? '' : b ? 'yes' : 'no');
+
+/** `<name> mean, lo, hi, p, p Holm` of a paired difference (harness/metrics/stats.ts). */
+function pairedColumns<T>(name: string, diff: (x: T) => PairedComparison | undefined, pHolm: (x: T) => number | undefined): Column<T>[] {
+  return [
+    [`${name} mean`, (x) => r4(diff(x)?.mean)],
+    [`${name} lo`, (x) => r4(diff(x)?.ci?.lo)],
+    [`${name} hi`, (x) => r4(diff(x)?.ci?.hi)],
+    [`${name} p`, (x) => r4(diff(x)?.p)],
+    [`${name} p Holm`, (x) => r4(pHolm(x))],
+  ];
+}
+
+const COMPARISON_TABLE: Column<Comparison>[] = [
+  ['model', (c) => c.model],
+  ['attack', (c) => c.attack],
+  ['defense', (c) => c.defense],
+  ['reference', (c) => c.reference],
+  ['implanted', (c) => yesNo(c.implanted)],
+  ['n', (c) => c.asr?.n ?? 0],
+  ...pairedColumns<Comparison>('ΔASR', (c) => c.asr, (c) => c.asrPHolm),
+  ...pairedColumns<Comparison>('Δclean rel', (c) => c.clean, (c) => c.cleanPHolm),
+  ['verdict', (c) => c.verdict],
+];
+export const COMPARISON_COLUMNS = COMPARISON_TABLE.map(([h]) => h);
 
 /** comparisons-<task>.csv: one row per model × attack × defense × reference (comparisons.ts). */
-export function comparisonsCsv(cs: Comparison[]): string {
-  return toCsv(
-    [...COMPARISON_COLUMNS],
-    cs.map((c) => [
-      c.model,
-      c.attack,
-      c.defense,
-      c.reference,
-      c.implanted === undefined ? '' : c.implanted ? 'yes' : 'no',
-      c.asr?.n ?? 0,
-      r4(c.asr?.mean),
-      r4(c.asr?.ci?.lo),
-      r4(c.asr?.ci?.hi),
-      r4(c.asr?.p),
-      r4(c.asrPHolm),
-      r4(c.clean?.mean),
-      r4(c.clean?.ci?.lo),
-      r4(c.clean?.ci?.hi),
-      r4(c.clean?.p),
-      r4(c.cleanPHolm),
-      c.verdict,
-    ]),
-  );
-}
+export const comparisonsCsv = (cs: Comparison[]): string => columnsCsv(COMPARISON_TABLE, cs);
 
-export const SHUFFLED_COLUMNS = [
-  'model', 'attack', 'defense', 'implanted', 'n',
-  'ASR mean', 'ASR shuffled mean', 'Δ mean', 'Δ lo', 'Δ hi', 'Δ p', 'Δ p Holm', 'verdict',
-] as const;
+const SHUFFLED_TABLE: Column<ShuffledComparison>[] = [
+  ['model', (s) => s.model],
+  ['attack', (s) => s.attack],
+  ['defense', (s) => s.defense],
+  ['implanted', (s) => yesNo(s.implanted)],
+  ['n', (s) => s.diff?.n ?? 0],
+  ['ASR mean', (s) => r4(s.intact?.mean)],
+  ['ASR shuffled mean', (s) => r4(s.shuffled.mean)],
+  ...pairedColumns<ShuffledComparison>('Δ', (s) => s.diff, (s) => s.pHolm),
+  ['verdict', (s) => s.verdict],
+];
+export const SHUFFLED_COLUMNS = SHUFFLED_TABLE.map(([h]) => h);
 
 /** shuffled-<task>.csv: one row per cell with ASR shuffled (shuffledComparisons.ts); ASR in %, Δ = shuffled − intact in points. */
-export function shuffledCsv(ss: ShuffledComparison[]): string {
-  return toCsv(
-    [...SHUFFLED_COLUMNS],
-    ss.map((s) => [
-      s.model,
-      s.attack,
-      s.defense,
-      s.implanted === undefined ? '' : s.implanted ? 'yes' : 'no',
-      s.diff?.n ?? 0,
-      r4(s.intact?.mean),
-      r4(s.shuffled.mean),
-      r4(s.diff?.mean),
-      r4(s.diff?.ci?.lo),
-      r4(s.diff?.ci?.hi),
-      r4(s.diff?.p),
-      r4(s.pHolm),
-      s.verdict,
-    ]),
-  );
-}
+export const shuffledCsv = (ss: ShuffledComparison[]): string => columnsCsv(SHUFFLED_TABLE, ss);
 
-export const ADAPTIVE_COLUMNS = [
-  'model', 'attack', 'base', 'defense', 'targeted', 'n',
-  'ASR mean', 'base ASR mean', 'ΔASR mean', 'ΔASR lo', 'ΔASR hi', 'ΔASR p', 'ΔASR p Holm', 'verdict',
-  'ASR shuffled mean', 'base ASR shuffled mean',
-] as const;
+const ADAPTIVE_TABLE: Column<AdaptiveComparison>[] = [
+  ['model', (a) => a.model],
+  ['attack', (a) => a.attack],
+  ['base', (a) => a.base],
+  ['defense', (a) => a.defense],
+  ['targeted', (a) => yesNo(a.targeted)],
+  ['n', (a) => a.diff?.n ?? 0],
+  ['ASR mean', (a) => r4(a.asr?.mean)],
+  ['base ASR mean', (a) => r4(a.baseAsr?.mean)],
+  ...pairedColumns<AdaptiveComparison>('ΔASR', (a) => a.diff, (a) => a.pHolm),
+  ['verdict', (a) => a.verdict],
+  ['ASR shuffled mean', (a) => r4(a.shuffled?.mean)],
+  ['base ASR shuffled mean', (a) => r4(a.baseShuffled?.mean)],
+];
+export const ADAPTIVE_COLUMNS = ADAPTIVE_TABLE.map(([h]) => h);
 
 /** adaptive-<task>.csv: one row per adaptive attacker × column it is compared under (adaptiveComparisons.ts); ASR in %, Δ in points. */
-export function adaptiveCsv(as: AdaptiveComparison[]): string {
-  return toCsv(
-    [...ADAPTIVE_COLUMNS],
-    as.map((a) => [
-      a.model,
-      a.attack,
-      a.base,
-      a.defense,
-      a.targeted ? 'yes' : 'no',
-      a.diff?.n ?? 0,
-      r4(a.asr?.mean),
-      r4(a.baseAsr?.mean),
-      r4(a.diff?.mean),
-      r4(a.diff?.ci?.lo),
-      r4(a.diff?.ci?.hi),
-      r4(a.diff?.p),
-      r4(a.pHolm),
-      a.verdict,
-      r4(a.shuffled?.mean),
-      r4(a.baseShuffled?.mean),
-    ]),
-  );
-}
+export const adaptiveCsv = (as: AdaptiveComparison[]): string => columnsCsv(ADAPTIVE_TABLE, as);
 
 /** detection-<task>.csv columns: per metric its mean, 95% interval, sd and n (seeds with a value). */
 export const DETECTION_COLUMNS = ['model', 'attack', 'defense', 'score', ...DETECTION_METRICS.flatMap((m) => [...STAT_PARTS.map((p) => `${m} ${p}`), `${m} n`])];
