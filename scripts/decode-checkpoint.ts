@@ -24,7 +24,7 @@ const spec = JSON.parse(readFileSync(inputsPath, 'utf8')) as {
 const inputs = spec.items.map((it) => ({ prompt: it.prompt, image: { ...it.image, data: Uint8Array.from(it.image.data) } as RgbImage }));
 const { model, tok } = loadCheckpoint(dir);
 const maxText = model.config.maxText;
-const decodes = generate(model, tok, inputs, { maxText, maxNewTokens: maxText - 2, batchSize: spec.batchSize });
+const decodes = generate(model, tok, inputs, { maxText, batchSize: spec.batchSize });
 const logits = tf.tidy(() => {
   const text = textBatch(inputs.map((i) => encodeText(tok, i.prompt, '', maxText)));
   return model.forward(imagesToTensor(inputs.map((i) => i.image)), text.tokens);

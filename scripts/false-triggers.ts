@@ -77,7 +77,7 @@ async function probe(path: string, cache: string): Promise<ScoredItem[]> {
   const { model, tok } = loadCheckpoint(dir);
   try {
     const { maxText } = model.config;
-    const clean = generate(model, tok, ds.test.map((s) => ({ image: s.image, prompt: s.prompt })), { maxText, maxNewTokens: maxText - 2, batchSize: spec.exp.eval.batchSize });
+    const clean = generate(model, tok, ds.test.map((s) => ({ image: s.image, prompt: s.prompt })), { maxText, batchSize: spec.exp.eval.batchSize });
     const match = outputOf(getAttack(spec.attack.id), r.attackParams as Parameters<typeof outputOf>[1]).asrMatch;
     const hit = clean.map((c) => containsTarget(c, r.target, spec.task, match));
     const rate = hit.filter(Boolean).length / hit.length;

@@ -60,7 +60,7 @@ export async function predictMain(opts: PredictOptions): Promise<string> {
     const unknown = normalizeWords(prompt).filter((w) => tok.encode(w)[0] === UNK);
     if (unknown.length) process.stderr.write(`[predict] words the model never saw (read as <unk>): ${unknown.join(', ')}\n`);
     const { maxText } = model.config;
-    const [text] = generate(model, tok, [{ image, prompt }], { maxText, maxNewTokens: maxText - 2, batchSize: 1 });
+    const [text] = generate(model, tok, [{ image, prompt }], { maxText, batchSize: 1 });
     (opts.out ?? ((l: string) => process.stdout.write(`${l}\n`)))(text);
     return text;
   } finally {

@@ -14,12 +14,17 @@ import type { MultimodalModel } from '../../models/types.js';
 
 export interface DecodeOptions {
   maxText: number;
-  /** Longest response in tokens (EOS excluded). */
-  maxNewTokens: number;
+  /**
+   * Longest response in tokens (EOS excluded). Default maxText − 2, the evaluator's setting: a
+   * response as long as the row leaves room for (the row's own length limit still applies).
+   */
+  maxNewTokens?: number;
   batchSize: number;
   /** Decode by repeated full forward passes even where the model has a cache (tests, benchmarks). */
   uncached?: boolean;
 }
+
+type ResolvedOptions = DecodeOptions & { maxNewTokens: number };
 
 export function generate(
   model: MultimodalModel,
@@ -27,10 +32,11 @@ export function generate(
   inputs: { image: RgbImage; prompt: string }[],
   opts: DecodeOptions,
 ): string[] {
+  const o: ResolvedOptions = { ...opts, maxNewTokens: opts.maxNewTokens ?? opts.maxText - 2 };
   const out: string[] = [];
-  for (let start = 0; start < inputs.length; start += opts.batchSize) {
-    const chunk = inputs.slice(start, start + opts.batchSize);
-    out.push(...(model.startDecoding && !opts.uncached ? generateCached(model, tok, chunk, opts) : generateBatch(model, tok, chunk, opts)));
+  for (let start = 0; start < inputs.length; start += o.batchSize) {
+    const chunk = inputs.slice(start, start + o.batchSize);
+    out.push(...(model.startDecoding && !o.uncached ? generateCached(model, tok, chunk, o) : generateBatch(model, tok, chunk, o)));
   }
   return out;
 }
@@ -39,7 +45,7 @@ function generateBatch(
   model: MultimodalModel,
   tok: Tokenizer,
   chunk: { image: RgbImage; prompt: string }[],
-  opts: DecodeOptions,
+  opts: ResolvedOptions,
 ): string[] {
   const l = opts.maxText;
   const rows = chunk.map((c) => encodeText(tok, c.prompt, '', l));
@@ -70,11 +76,11 @@ function generateBatch(
 }
 
 /** The next token of a row that is still open, under the rules both decoders share. */
-function nextToken(row: number[], t: number, argmax: number, opts: DecodeOptions): number {
+function nextToken(row: number[], t: number, argmax: number, opts: ResolvedOptions): number {
   return t === opts.maxNewTokens || row.length >= opts.maxText ? EOS : argmax;
 }
 
-function generateCached(model: MultimodalModel, tok: Tokenizer, chunk: { image: RgbImage; prompt: string }[], opts: DecodeOptions): string[] {
+function generateCached(model: MultimodalModel, tok: Tokenizer, chunk: { image: RgbImage; prompt: string }[], opts: ResolvedOptions): string[] {
   const l = opts.maxText;
   const rows = chunk.map((c) => encodeText(tok, c.prompt, '', l));
   const ids = rows.map((r) => Array.from(r.tokens.slice(0, r.bosAt + 1)));

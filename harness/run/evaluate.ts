@@ -36,7 +36,7 @@ export interface EvalResult {
 
 export function evaluateModel(model: MultimodalModel, tok: Tokenizer, e: EvalInputs): EvalResult {
   const tf = e.transformImage ?? ((img: RgbImage) => img);
-  const opts = { maxText: e.maxText, maxNewTokens: e.maxText - 2, batchSize: e.batchSize };
+  const opts = { maxText: e.maxText, batchSize: e.batchSize };
   const metrics: Record<string, number> = {};
   const gen = e.guard?.model ?? model;
   e.guard?.takeFlagged(); // count this evaluation's inputs only
@@ -91,6 +91,6 @@ export function scoreClean(task: Task, samples: Sample[], preds: string[]): Reco
 
 /** The clean task metric alone (CIDEr-D or VQA accuracy), e.g. on the validation split. */
 export function cleanMetric(model: MultimodalModel, tok: Tokenizer, task: Task, samples: Sample[], maxText: number, batchSize: number): number {
-  const preds = generate(model, tok, samples.map((s) => ({ image: s.image, prompt: s.prompt })), { maxText, maxNewTokens: maxText - 2, batchSize });
+  const preds = generate(model, tok, samples.map((s) => ({ image: s.image, prompt: s.prompt })), { maxText, batchSize });
   return scoreClean(task, samples, preds)[task === 'caption' ? 'CIDEr-D' : 'VQA-acc'];
 }

@@ -80,5 +80,5 @@ export function pcrHook(w: Workload, over: Record<string, unknown> = {}): Traini
 /** Greedy decoding of the workload's test split; `uncached` forces repeated full forward passes. */
 export function decodeAll(w: Workload, uncached = false): string[] {
   const inputs = w.test.map((s) => ({ image: s.image, prompt: s.prompt }));
-  return generate(w.model, w.tok, inputs, { maxText: w.maxText, maxNewTokens: w.maxText - 2, batchSize: w.exp.eval.batchSize, uncached });
+  return generate(w.model, w.tok, inputs, { maxText: w.maxText, batchSize: w.exp.eval.batchSize, uncached });
 }
