@@ -29,7 +29,7 @@
  */
 import { z } from 'zod';
 import { eachPromptAttention } from './promptAttention.js';
-import { gmm2 } from './gmm1d.js';
+import { gmm2, separationOf } from './gmm1d.js';
 import { probeDropRetrain } from './retrain.js';
 import type { SftDefense } from './types.js';
 
@@ -71,10 +71,7 @@ export function layerEntropies(heads: ArrayLike<number>[][]): number[] {
 /** Per layer, its 2-component GMM's |μ₁ − μ₂| / (σ₁ + σ₂) over the examples. entropies: [example][layer]. */
 export function layerSeparations(entropies: number[][]): number[] {
   const layers = entropies[0]?.length ?? 0;
-  return Array.from({ length: layers }, (_, l) => {
-    const g = gmm2(entropies.map((e) => e[l]));
-    return (g.means[1] - g.means[0]) / (g.stds[0] + g.stds[1]);
-  });
+  return Array.from({ length: layers }, (_, l) => separationOf(gmm2(entropies.map((e) => e[l]))));
 }
 
 /** Layers whose entropies over the examples split into two modes separated by more than `separation`. */

@@ -80,3 +80,16 @@ export function gmm2(x: number[]): Gmm2 {
     labels: order[0] === 0 ? labels : labels.map((l) => 1 - l),
   };
 }
+
+/** |μ₁ − μ₂| / (σ₁ + σ₂) of a fitted mixture: how far apart its two modes are (BYE's bimodality measure). */
+export const separationOf = (g: Gmm2): number => (g.means[1] - g.means[0]) / (g.stds[0] + g.stds[1]);
+
+/**
+ * The indices of the lower mode of `x` when it has two: its mixture's modes lie more than
+ * `separation` apart and neither is empty (BYE's test, applied to one score); none otherwise.
+ */
+export function lowerMode(x: number[], separation: number): number[] {
+  const g = gmm2(x);
+  if (!(separationOf(g) > separation) || g.weights[0] === 0 || g.weights[1] === 0) return [];
+  return g.labels.flatMap((c, i) => (c === 0 ? [i] : []));
+}

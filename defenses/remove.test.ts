@@ -19,6 +19,25 @@ describe('remove (detect, then remove)', () => {
     expect(() => parseWith(remove.schema, { removeFraction: 0.9 }, 'remove')).toThrow(/removeFraction/);
   });
 
+  it("cut 'gmm': drops the lower of two separated modes whatever its size, and nothing from one mode", () => {
+    const run = (losses: number[]) => {
+      let removed: string[] = [];
+      const ex = examples(losses.length, []);
+      const ctx = fakeSftContext(tinyModel(), { examples: ex, train: () => [], perSampleLoss: () => Float32Array.from(losses), reportRemoved: (ids) => (removed = ids) });
+      remove.sft(parseWith(remove.schema, { cut: 'gmm', removeFraction: 0.05 }, 'remove'), ctx);
+      ctx.model.params.dispose();
+      return removed;
+    };
+    // 8 of 40 examples learned far faster than the rest (modes 0.1 and 1.0, 22 σ-sums apart): all 8, not the 5%.
+    const two = Array.from({ length: 40 }, (_, i) => (i % 5 === 2 ? 0.1 + (i % 3) * 0.01 : 1 + (i % 7) * 0.01));
+    expect(run(two)).toEqual(two.flatMap((l, i) => (l < 0.5 ? [`ex${i}`] : [])));
+    expect(run(two)).toHaveLength(8);
+    // One mode (evenly spread losses): the fitted modes are less than 2 σ-sums apart, nothing is dropped.
+    expect(run(Array.from({ length: 40 }, (_, i) => 1 + i / 40))).toEqual([]);
+    expect(parseWith(remove.schema, { cut: 'gmm' }, 'remove')).toMatchObject({ cut: 'gmm', removeFraction: 0.1 });
+    expect(() => parseWith(remove.schema, { cut: 'otsu' }, 'remove')).toThrow(/cut/);
+  });
+
   it('probes, ranks, reports, restores the pre-trained weights, then trains the full SFT on the rest', () => {
     const model = tinyModel();
     const ex = examples(20, [4, 9]);

@@ -10,7 +10,8 @@
  *    (`score: 'loss'` and `'invariance'`). From the pre-trained model the poisons are the hard
  *    examples and the ranking inverts (docs/defenses.md, "What was measured");
  * 2. rank every training example by a suspicion score under the probe and drop the
- *    `removeFraction` most suspect: its loss (`lga`, `loss`: low = suspect, as ABL's isolation),
+ *    `removeFraction` most suspect (or, `cut: 'gmm'`, the lower mode of the scores when they
+ *    have two, by BYE's test and its separation 2, whatever its size): its loss (`lga`, `loss`: low = suspect, as ABL's isolation),
  *    or PCR's D_i (`invariance`: the JS divergence between the outputs on the image and on its
  *    patch-shuffled view, PCR's default view on the model's patch grid; low = an output the
  *    trigger pins whatever the layout, PCR's own reading);
@@ -26,6 +27,7 @@ import { z } from 'zod';
 import { imagesToTensor } from '../harness/core/batch.js';
 import { patchAug } from '../harness/core/patchAug.js';
 import { ablRanking, lgaLoss, lossProbe } from './abl.js';
+import { lowerMode } from './gmm1d.js';
 import { crossViewDivergence, PCR_DEFAULTS } from './pcr.js';
 import { probeDropRetrain } from './retrain.js';
 import type { SftContext, SftDefense } from './types.js';
@@ -46,14 +48,33 @@ const schema = z
      * trains from scratch. Optional without a default so that configs without it keep their hashes.
      */
     probeFrom: z.enum(['pretrained', 'fresh']).optional(),
+    /**
+     * How many to drop: `removeFraction` (unset, the default) or `gmm`, the lower mode of the
+     * scores when a two-component GMM finds two more than GMM_SEPARATION apart (nothing
+     * otherwise), so that a defender need not know the poisoning rate. Optional without a
+     * default, as probeFrom.
+     */
+    cut: z.enum(['fraction', 'gmm']).optional(),
   })
   .strict();
 export type RemoveParams = z.infer<typeof schema>;
 
+function checked(scores: ArrayLike<number>): ArrayLike<number> {
+  for (let i = 0; i < scores.length; i++) if (Number.isNaN(scores[i])) throw new Error(`remove: score ${i} is NaN`);
+  return scores;
+}
+
 /** The indices to drop: the ⌈fraction·n⌉ lowest-scoring examples (ABL's ranking), at least one. */
 export function toRemove(scores: ArrayLike<number>, fraction: number): number[] {
-  for (let i = 0; i < scores.length; i++) if (Number.isNaN(scores[i])) throw new Error(`remove: score ${i} is NaN`);
-  return ablRanking(scores).slice(0, Math.max(1, Math.ceil(fraction * scores.length)));
+  return ablRanking(checked(scores)).slice(0, Math.max(1, Math.ceil(fraction * scores.length)));
+}
+
+/** BYE's bimodality threshold (its code's default `separation`), reused by `cut: 'gmm'` rather than tuned here. */
+export const GMM_SEPARATION = 2;
+
+/** The indices the knobs drop for these scores (low = suspect). */
+function pick(scores: ArrayLike<number>, p: RemoveParams): number[] {
+  return p.cut === 'gmm' ? lowerMode(Array.from(checked(scores)), GMM_SEPARATION) : toRemove(scores, p.removeFraction);
 }
 
 /** PCR's D_i of each example under `ctx.model`, on PCR's default view (every patch shuffled on the model's grid). */
@@ -82,12 +103,12 @@ export const remove: SftDefense<RemoveParams> = {
         ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} from ${from} on ${ctx.examples.length} examples`);
         if (p.score !== 'invariance') {
           const { losses } = lossProbe(probe, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
-          return toRemove(losses, p.removeFraction);
+          return pick(losses, p);
         }
         ctx.train(model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr });
         const d = invarianceScores(probe);
         ctx.reportScores?.('remove.invariance', p.probeEpochs, ctx.examples.map((e) => e.id), d.map((x) => -x));
-        return toRemove(d, p.removeFraction);
+        return pick(d, p);
       } finally {
         if (model !== ctx.model) model.params.dispose();
       }

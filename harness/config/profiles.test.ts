@@ -63,15 +63,17 @@ describe('profiles', () => {
     for (const x of slice) expect(runIdentity(x)).toEqual(full.get(runId(x)));
   });
 
-  it('remove-probe: the results grid’s caption remove runs, and the same with a fresh probe', () => {
+  it('remove-probe: the results grid’s caption remove runs, and the same with a fresh probe, with and without the GMM cut', () => {
     const grid = expandGrid(parse('remove-probe'));
-    expect(grid).toHaveLength(6 * 2 * 3);
+    expect(grid).toHaveLength(6 * 3 * 3);
     expect([...new Set(grid.map((x) => x.task))]).toEqual(['caption']);
     const full = new Map(expandGrid(parse('results')).map((x) => [runId(x), runIdentity(x)]));
-    const [pre, fresh] = [grid.filter((x) => !x.defense.label), grid.filter((x) => x.defense.label === 'remove-fresh')];
-    expect([pre.length, fresh.length]).toEqual([18, 18]);
+    const labelled = (l?: string) => grid.filter((x) => x.defense.label === l);
+    const [pre, fresh, gmm] = [labelled(undefined), labelled('remove-fresh'), labelled('remove-gmm')];
+    expect([pre.length, fresh.length, gmm.length]).toEqual([18, 18, 18]);
     for (const x of pre) expect(runIdentity(x)).toEqual(full.get(runId(x)));
     for (const x of fresh) expect([full.has(runId(x)), x.defense.params]).toEqual([false, { probeFrom: 'fresh' }]);
+    for (const x of gmm) expect([full.has(runId(x)), x.defense.params]).toEqual([false, { probeFrom: 'fresh', cut: 'gmm' }]);
   });
 
   it('paper validates, or names the model families not registered yet', () => {

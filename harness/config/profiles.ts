@@ -190,7 +190,8 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
   },
   // Why `remove`'s LGA ranking inverts (docs/defenses.md, "What was measured"): its probe from the
   // pre-trained model (the results grid's own runs, identity and all) against the same probe from
-  // a fresh language model on the run's vision tower, as ABL trains from scratch; captions.
+  // a fresh language model on the run's vision tower, as ABL trains from scratch; and the fresh
+  // probe with BYE's GMM cut in place of the fixed 10% (no poisoning rate to know); captions.
   'remove-probe': {
     name: 'remove-probe',
     tasks: ['caption'],
@@ -198,6 +199,7 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     defenses: [
       { id: 'remove', params: {} },
       { id: 'remove', label: 'remove-fresh', params: { probeFrom: 'fresh' } },
+      { id: 'remove', label: 'remove-gmm', params: { probeFrom: 'fresh', cut: 'gmm' } },
     ],
     seeds: [1, 2, 3],
     ...SIZES,
