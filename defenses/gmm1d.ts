@@ -87,9 +87,11 @@ export const separationOf = (g: Gmm2): number => (g.means[1] - g.means[0]) / (g.
 /**
  * The indices of the lower mode of `x` when it has two: its mixture's modes lie more than
  * `separation` apart and neither is empty (BYE's test, applied to one score); none otherwise.
+ * With the fitted separation, for the log.
  */
-export function lowerMode(x: number[], separation: number): number[] {
+export function lowerMode(x: number[], separation: number): { members: number[]; separation: number } {
   const g = gmm2(x);
-  if (!(separationOf(g) > separation) || g.weights[0] === 0 || g.weights[1] === 0) return [];
-  return g.labels.flatMap((c, i) => (c === 0 ? [i] : []));
+  const s = separationOf(g);
+  if (!(s > separation) || g.weights[0] === 0 || g.weights[1] === 0) return { members: [], separation: s };
+  return { members: g.labels.flatMap((c, i) => (c === 0 ? [i] : [])), separation: s };
 }

@@ -11,7 +11,8 @@
  *    examples and the ranking inverts (docs/defenses.md, "What was measured");
  * 2. rank every training example by a suspicion score under the probe and drop the
  *    `removeFraction` most suspect (or, `cut: 'gmm'`, the lower mode of the scores when they
- *    have two, by BYE's test and its separation 2, whatever its size): its loss (`lga`, `loss`: low = suspect, as ABL's isolation),
+ *    have two, by BYE's test and threshold, whatever its size): its loss (`lga`, `loss`: low =
+ *    suspect, as ABL's isolation),
  *    or PCR's D_i (`invariance`: the JS divergence between the outputs on the image and on its
  *    patch-shuffled view, PCR's default view on the model's patch grid; low = an output the
  *    trigger pins whatever the layout, PCR's own reading);
@@ -73,8 +74,11 @@ export function toRemove(scores: ArrayLike<number>, fraction: number): number[] 
 export const GMM_SEPARATION = 2;
 
 /** The indices the knobs drop for these scores (low = suspect). */
-function pick(scores: ArrayLike<number>, p: RemoveParams): number[] {
-  return p.cut === 'gmm' ? lowerMode(Array.from(checked(scores)), GMM_SEPARATION) : toRemove(scores, p.removeFraction);
+function pick(scores: ArrayLike<number>, p: RemoveParams, ctx: SftContext): number[] {
+  if (p.cut !== 'gmm') return toRemove(scores, p.removeFraction);
+  const cut = lowerMode(Array.from(checked(scores)), GMM_SEPARATION);
+  ctx.progress(`GMM cut: modes ${cut.separation.toFixed(2)} (σ₁ + σ₂) apart (${cut.separation > GMM_SEPARATION ? 'two: the lower is dropped' : `one at ≤ ${GMM_SEPARATION}: nothing is dropped`})`);
+  return cut.members;
 }
 
 /** PCR's D_i of each example under `ctx.model`, on PCR's default view (every patch shuffled on the model's grid). */
@@ -103,12 +107,12 @@ export const remove: SftDefense<RemoveParams> = {
         ctx.progress(`probe: ${p.probeEpochs} epoch(s) of ${p.score === 'lga' ? `LGA SFT (γ = ${p.gamma})` : 'SFT'} from ${from} on ${ctx.examples.length} examples`);
         if (p.score !== 'invariance') {
           const { losses } = lossProbe(probe, p.probeEpochs, p.score === 'lga' ? { loss: (b) => lgaLoss(b, p.gamma) } : undefined, `remove.${p.score}`);
-          return pick(losses, p);
+          return pick(losses, p, ctx);
         }
         ctx.train(model, ctx.examples, { epochs: p.probeEpochs, lr: ctx.lr });
         const d = invarianceScores(probe);
         ctx.reportScores?.('remove.invariance', p.probeEpochs, ctx.examples.map((e) => e.id), d.map((x) => -x));
-        return pick(d, p);
+        return pick(d, p, ctx);
       } finally {
         if (model !== ctx.model) model.params.dispose();
       }

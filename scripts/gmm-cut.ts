@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { gmm2, lowerMode, separationOf } from '../defenses/gmm1d.js';
+import { lowerMode } from '../defenses/gmm1d.js';
 import { GMM_SEPARATION } from '../defenses/remove.js';
 
 export interface Ranked {
@@ -30,11 +30,11 @@ export interface CutResult {
 
 /** The GMM cut on suspicion scores: the mode of the higher suspicion (remove's lower loss), when there are two. */
 export function gmmCut(items: Ranked[]): CutResult {
-  const low = items.map((r) => -r.score);
-  const drop = new Set(lowerMode(low, GMM_SEPARATION));
+  const cut = lowerMode(items.map((r) => -r.score), GMM_SEPARATION);
+  const drop = new Set(cut.members);
   const hits = items.filter((r, i) => r.poisoned && drop.has(i)).length;
   const poisons = items.filter((r) => r.poisoned).length;
-  return { separation: separationOf(gmm2(low)), dropped: drop.size, precision: drop.size ? hits / drop.size : NaN, recall: poisons ? hits / poisons : NaN };
+  return { separation: cut.separation, dropped: drop.size, precision: drop.size ? hits / drop.size : NaN, recall: poisons ? hits / poisons : NaN };
 }
 
 /** A suspects file's rows, its last epoch's score each; a file of another shape stops with its name. */
