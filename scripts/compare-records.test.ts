@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareDirs, differences } from './compare-records.js';
+import { ACROSS_GRIDS, compareDirs, differences, EXCLUDED, excludedBy } from './compare-records.js';
 
 const record = (over: Record<string, unknown> = {}) => ({
   id: 'r',
@@ -28,6 +28,30 @@ describe('compare-records', () => {
     expect(differences(a, record({ trainLog: { sft: [{ epoch: 0, loss: 1.5, seconds: 2, numTensors: 3 }] } }))).toEqual(['trainLog.sft.0.loss: 1 ≠ 1.5']);
     expect(differences(a, record({ provenance: { ...a.provenance, configHash: 'h2' } }))).toEqual(['provenance.configHash: "h1" ≠ "h2"']);
     expect(differences(a, record({ extra: 1 }))).toEqual(['extra: undefined ≠ 1']);
+  });
+
+  it('across grids, also ignores what describes the invocation, and still compares the run inputs and results', () => {
+    const base = record();
+    const a = record({ config: { exp: { seeds: [1, 2, 3] } }, cached: { sft: true }, provenance: { ...base.provenance, experimentHash: 'e1', seeds: { run: 1, experiment: [1, 2, 3] } } });
+    const b = record({
+      config: { exp: { seeds: [1] } },
+      cached: { sft: false },
+      trainLog: { sft: [{ epoch: 0, loss: 1, seconds: 2, numTensors: 9 }] },
+      provenance: { ...a.provenance, experimentHash: 'e2', seeds: { run: 1, experiment: [1] } },
+    });
+    expect(differences(a, b).map((d) => d.split(':')[0])).toEqual([
+      'cached.sft',
+      'config.exp.seeds.1',
+      'config.exp.seeds.2',
+      'provenance.experimentHash',
+      'provenance.seeds.experiment.1',
+      'provenance.seeds.experiment.2',
+      'trainLog.sft.0.numTensors',
+    ]);
+    const across = (x: unknown, y: unknown) => differences(x, y, [], excludedBy([...EXCLUDED, ...ACROSS_GRIDS]));
+    expect(across(a, b)).toEqual([]);
+    expect(across(a, { ...b, metrics: { ASR: 0.6 } })).toEqual(['metrics.ASR: 0.5 ≠ 0.6']);
+    expect(across(a, { ...b, provenance: { ...b.provenance, configHash: 'h2' } })).toEqual(['provenance.configHash: "h1" ≠ "h2"']);
   });
 
   it('compares the records two output directories share and lists the others', () => {
