@@ -26,14 +26,15 @@ export function buildProgram(): Command {
 
   gridOptions(program.command('run').description('run an experiment grid (train, attack, defend, evaluate) and write its report'), 'reports/out/<name>[-shard-<i>]')
     .option('--shard <i/n>', 'run only slice i of n, numbered from 0 (0/4 … 3/4); see mbb merge')
-    .action(async (v: GridValues & { shard?: string }) => {
+    .option('--only <run-id>', 'run only the runs with this id, * matching any characters (repeatable), e.g. caption__llava__sig__none__s1', collect)
+    .action(async (v: GridValues & { shard?: string; only?: string[] }) => {
       const exp = await resolveExperiment(v);
       const { parseShard } = await import('../plan/shard.js');
       const shard = v.shard === undefined ? undefined : parseShard(v.shard);
       // A slice gets its own folder by default, so slices on one file system never mix.
       const outDir = resolve(v.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
       const { runGrid } = await import('../exec/runner.js');
-      const res = await runGrid(exp, { ...machine(v), outDir, shard });
+      const res = await runGrid(exp, { ...machine(v), outDir, shard, onlyIds: v.only });
       await writeReportOf(outDir, exp.name);
       if (res.failed > 0) process.exitCode = 1;
     });

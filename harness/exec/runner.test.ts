@@ -8,6 +8,7 @@ import { experimentSchema, layer, parseWith } from '../config/schema.js';
 import { auroc } from '../metrics/index.js';
 import { PROFILES } from '../config/profiles.js';
 import type { RunRecord } from '../core/record.js';
+import { experimentHash } from '../plan/grid.js';
 import { runGrid } from './runner.js';
 import { ASR_HEADER } from '../../reports/csv.js';
 import { readRecords, writeReport } from '../../reports/write.js';
@@ -88,6 +89,18 @@ describe('runner (smoke profile, end to end)', () => {
       expect(html).not.toContain('<aug>');
     }
     expect(results[0]).toEqual(results[1]);
+  });
+});
+
+describe('mbb run --only', () => {
+  it('runs only the grid runs whose id a pattern matches, as cells of that grid', async () => {
+    const exp = parseWith(experimentSchema, layer(PROFILES.smoke, { tasks: ['vqa'], attacks: [{ id: 'badnets' }], defenses: [{ id: 'none' }, { id: 'pcr' }] }), 'smoke');
+    const out = mkdtempSync(join(tmpdir(), 'mbb-only-'));
+    const res = await runGrid(exp, { outDir: out, cacheDir: mkdtempSync(join(tmpdir(), 'mbb-onlyc-')), workers: 1, backend: 'wasm', log: () => {}, onlyIds: ['*__pcr__s1'] });
+    expect(res).toEqual({ done: 1, failed: 0, skipped: 0 });
+    expect(readdirSync(join(out, 'runs'))).toEqual(['vqa__llava__badnets__pcr__s1.json']);
+    const rec = JSON.parse(readFileSync(join(out, 'runs', 'vqa__llava__badnets__pcr__s1.json'), 'utf8')) as RunRecord;
+    expect(rec.provenance.experimentHash).toBe(experimentHash(exp)); // the grid's own record
   });
 });
 

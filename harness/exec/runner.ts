@@ -17,6 +17,7 @@ import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { expandGrid, experimentHash } from '../plan/grid.js';
 import { Scheduler } from '../plan/schedule.js';
 import { coresToLend, ThreadBudget } from './threadBudget.js';
+import { onlyFilter } from '../plan/only.js';
 import { takeShard, type Shard } from '../plan/shard.js';
 import { defenseStage, probesBackdoored, validateData, validatePlugins } from '../plan/validate.js';
 import { codeVersion } from '../run/codeHash.js';
@@ -36,6 +37,8 @@ export interface RunnerOptions {
   shard?: Shard;
   /** Run only the grid's runs this keeps (a calibration's next rung); the others are neither run nor counted. */
   only?: (spec: RunSpec) => boolean;
+  /** `mbb run --only`: run-id patterns (plan/only.ts), each of which must match a run of the grid. */
+  onlyIds?: string[];
 }
 
 const CLI = fileURLToPath(new URL('../../scripts/mbb.mjs', import.meta.url));
@@ -55,6 +58,10 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
   let all = expandGrid(exp);
   validateData(all);
   if (opts.only) all = all.filter(opts.only);
+  if (opts.onlyIds?.length) {
+    const keep = onlyFilter(opts.onlyIds, all.map(runId));
+    all = all.filter((s) => keep(runId(s)));
+  }
   const provenanceBase = { gitCommit: invocation.commit, experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     all = takeShard(opts.outDir, all, opts.shard, { experiment: exp.name, experimentHash: provenanceBase.experimentHash, codeVersion: codeVersion() }, defenseStage, say);
