@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../core/atomicFile.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { expandGrid, experimentHash } from '../plan/grid.js';
 import { Scheduler } from '../plan/schedule.js';
-import { coresToLend, ThreadBudget } from './threadBudget.js';
+import { coresToLend, liveRunners, ThreadBudget } from './threadBudget.js';
 import { onlyFilter } from '../plan/only.js';
 import { takeShard, type Shard } from '../plan/shard.js';
 import { defenseStage, probesBackdoored, validateData, validatePlugins } from '../plan/validate.js';
@@ -94,7 +94,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
   // whole process group) must not leave workers training on: kill them, then exit as the
   // signal would. Stages and records are atomic, so a re-run resumes cleanly.
   const children = new Set<ReturnType<typeof fork>>();
-  const budget = new ThreadBudget(nWorkers, coresToLend(process.env, availableParallelism()));
+  const budget = new ThreadBudget(nWorkers, () => coresToLend(process.env, availableParallelism(), liveRunners()));
   const onSignal = (sig: NodeJS.Signals) => {
     for (const c of children) c.kill('SIGKILL');
     budget.close();

@@ -5,17 +5,50 @@
  * may use, into a file each worker maps (harness/native/pool.h) and reads before every
  * parallel kernel, so a change reaches a stage already running. Kernels split their outputs
  * (rows, columns, batch items, heads), never the terms of one sum, so a run's numbers do not
- * depend on its share. The runner counts the machine's cores as its own; two runners side by
- * side would lend the same idle core twice, so `MBB_CORES` (see `coresToLend`) gives each its share.
+ * depend on its share. Two runners side by side would lend the same idle core twice, and
+ * kernel threads that outnumber the cores wait on each other's time slices (measured: SFT about
+ * 70 times slower, README "Backends"), so each runner counts the machine's cores divided among
+ * the runners alive on it (their budget folders in the temp dir, each naming its pid), or
+ * `MBB_CORES` where it is set (see `coresToLend`); the count is taken again at every change.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** The cores a runner shares among its workers: `MBB_CORES` when it is a whole number ≥ 1, else all the machine has. */
-export function coresToLend(env: NodeJS.ProcessEnv, machine: number): number {
+const FOLDER_PREFIX = 'mbb-threads-';
+
+/**
+ * The cores a runner shares among its workers: `MBB_CORES` when it is a whole number ≥ 1, else
+ * the machine's divided among the `runners` on it (at least 1).
+ */
+export function coresToLend(env: NodeJS.ProcessEnv, machine: number, runners = 1): number {
   const n = Number(env.MBB_CORES);
-  return Number.isInteger(n) && n >= 1 ? n : machine;
+  return Number.isInteger(n) && n >= 1 ? n : Math.max(1, Math.floor(machine / Math.max(1, runners)));
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+  }
+};
+
+/** The runners alive on this machine: budget folders under `root` whose `pid` file names a live process (a runner killed with -9 leaves a stale one). */
+export function liveRunners(root = tmpdir(), alive: (pid: number) => boolean = isAlive): number {
+  let n = 0;
+  for (const d of readdirSync(root)) {
+    if (!d.startsWith(FOLDER_PREFIX)) continue;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(root, d, 'pid'), 'utf8'));
+    } catch {
+      continue; // being made or removed, or not a runner's
+    }
+    if (Number.isInteger(pid) && pid > 0 && alive(pid)) n++;
+  }
+  return n;
 }
 
 /** The environment variable that tells a worker its slot and the file: `<slot>:<path>`. */
@@ -42,11 +75,14 @@ export class ThreadBudget {
   private readonly busy: boolean[];
   readonly path: string;
 
+  /** `cores`: what this runner may lend now, asked at every change (coresToLend over liveRunners). */
   constructor(
     workers: number,
-    private readonly cores: number,
+    private readonly cores: () => number,
+    root = tmpdir(),
   ) {
-    this.dir = mkdtempSync(join(tmpdir(), 'mbb-threads-'));
+    this.dir = mkdtempSync(join(root, FOLDER_PREFIX));
+    writeFileSync(join(this.dir, 'pid'), String(process.pid));
     this.path = join(this.dir, 'budget');
     this.fd = openSync(this.path, 'w+');
     this.busy = Array.from({ length: workers }, () => false);
@@ -66,7 +102,7 @@ export class ThreadBudget {
 
   /** Written in place: a worker maps the file, and truncating a mapped file would fault its reads. */
   private write(): void {
-    writeSync(this.fd, Buffer.from(Int32Array.from(threadShares(this.cores, this.busy)).buffer), 0, 4 * this.busy.length, 0);
+    writeSync(this.fd, Buffer.from(Int32Array.from(threadShares(this.cores(), this.busy)).buffer), 0, 4 * this.busy.length, 0);
   }
 
   close(): void {
