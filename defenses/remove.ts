@@ -77,7 +77,7 @@ export const GMM_SEPARATION = 2;
 function pick(scores: ArrayLike<number>, p: RemoveParams, ctx: SftContext): number[] {
   if (p.cut !== 'gmm') return toRemove(scores, p.removeFraction);
   const cut = lowerMode(Array.from(checked(scores)), GMM_SEPARATION);
-  ctx.progress(`GMM cut: modes ${cut.separation.toFixed(2)} (σ₁ + σ₂) apart (${cut.separation > GMM_SEPARATION ? 'two: the lower is dropped' : `one at ≤ ${GMM_SEPARATION}: nothing is dropped`})`);
+  ctx.progress(`GMM cut: modes ${cut.separation.toFixed(2)} (σ₁ + σ₂) apart (threshold ${GMM_SEPARATION}): ${cut.members.length ? `the lower, ${cut.members.length} examples, is dropped` : 'one mode, nothing is dropped'}`);
   return cut.members;
 }
 

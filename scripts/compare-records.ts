@@ -30,12 +30,14 @@ export const EXCLUDED = ['keys', 'timings', 'trainLog.*.*.seconds', 'provenance.
  */
 export const ACROSS_GRIDS = ['config', 'provenance.experimentHash', 'provenance.seeds.experiment', 'cached', 'trainLog.*.*.numTensors'];
 
-/** A path filter from a list of dot-separated paths (`*` matching any key or index). */
-export const excludedBy = (list: string[]) => (path: string[]) =>
-  list.some((p) => {
-    const parts = p.split('.');
-    return parts.length === path.length && parts.every((q, i) => q === '*' || q === path[i]);
-  });
+/** The paths a comparison leaves out. */
+export const excludedPaths = (acrossGrids: boolean): string[] => (acrossGrids ? [...EXCLUDED, ...ACROSS_GRIDS] : EXCLUDED);
+
+/** A path filter from a list of dot-separated paths (`*` matching any key or index), split once. */
+export const excludedBy = (list: string[]) => {
+  const patterns = list.map((p) => p.split('.'));
+  return (path: string[]) => patterns.some((parts) => parts.length === path.length && parts.every((q, i) => q === '*' || q === path[i]));
+};
 
 /** The paths at which two JSON values differ, excluded paths aside. */
 export function differences(a: unknown, b: unknown, path: string[] = [], excluded = excludedBy(EXCLUDED)): string[] {
@@ -55,7 +57,7 @@ export interface Comparison {
 }
 
 export function compareDirs(a: string, b: string, acrossGrids = false): Comparison {
-  const excluded = excludedBy(acrossGrids ? [...EXCLUDED, ...ACROSS_GRIDS] : EXCLUDED);
+  const excluded = excludedBy(excludedPaths(acrossGrids));
   const list = (d: string) => (existsSync(join(d, 'runs')) ? readdirSync(join(d, 'runs')).filter((f) => f.endsWith('.json')).sort() : []);
   const [fa, fb] = [list(a), list(b)];
   const common = fa.filter((f) => fb.includes(f));
@@ -82,7 +84,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const d of c.different) process.stdout.write(`${d.file}: ${d.diffs.length} difference(s)\n  ${d.diffs.slice(0, 10).join('\n  ')}\n`);
   if (c.onlyIn.a.length) process.stdout.write(`only in ${a}: ${c.onlyIn.a.join(', ')}\n`);
   if (c.onlyIn.b.length) process.stdout.write(`only in ${b}: ${c.onlyIn.b.join(', ')}\n`);
-  process.stdout.write(`${c.compared} records compared: ${c.equal} equal, ${c.different.length} different (excluded: ${[...EXCLUDED, ...(acrossGrids ? ACROSS_GRIDS : [])].join(', ')})\n`);
+  process.stdout.write(`${c.compared} records compared: ${c.equal} equal, ${c.different.length} different (excluded: ${excludedPaths(acrossGrids).join(', ')})\n`);
   const missing = !onlyCommon && c.onlyIn.a.length + c.onlyIn.b.length > 0;
   process.exit(c.different.length > 0 || missing || c.compared === 0 ? 1 : 0);
 }

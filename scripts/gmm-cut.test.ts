@@ -14,13 +14,13 @@ describe('the GMM cut on rankings already made', () => {
     const r = gmmCut(items);
     expect(r.separation).toBeGreaterThan(2);
     // dropped: ex0–ex9 (ex8, ex9 clean); poisons: ex0–ex7, ex48, ex49
-    expect([r.dropped, r.precision, r.recall]).toEqual([10, 0.8, 0.8]);
+    expect([r.removed, r.precision, r.recall]).toEqual([10, 0.8, 0.8]);
   });
 
   it('drops nothing from one mode, and says so with a NaN precision', () => {
-    const r = gmmCut(Array.from({ length: 40 }, (_, i) => ({ poisoned: i === 0, score: -1 - i / 40 })));
+    const r = gmmCut(Array.from({ length: 40 }, (_, i) => ({ id: `ex${i}`, poisoned: i === 0, score: -1 - i / 40 })));
     expect(r.separation).toBeLessThan(2);
-    expect([r.dropped, r.precision, r.recall]).toEqual([0, NaN, 0]);
+    expect([r.removed, r.precision, r.recall]).toEqual([0, NaN, 0]);
   });
 
   it('refuses a file of another shape, or a line without a score, by name', () => {

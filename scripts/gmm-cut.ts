@@ -13,28 +13,22 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { lowerMode } from '../defenses/gmm1d.js';
 import { GMM_SEPARATION } from '../defenses/remove.js';
+import { removalQuality } from '../harness/run/suspects.js';
 
 export interface Ranked {
+  id: string;
   poisoned: boolean;
   /** Suspicion, higher = more suspect (the suspects files' convention: a loss is written negated). */
   score: number;
 }
 
-export interface CutResult {
-  separation: number;
-  dropped: number;
-  /** NaN when nothing is dropped. */
-  precision: number;
-  recall: number;
-}
+/** The fitted separation, and the dropped set's quality as a run record holds it (harness/run/suspects.ts; precision NaN when nothing is dropped). */
+export type CutResult = { separation: number } & ReturnType<typeof removalQuality>;
 
 /** The GMM cut on suspicion scores: the mode of the higher suspicion (remove's lower loss), when there are two. */
 export function gmmCut(items: Ranked[]): CutResult {
   const cut = lowerMode(items.map((r) => -r.score), GMM_SEPARATION);
-  const drop = new Set(cut.members);
-  const hits = items.filter((r, i) => r.poisoned && drop.has(i)).length;
-  const poisons = items.filter((r) => r.poisoned).length;
-  return { separation: cut.separation, dropped: drop.size, precision: drop.size ? hits / drop.size : NaN, recall: poisons ? hits / poisons : NaN };
+  return { separation: cut.separation, ...removalQuality(cut.members.map((i) => items[i].id), items) };
 }
 
 /** A suspects file's rows, its last epoch's score each; a file of another shape stops with its name. */
@@ -48,7 +42,7 @@ export function readSuspects(text: string, file: string): Ranked[] {
     const c = line.split(',');
     const score = Number(c[cols.length - 1]);
     if (c.length !== cols.length || c[cols.length - 1] === '' || !Number.isFinite(score)) throw new Error(`${file}: line ${i + 2} has no finite last-epoch score`);
-    return { poisoned: c[2] === '1', score };
+    return { id: c[1], poisoned: c[2] === '1', score };
   });
 }
 
@@ -66,7 +60,6 @@ if (process.argv[1]?.endsWith('gmm-cut.ts')) {
     const items = readSuspects(readFileSync(f, 'utf8'), f);
     const all = gmmCut(items);
     const clean = gmmCut(items.filter((r) => !r.poisoned));
-    const poisons = items.filter((r) => r.poisoned).length;
-    console.log(`| ${basename(f)} | ${items.length} | ${poisons} | ${all.separation.toFixed(2)} | ${all.dropped} | ${fmt(all.precision)} | ${fmt(all.recall)} | ${clean.separation.toFixed(2)} | ${clean.dropped} |`);
+    console.log(`| ${basename(f)} | ${items.length} | ${all.poisoned} | ${all.separation.toFixed(2)} | ${all.removed} | ${fmt(all.precision)} | ${fmt(all.recall)} | ${clean.separation.toFixed(2)} | ${clean.removed} |`);
   }
 }

@@ -48,7 +48,7 @@ export function suspectTables(analysis: StageAnalysis, examples: LabelledExample
  * How well a defense's removed set matches the poisoned examples (ground truth the defense
  * never saw): precision = poisoned among the removed, recall = removed among the poisoned.
  */
-export function removalQuality(removed: string[], examples: LabelledExample[]): NonNullable<RunRecord['removal']> {
+export function removalQuality(removed: string[], examples: readonly Pick<LabelledExample, 'id' | 'poisoned'>[]): NonNullable<RunRecord['removal']> {
   const set = new Set(removed);
   const poisoned = examples.filter((e) => e.poisoned).length;
   const hits = examples.filter((e) => e.poisoned && set.has(e.id)).length;
