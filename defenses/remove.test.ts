@@ -19,23 +19,45 @@ describe('remove (detect, then remove)', () => {
     expect(() => parseWith(remove.schema, { removeFraction: 0.9 }, 'remove')).toThrow(/removeFraction/);
   });
 
+  /** The ids `remove` drops for these probe losses under these knobs. */
+  const dropped = (losses: number[], params: object) => {
+    let removed: string[] = [];
+    const ex = examples(losses.length, []);
+    const ctx = fakeSftContext(tinyModel(), { examples: ex, train: () => [], perSampleLoss: () => Float32Array.from(losses), reportRemoved: (ids) => (removed = ids) });
+    remove.sft(parseWith(remove.schema, params, 'remove'), ctx);
+    ctx.model.params.dispose();
+    return removed;
+  };
+  // 8 of 40 examples learned far faster than the rest (modes 0.1 and 1.0, 22 σ-sums apart).
+  const two = Array.from({ length: 40 }, (_, i) => (i % 5 === 2 ? 0.1 + (i % 3) * 0.01 : 1 + (i % 7) * 0.01));
+  // One mode (evenly spread losses): the fitted modes are less than 2 σ-sums apart.
+  const one = Array.from({ length: 40 }, (_, i) => 1 + i / 40);
+
   it("cut 'gmm': drops the lower of two separated modes whatever its size, and nothing from one mode", () => {
-    const run = (losses: number[]) => {
-      let removed: string[] = [];
-      const ex = examples(losses.length, []);
-      const ctx = fakeSftContext(tinyModel(), { examples: ex, train: () => [], perSampleLoss: () => Float32Array.from(losses), reportRemoved: (ids) => (removed = ids) });
-      remove.sft(parseWith(remove.schema, { cut: 'gmm', removeFraction: 0.05 }, 'remove'), ctx);
-      ctx.model.params.dispose();
-      return removed;
-    };
-    // 8 of 40 examples learned far faster than the rest (modes 0.1 and 1.0, 22 σ-sums apart): all 8, not the 5%.
-    const two = Array.from({ length: 40 }, (_, i) => (i % 5 === 2 ? 0.1 + (i % 3) * 0.01 : 1 + (i % 7) * 0.01));
+    const run = (losses: number[]) => dropped(losses, { cut: 'gmm', removeFraction: 0.05 });
+    // Two modes: all 8 of the lower, not the 5%.
     expect(run(two)).toEqual(two.flatMap((l, i) => (l < 0.5 ? [`ex${i}`] : [])));
     expect(run(two)).toHaveLength(8);
-    // One mode (evenly spread losses): the fitted modes are less than 2 σ-sums apart, nothing is dropped.
-    expect(run(Array.from({ length: 40 }, (_, i) => 1 + i / 40))).toEqual([]);
+    // One mode: nothing is dropped.
+    expect(run(one)).toEqual([]);
     expect(parseWith(remove.schema, { cut: 'gmm' }, 'remove')).toMatchObject({ cut: 'gmm', removeFraction: 0.1 });
     expect(() => parseWith(remove.schema, { cut: 'otsu' }, 'remove')).toThrow(/cut/);
+  });
+
+  it("cut 'union': the fraction's examples and the GMM's lower mode, each once", () => {
+    const lowest = (losses: number[], k: number) =>
+      losses
+        .map((l, i) => [l, i] as const)
+        .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+        .slice(0, k)
+        .map(([, i]) => `ex${i}`);
+    // Two modes, 5% (2 examples, both in the lower mode): the lower mode's 8, once each.
+    expect(new Set(dropped(two, { cut: 'union', removeFraction: 0.05 }))).toEqual(new Set(lowest(two, 8)));
+    expect(dropped(two, { cut: 'union', removeFraction: 0.05 })).toHaveLength(8);
+    // Two modes, 30% (12): the 12 lowest, a superset of the lower mode.
+    expect(new Set(dropped(two, { cut: 'union', removeFraction: 0.3 }))).toEqual(new Set(lowest(two, 12)));
+    // One mode: the GMM adds nothing, the fraction's 4 lowest remain.
+    expect(dropped(one, { cut: 'union', removeFraction: 0.1 })).toEqual(lowest(one, 4));
   });
 
   it('probes, ranks, reports, restores the pre-trained weights, then trains the full SFT on the rest', () => {

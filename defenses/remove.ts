@@ -11,8 +11,8 @@
  *    examples and the ranking inverts (docs/defenses.md, "What was measured");
  * 2. rank every training example by a suspicion score under the probe and drop the
  *    `removeFraction` most suspect (or, `cut: 'gmm'`, the lower mode of the scores when they
- *    have two, by BYE's test and threshold, whatever its size): its loss (`lga`, `loss`: low =
- *    suspect, as ABL's isolation),
+ *    have two, by BYE's test and threshold, whatever its size; or, `cut: 'union'`, both): its
+ *    loss (`lga`, `loss`: low = suspect, as ABL's isolation),
  *    or PCR's D_i (`invariance`: the JS divergence between the outputs on the image and on its
  *    patch-shuffled view, PCR's default view on the model's patch grid; low = an output the
  *    trigger pins whatever the layout, PCR's own reading);
@@ -50,12 +50,14 @@ const schema = z
      */
     probeFrom: z.enum(['pretrained', 'fresh']).optional(),
     /**
-     * How many to drop: `removeFraction` (unset, the default) or `gmm`, the lower mode of the
+     * How many to drop: `removeFraction` (unset, the default); `gmm`, the lower mode of the
      * scores when a two-component GMM finds two more than GMM_SEPARATION apart (nothing
-     * otherwise), so that a defender need not know the poisoning rate. Optional without a
-     * default, as probeFrom.
+     * otherwise), so that a defender need not know the poisoning rate; or `union`, both sets.
+     * The two single cuts fail in opposite places on captions (docs/defenses.md): the fraction
+     * where the poisons outnumber it, the GMM where its two modes split the clean examples.
+     * Optional without a default, as probeFrom.
      */
-    cut: z.enum(['fraction', 'gmm']).optional(),
+    cut: z.enum(['fraction', 'gmm', 'union']).optional(),
   })
   .strict();
 export type RemoveParams = z.infer<typeof schema>;
@@ -75,10 +77,11 @@ export const GMM_SEPARATION = 2;
 
 /** The indices the knobs drop for these scores (low = suspect). */
 function pick(scores: ArrayLike<number>, p: RemoveParams, ctx: SftContext): number[] {
-  if (p.cut !== 'gmm') return toRemove(scores, p.removeFraction);
+  if (p.cut === undefined || p.cut === 'fraction') return toRemove(scores, p.removeFraction);
   const cut = lowerMode(Array.from(checked(scores)), GMM_SEPARATION);
   ctx.progress(`GMM cut: modes ${cut.separation.toFixed(2)} (σ₁ + σ₂) apart (threshold ${GMM_SEPARATION}): ${cut.members.length ? `the lower, ${cut.members.length} examples, is dropped` : 'one mode, nothing is dropped'}`);
-  return cut.members;
+  if (p.cut === 'gmm') return cut.members;
+  return [...new Set([...toRemove(scores, p.removeFraction), ...cut.members])];
 }
 
 /** PCR's D_i of each example under `ctx.model`, on PCR's default view (every patch shuffled on the model's grid). */

@@ -76,6 +76,19 @@ describe('profiles', () => {
     for (const x of gmm) expect([full.has(runId(x)), x.defense.params]).toEqual([false, { probeFrom: 'fresh', cut: 'gmm' }]);
   });
 
+  it('remove-union: VQA, the four attacks, no defense as in the results grid and the union cut with a fresh probe', () => {
+    const grid = expandGrid(parse('remove-union'));
+    expect(grid).toHaveLength(2 * 4 * 3);
+    expect([...new Set(grid.map((x) => x.task))]).toEqual(['vqa']);
+    expect([...new Set(grid.map((x) => x.attack.id))]).toEqual(['badnets', 'blended', 'sig', 'dualkey']);
+    const full = new Map(expandGrid(parse('results')).map((x) => [runId(x), runIdentity(x)]));
+    const none = grid.filter((x) => x.defense.id === 'none');
+    const union = grid.filter((x) => x.defense.label === 'remove-union');
+    expect([none.length, union.length]).toEqual([12, 12]);
+    for (const x of none) expect(runIdentity(x)).toEqual(full.get(runId(x)));
+    for (const x of union) expect([full.has(runId(x)), x.defense.params]).toEqual([false, { probeFrom: 'fresh', cut: 'union' }]);
+  });
+
   it('paper validates, or names the model families not registered yet', () => {
     const paper = parse('paper');
     const missing = paper.models.filter((m) => !MODELS[m]);

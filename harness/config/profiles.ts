@@ -204,4 +204,18 @@ export const PROFILES: Record<string, Record<string, unknown>> = {
     seeds: [1, 2, 3],
     ...SIZES,
   },
+  // The pre-registered held-out test of `cut: 'union'` (docs/defenses.md): formed on the caption
+  // runs of remove-probe, tested on VQA, where neither cut was looked at, against no defense
+  // (the results grid's own runs) on the four attacks both single cuts were measured on.
+  'remove-union': {
+    name: 'remove-union',
+    tasks: ['vqa'],
+    attacks: only(CALIBRATED, ['badnets', 'blended', 'sig', 'dualkey']),
+    defenses: [
+      { id: 'none', params: {} },
+      { id: 'remove', label: 'remove-union', params: { probeFrom: 'fresh', cut: 'union' } },
+    ],
+    seeds: [1, 2, 3],
+    ...SIZES,
+  },
 };
