@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MAX_WORKERS, type ExperimentConfig } from '../config/schema.js';
 
 /** The profiles of harness/config/profiles.ts, listed here so that help needs no registry (a test keeps them equal). */
-export const PROFILE_NAMES = ['smoke', 'default', 'paper', 'results', 'mllm-defenses', 'remove-probe'];
+export const PROFILE_NAMES = ['smoke', 'default', 'paper', 'results', 'mllm-defenses', 'remove-probe', 'remove-union'];
 export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export interface GridValues {
