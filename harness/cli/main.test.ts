@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closest } from '../core/errors.js';
 import { PROFILE_NAMES } from './options.js';
@@ -46,6 +47,15 @@ describe('mbb command line', () => {
     expect(key.stderr.trim().split('\n')).toHaveLength(1);
     expect(key.stderr).toMatch(/sft: unknown key "epoch" \(did you mean "epochs"\?\)/);
     expect(mbb('run', '--profile', 'smoke', '--set', 'attacks=[{"id":"badnet"}]').stderr).toMatch(/unknown attack "badnet" \(did you mean "badnets"\?\)/);
+  });
+
+  it('run --dry-run: the summary on stderr, each run to do on stdout, no output folder', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'mbb-dry-cli-')), 'out');
+    const r = mbb('run', '--profile', 'smoke', '--set', 'tasks=["vqa"]', '--set', 'attacks=[{"id":"sig"}]', '--set', 'defenses=[{"id":"none"},{"id":"ft"}]', '--out', out, '--dry-run');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('[dry run] 2 runs: 0 done, 2 to do (2 no record); nothing was run or written\n');
+    expect(r.stdout).toBe('vqa__llava__sig__none__s1\tno record\nvqa__llava__sig__ft__s1\tno record\n');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('bounds --workers as the config does, on run and estimate alike', () => {

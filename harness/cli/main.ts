@@ -27,12 +27,21 @@ export function buildProgram(): Command {
   gridOptions(program.command('run').description('run an experiment grid (train, attack, defend, evaluate) and write its report'), 'reports/out/<name>[-shard-<i>]')
     .option('--shard <i/n>', 'run only slice i of n, numbered from 0 (0/4 … 3/4); see mbb merge')
     .option('--only <run-id>', 'run only the runs with this id, * matching any characters (repeatable), e.g. caption__llava__sig__none__s1', collect)
-    .action(async (v: GridValues & { shard?: string; only?: string[] }) => {
+    .option('--dry-run', 'run nothing, write nothing: count the runs done and to do (and why), and list the latter on stdout')
+    .action(async (v: GridValues & { shard?: string; only?: string[]; dryRun?: boolean }) => {
       const exp = await resolveExperiment(v);
       const { parseShard } = await import('../plan/shard.js');
       const shard = v.shard === undefined ? undefined : parseShard(v.shard);
       // A slice gets its own folder by default, so slices on one file system never mix.
       const outDir = resolve(v.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
+      if (v.dryRun) {
+        const { codeChanges, dryRun, describeDryRun } = await import('../exec/dryRun.js');
+        const byStatus = await dryRun(exp, { outDir, shard, onlyIds: v.only });
+        const { summary, todo } = describeDryRun(byStatus, codeChanges(outDir, byStatus.get('code changed') ?? []));
+        process.stderr.write(`${summary.join('\n')}\n`);
+        if (todo.length) process.stdout.write(`${todo.join('\n')}\n`);
+        return;
+      }
       const { runGrid } = await import('../exec/runner.js');
       const res = await runGrid(exp, { ...machine(v), outDir, shard, onlyIds: v.only });
       await writeReportOf(outDir, exp.name);

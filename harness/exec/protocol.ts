@@ -28,21 +28,29 @@ export function suspectsPath(outDir: string, id: string, score: string): string 
 }
 
 /**
- * A run is done when its record exists for the same run inputs and the same code the run
- * reaches (runIdentity.ts): not the experiment's, so adding an attack, a defense or a seed to
- * the grid, or editing a plugin this run does not use, leaves it done.
+ * Whether a run is done, and if not, why: it is done when its record exists, finished, for the
+ * same run inputs and the same code the run reaches (runIdentity.ts): not the experiment's, so
+ * adding an attack, a defense or a seed to the grid, or editing a plugin this run does not use,
+ * leaves it done. Any other status means the next invocation makes the run (again).
  */
-export function isDone(outDir: string, spec: RunSpec): boolean {
+export type RunStatus = 'done' | 'no record' | 'unreadable record' | 'failed' | 'inputs changed' | 'code changed';
+
+export function runStatus(outDir: string, spec: RunSpec): RunStatus {
   const p = recordPath(outDir, runId(spec));
-  if (!existsSync(p)) return false;
+  if (!existsSync(p)) return 'no record';
+  let rec: RunRecord;
   try {
-    const rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
-    const id = runIdentity(spec);
-    return rec.status === 'ok' && rec.provenance.configHash === id.configHash && rec.provenance.codeVersion === id.codeVersion;
+    rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
   } catch {
-    return false; // unreadable record: redo it
+    return 'unreadable record';
   }
+  if (rec.status !== 'ok') return 'failed';
+  const id = runIdentity(spec);
+  if (rec.provenance?.configHash !== id.configHash) return 'inputs changed';
+  return rec.provenance.codeVersion === id.codeVersion ? 'done' : 'code changed';
 }
+
+export const isDone = (outDir: string, spec: RunSpec): boolean => runStatus(outDir, spec) === 'done';
 
 export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance = {}): RunRecord {
   return {

@@ -51,8 +51,8 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   return res;
 }
 
-async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation: OpenInvocation): Promise<{ done: number; failed: number; skipped: number }> {
-  const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+/** The grid's runs an invocation covers (before its shard), validated before any work. */
+export async function selectRuns(exp: ExperimentConfig, opts: Pick<RunnerOptions, 'only' | 'onlyIds'>): Promise<RunSpec[]> {
   await loadPluginFiles(exp.plugins);
   validatePlugins(exp);
   let all = expandGrid(exp);
@@ -62,6 +62,12 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
     const keep = onlyFilter(opts.onlyIds, all.map(runId));
     all = all.filter((s) => keep(runId(s)));
   }
+  return all;
+}
+
+async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation: OpenInvocation): Promise<{ done: number; failed: number; skipped: number }> {
+  const say = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  let all = await selectRuns(exp, opts);
   const provenanceBase = { gitCommit: invocation.commit, experimentHash: experimentHash(exp), sourceVersion: codeVersion() };
   if (opts.shard) {
     all = takeShard(opts.outDir, all, opts.shard, { experiment: exp.name, experimentHash: provenanceBase.experimentHash, codeVersion: codeVersion() }, defenseStage, say);
