@@ -158,7 +158,9 @@ describe('the Markdown results page', () => {
     const paper = ['run', '--profile', 'paper', '--out', 'reports/out/paper'];
     // The last invocation was killed outright: its progress lines only, the last one standing for it.
     const killed = [inv(paper, 60, { id: 'k', running: true }), inv(paper, 120, { id: 'k', running: true })];
-    writeFileSync(join(dir, INVOCATIONS_FILE), [inv(paper, 3000), inv(paper, 600, { signal: 'SIGINT' }), inv(['run', '--profile', 'paper', '--set', 'seeds=[1,2,3]', '--out', 'reports/out/paper'], 60.4), ...killed].join('\n') + '\n');
+    // Commands are listed with the commits they ran at (shortened; one ran outside git).
+    const commits = { second: { commit: '6d1d33c2a915171f5d2531f593ed5a7500352a9a-dirty' }, none: { commit: undefined } };
+    writeFileSync(join(dir, INVOCATIONS_FILE), [inv(paper, 3000), inv(paper, 600, { signal: 'SIGINT', ...commits.second }), inv(['run', '--profile', 'paper', '--set', 'seeds=[1,2,3]', '--out', 'reports/out/paper'], 60.4, commits.none), ...killed].join('\n') + '\n');
     const to = join(dir, 'docs', 'results.md');
     expect(writeMarkdownReport(dir, to)).toBe(to);
     const page = readFileSync(to, 'utf8');
@@ -173,7 +175,9 @@ describe('the Markdown results page', () => {
         '- **Machine:** Intel Xeon, 2 cores, Node v20.19.0.',
       ].join('\n'),
     );
-    expect(page).toContain("```sh\nmbb run --profile paper --out reports/out/paper  # 3 invocations\nmbb run --profile paper --set 'seeds=[1,2,3]' --out reports/out/paper\n```");
+    expect(page).toContain(
+      "```sh\nmbb run --profile paper --out reports/out/paper  # 3 invocations, at abc123 (2), 6d1d33c-dirty (1)\nmbb run --profile paper --set 'seeds=[1,2,3]' --out reports/out/paper  # at no recorded commit\n```\n\nA command reproduces its runs at the commit beside it.",
+    );
     expect(page).not.toContain('Records of');
     // deterministic: the same inputs give the same bytes
     writeMarkdownReport(dir, to);

@@ -36,8 +36,8 @@ export interface RunHeader {
   cellSeeds?: { min: number; max: number };
   /** Node versions the records name (the machine's only trace without an invocation log). */
   recordNodes: string[];
-  /** Distinct command lines in order of first use, counted by invocation. */
-  commands: Counted[];
+  /** Distinct command lines in order of first use, counted by invocation, with the commits they ran at. */
+  commands: (Counted & { commits: Counted[] })[];
   /** Distinct machines ("CPU, N cores, Node v…") in order of first use, counted by invocation. */
   machines: Counted[];
   invocations: number;
@@ -71,7 +71,10 @@ export function runHeader(records: RunRecord[], invocations: Invocation[], table
     seeds: uniq(records.map((r) => r.seed)).sort((a, b) => a - b),
     ...(cellNs.length ? { cellSeeds: { min: Math.min(...cellNs), max: Math.max(...cellNs) } } : {}),
     recordNodes: uniq(records.flatMap((r) => r.provenance?.node || [])),
-    commands: counted(invocations.map((i) => commandLine(i.argv))),
+    commands: counted(invocations.map((i) => commandLine(i.argv))).map((c) => ({
+      ...c,
+      commits: counted(invocations.filter((i) => commandLine(i.argv) === c.value).map((i) => shortCommit(i.commit))),
+    })),
     machines: counted(invocations.map((i) => `${i.cpu}, ${i.cores} cores, Node ${i.node}`)),
     invocations: invocations.length,
     interrupted: invocations.filter((i) => i.signal).length,
@@ -82,6 +85,15 @@ export function runHeader(records: RunRecord[], invocations: Invocation[], table
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** A commit as a command's comment names it: 7 hex digits, `-dirty` kept; outside git, said so. */
+const shortCommit = (commit?: string) => (commit ? commit.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1') : 'no recorded commit');
+
+/** A command's comment: how many invocations, at which commits. */
+function commandComment(c: RunHeader['commands'][number]): string {
+  const count = c.count > 1 ? `${c.count} invocations, ` : '';
+  if (c.commits.length === 1) return `${count}at ${c.commits[0].value}`;
+  return `${count}at ${c.commits.map((k) => `${k.value} (${k.count})`).join(', ')}`;
+}
 const list = (xs: string[]) => xs.map(mdText).join(', ');
 
 function commitLine(h: RunHeader): string {
@@ -131,7 +143,10 @@ export function headerMarkdown(h: RunHeader): string[] {
   );
   if (h.commands.length) {
     blocks.push(`**${h.commands.length === 1 ? 'Command' : 'Commands'}** (${plural(h.invocations, 'invocation')}; run from the repository's root, \`mbb\` being \`node scripts/mbb.mjs\`):`);
-    blocks.push(mdCodeBlock(h.commands.map((c) => (c.count > 1 ? `${c.value}  # ${c.count} invocations` : c.value)), 'sh'));
+    blocks.push(mdCodeBlock(h.commands.map((c) => `${c.value}  # ${commandComment(c)}`), 'sh'));
+    blocks.push(
+      'A command reproduces its runs at the commit beside it. At another commit, the same command with `--dry-run` first says which runs it would make again and why: those whose reached code has changed since (docs/identity.md).',
+    );
   }
   return blocks;
 }
