@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration } from '../plan/estimate.js';
-import { estimateRemaining, fitWidth, plainLine, progressBar, ProgressReporter, renderStatus } from './progress.js';
+import { estimateRemaining, fitWidth, remainingFromWork, plainLine, progressBar, ProgressReporter, renderStatus } from './progress.js';
 
 describe('progress formatting', () => {
   it('formats durations compactly', () => {
@@ -17,6 +17,25 @@ describe('progress formatting', () => {
     expect(estimateRemaining([10, 30], 8, 2)).toBe(80); // mean 20 s × 8 runs / 2 workers
     expect(estimateRemaining([10, 30], 1, 2)).toBe(20); // one run left: one worker busy
     expect(estimateRemaining([10], 0, 2)).toBe(0);
+  });
+
+  it('estimates the remaining time from the work left at the throughput so far, once a run has done work', () => {
+    expect(remainingFromWork(30, 0, 100)).toBeUndefined();
+    expect(remainingFromWork(30, 10, 100)).toBe(300); // 10 units in 100 s, 30 to go
+    // The reporter: the run count's estimate until work is credited, the work's after.
+    let t = 0;
+    let left = 90;
+    const out: string[] = [];
+    const p = new ProgressReporter({ total: 10, workers: 1, tty: false, write: (s) => out.push(s), now: () => t, remainingWork: () => left });
+    p.runStarted(0, 'cheap');
+    t = 10_000;
+    p.runFinished(0, true); // nothing credited: 10 s × 9 runs left
+    p.runStarted(0, 'costly');
+    t = 40_000;
+    p.credit(10); // it did 10 of the 100 units in the 40 s so far
+    left = 90;
+    p.runFinished(0, true);
+    expect(out).toEqual(['[w1 1/10 eta 1m30s] cheap: done\n', '[w1 2/10 eta 6m00s] costly: done\n']);
   });
 
   it('draws a bar proportional to the runs finished', () => {

@@ -8,10 +8,12 @@
  * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
 import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../config/schema.js';
+import type { RunRecord } from '../core/record.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { expandGrid, experimentHash } from '../plan/grid.js';
@@ -51,6 +53,15 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   return res;
 }
 
+/** Which shared stages a finished run loaded from the cache, from the record its worker wrote (unreadable: none counts as computed). */
+function cachedStages(outDir: string, spec: RunSpec): Record<string, boolean> {
+  try {
+    return (JSON.parse(readFileSync(recordPath(outDir, runId(spec)), 'utf8')) as RunRecord).cached ?? {};
+  } catch {
+    return {};
+  }
+}
+
 /** The grid's runs an invocation covers (before its shard), validated before any work. */
 export async function selectRuns(exp: ExperimentConfig, opts: Pick<RunnerOptions, 'only' | 'onlyIds'>): Promise<RunSpec[]> {
   await loadPluginFiles(exp.plugins);
@@ -86,6 +97,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
     write: opts.log ? (text) => text.split('\n').filter(Boolean).forEach((l) => opts.log!(l)) : (text) => process.stderr.write(text),
     // A pty without a size (script, some CI runners) reports 0 columns.
     columns: () => process.stderr.columns || 100,
+    remainingWork: () => scheduler.remainingWork(),
   });
   let finished = 0;
   let failed = 0;
@@ -150,8 +162,9 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
                 finished++;
                 if (m.type === 'failed') failed++;
                 invocation.progress({ done: finished - failed, failed, skipped });
-                progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
+                if (current && m.type === 'done') progress.credit(scheduler.workOf(current, cachedStages(opts.outDir, current)));
                 if (current) scheduler.finished(current, m.type === 'done');
+                progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
                 current = undefined;
                 next();
                 wakeIdle();

@@ -5,6 +5,7 @@ import { runId, type RunSpec } from '../run/runSpec.js';
 import { PROFILES } from '../config/profiles.js';
 import { defenseStage, probesBackdoored } from './validate.js';
 import { Scheduler, simulateWall } from './schedule.js';
+import { RELATIVE_UNIT_COST } from './shard.js';
 
 // The default profile's sizes with the grid it had when these tests were written (BadNets, none
 // vs PCR) and without its vision tower (the tower's test adds it back).
@@ -67,6 +68,33 @@ describe('Scheduler', () => {
     s.progress(second, 'eval');
     expect(s.next()).not.toBe('wait');
     expect(s.remaining).toBe(0);
+  });
+
+  it('work left: unfinished runs and unsettled stages; a finished run is credited only the shared stages it computed', () => {
+    const runs = grid({ tasks: ['caption'], defenses: [{ id: 'none' }, { id: 'ft' }, { id: 'pcr' }] });
+    const s = new Scheduler(runs, defenseStage);
+    const get = (name: string) => runs.find((r) => id(r) === name)!;
+    // Each run's plan, costed in relative units: pre-training and the backdoored model are shared by none and ft.
+    const cost = (name: string, kind: string) =>
+      planStages([get(name)], defenseStage)
+        .filter((p) => p.kind === kind)
+        .reduce((a, p) => a + p.units * RELATIVE_UNIT_COST[p.kind], 0);
+    const [pre, sftNone, sftPcr] = [cost('caption__badnets__none', 'pretrain'), cost('caption__badnets__none', 'sft'), cost('caption__badnets__pcr', 'sft')];
+    const own = (name: string) => cost(name, 'repair') + cost(name, 'eval');
+    const runsOwn = own('caption__badnets__none') + own('caption__badnets__ft') + own('caption__badnets__pcr');
+    expect(s.remainingWork()).toBeCloseTo(pre + sftNone + sftPcr + runsOwn, 6);
+    // ft, taken first (the costliest: its repair), computed pre-training and the backdoored
+    // model: both leave the work left with it, and are its credit.
+    const ft = s.next() as RunSpec;
+    expect(id(ft)).toBe('caption__badnets__ft');
+    expect(s.workOf(ft, { pretrain: false, sft: false })).toBeCloseTo(pre + sftNone + own('caption__badnets__ft'), 6);
+    s.finished(ft, true);
+    expect(s.remainingWork()).toBeCloseTo(sftPcr + own('caption__badnets__none') + own('caption__badnets__pcr'), 6);
+    // A run that loaded every shared stage from the cache did only its own work.
+    expect(s.workOf(get('caption__badnets__none'), { pretrain: true, sft: true })).toBeCloseTo(own('caption__badnets__none'), 6);
+    // Runs drained after a crash are no longer work left.
+    s.drain();
+    expect(s.remainingWork()).toBeCloseTo(sftPcr, 6);
   });
 
   it("a vision tower is one stage for both tasks' chains: the second chain waits for it, then starts its own pre-training", () => {

@@ -20,9 +20,12 @@ export class Scheduler {
   private readonly needs = new Map<string, { vision?: string; pretrain: string; sft: string; probe?: string }>();
   private readonly costOf = new Map<string, number>();
   private readonly stages = new Map<string, StageState>();
+  /** Runs not finished yet (to do or running), for the work left. */
+  private readonly unfinished = new Set<string>();
 
   constructor(runs: RunSpec[], stageOf: (defenseId: string) => string, probesBackdoored?: (r: RunSpec) => boolean) {
     this.todo = [...runs];
+    for (const r of runs) this.unfinished.add(runId(r));
     for (const r of runs) {
       const plan = planStages([r], stageOf, probesBackdoored);
       const key = (kind: string, probe?: true) => plan.find((s) => s.kind === kind && s.probe === probe)?.key;
@@ -41,7 +44,9 @@ export class Scheduler {
 
   /** Take every run not yet started (e.g. to record them as failed when no worker is left). */
   drain(): RunSpec[] {
-    return this.todo.splice(0);
+    const rest = this.todo.splice(0);
+    for (const r of rest) this.unfinished.delete(runId(r));
+    return rest;
   }
 
   private sharedStages(r: RunSpec): string[] {
@@ -95,8 +100,27 @@ export class Scheduler {
     if (stage === 'eval' || stage.startsWith('repair')) for (const k of n.probe ? [n.probe, n.sft] : [n.sft]) this.stages.set(k, { state: 'done' });
   }
 
+  /**
+   * The work not settled yet, in RELATIVE_UNIT_COST units: every unfinished run's own repair and
+   * evaluation, and every shared stage not done. A stage an earlier invocation left in the cache
+   * counts until a run loads it: the runner cannot tell it apart before.
+   */
+  remainingWork(): number {
+    const runs = [...this.unfinished].reduce((a, id) => a + this.costOf.get(id)!, 0);
+    return runs + [...this.stages].reduce((a, [k, st]) => a + (st.state === 'done' ? 0 : this.costOf.get(k)!), 0);
+  }
+
+  /** The work a finished run did itself: its own, plus the shared stages its record says it computed rather than loaded. */
+  workOf(r: RunSpec, cached: Partial<Record<'vision' | 'pretrain' | 'sft' | 'probe', boolean>>): number {
+    const n = this.needs.get(runId(r))!;
+    const computed = ([kind, key]: [keyof typeof cached, string | undefined]) => key !== undefined && cached[kind] === false;
+    const stages = ([['vision', n.vision], ['pretrain', n.pretrain], ['sft', n.sft], ['probe', n.probe]] as [keyof typeof cached, string | undefined][]).filter(computed);
+    return this.costOf.get(runId(r))! + stages.reduce((a, [, k]) => a + this.costOf.get(k!)!, 0);
+  }
+
   /** A run ended (ok or failed): whatever it was computing is settled; a failed stage is retried by the next run needing it. */
   finished(r: RunSpec, ok: boolean): void {
+    this.unfinished.delete(runId(r));
     for (const k of this.sharedStages(r)) {
       const s = this.stages.get(k)!;
       if (s.state === 'running' && s.by === runId(r)) this.stages.set(k, ok ? { state: 'done' } : { state: 'unstarted' });
