@@ -26,9 +26,9 @@ export interface GridStatus {
  * Remaining wall time from the work left (in the scheduler's relative cost units) at the
  * throughput so far: the work finished runs did over the elapsed time. Runs differ in cost by
  * orders of magnitude (a repair on a cached model against a pre-training), so this is what the
- * runner shows once a run has done work; replayed on the results grid's 3-seed invocation (525
- * runs) it was 1.38× the true remaining time at the median (10–90%: 1.05–1.63×), against 3.29×
- * (1.29–11.15×) for the mean run time below.
+ * runner shows once a run has done work. Replayed on the results grid's 3-seed invocation (525
+ * runs; scripts/eta-replay.ts) it was 1.24× the true remaining time at the median (10–90%:
+ * 1.05–1.60×), against 3.29× (1.29–11.15×) for the mean run time below.
  */
 export function remainingFromWork(remainingWork: number, creditedWork: number, elapsedSeconds: number): number | undefined {
   if (!(creditedWork > 0)) return undefined;
