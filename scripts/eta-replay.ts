@@ -10,7 +10,6 @@
  * Usage: node --import tsx scripts/eta-replay.ts OUT_DIR [INVOCATION_ID]
  * (default: of the invocations that finished without a signal, the one that did the most runs)
  */
-import { readFileSync } from 'node:fs';
 import type { RunRecord } from '../harness/core/record.js';
 import { estimateRemaining, remainingFromWork } from '../harness/exec/progress.js';
 import { Scheduler } from '../harness/plan/schedule.js';
