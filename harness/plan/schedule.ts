@@ -111,11 +111,10 @@ export class Scheduler {
   }
 
   /** The work a finished run did itself: its own, plus the shared stages its record says it computed rather than loaded. */
-  workOf(r: RunSpec, cached: Partial<Record<'vision' | 'pretrain' | 'sft' | 'probe', boolean>>): number {
-    const n = this.needs.get(runId(r))!;
-    const computed = ([kind, key]: [keyof typeof cached, string | undefined]) => key !== undefined && cached[kind] === false;
-    const stages = ([['vision', n.vision], ['pretrain', n.pretrain], ['sft', n.sft], ['probe', n.probe]] as [keyof typeof cached, string | undefined][]).filter(computed);
-    return this.costOf.get(runId(r))! + stages.reduce((a, [, k]) => a + this.costOf.get(k!)!, 0);
+  workOf(r: RunSpec, cached: Record<string, boolean>): number {
+    // The record's `cached` names the shared stages as `needs` does: vision, pretrain, sft, probe.
+    const computed = Object.entries(this.needs.get(runId(r))!).filter(([kind, key]) => key !== undefined && cached[kind] === false);
+    return computed.reduce((a, [, key]) => a + this.costOf.get(key!)!, this.costOf.get(runId(r))!);
   }
 
   /** A run ended (ok or failed): whatever it was computing is settled; a failed stage is retried by the next run needing it. */
