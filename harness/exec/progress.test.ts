@@ -79,7 +79,7 @@ describe('progress formatting', () => {
 });
 
 describe('ProgressReporter', () => {
-  it('prints plain lines on stage changes and throttles repeats of one stage', () => {
+  it('prints plain lines on stage changes and new kinds of message, and throttles a counter\'s ticks', () => {
     let t = 0;
     const out: string[] = [];
     const p = new ProgressReporter({ total: 2, workers: 1, tty: false, write: (s) => out.push(s), now: () => t, lineEveryMs: 5000 });
@@ -91,9 +91,22 @@ describe('ProgressReporter', () => {
     p.stage(0, 'pretrain', 'step 3'); // same stage, 6.5 s later: printed
     t = 7000;
     p.stage(0, 'sft', 'step 1'); // new stage: printed at once
+    t = 7100;
+    p.stage(0, 'sft', 'GMM cut: modes 1.51 apart, nothing is dropped'); // same stage, another kind of message: printed at once
+    t = 7200;
+    p.stage(0, 'sft', 'step 2'); // the counter again, after the message: printed
+    t = 7300;
+    p.stage(0, 'sft', 'step 3'); // its next tick within 5 s: dropped
     t = 10_000;
     p.runFinished(0, true);
-    expect(out).toEqual(['[w1 0/2] r1: pretrain step 1\n', '[w1 0/2] r1: pretrain step 3\n', '[w1 0/2] r1: sft step 1\n', '[w1 1/2 eta 10s] r1: done\n']);
+    expect(out).toEqual([
+      '[w1 0/2] r1: pretrain step 1\n',
+      '[w1 0/2] r1: pretrain step 3\n',
+      '[w1 0/2] r1: sft step 1\n',
+      '[w1 0/2] r1: sft GMM cut: modes 1.51 apart, nothing is dropped\n',
+      '[w1 0/2] r1: sft step 2\n',
+      '[w1 1/2 eta 10s] r1: done\n',
+    ]);
   });
 
   it('redraws the block in place on a terminal, at most once per interval', () => {

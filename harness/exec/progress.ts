@@ -2,8 +2,8 @@
  * Progress of a running grid. On a terminal: a status block redrawn in place (a bar with runs
  * done/total, failures, elapsed time and an ETA from the work left and done, then one line
  * per worker with its run and current stage), at most a few times a second. Anywhere else (a
- * log file, CI, a Slurm job): plain lines, one per stage change and otherwise at most one every
- * few seconds per worker, so logs stay readable. The formatting functions are pure.
+ * log file, CI, a Slurm job): plain lines, one per stage change or new kind of message, and
+ * otherwise at most one every few seconds per worker, so logs stay readable. The formatting functions are pure.
  */
 import { formatDuration } from '../plan/estimate.js';
 
@@ -46,6 +46,9 @@ export function estimateRemaining(runSeconds: number[], remaining: number, worke
   const mean = runSeconds.reduce((a, b) => a + b, 0) / runSeconds.length;
   return (mean * remaining) / Math.max(1, Math.min(workers, remaining));
 }
+
+/** A progress detail with its numbers blanked: the ticks of one counter share a shape ("epoch #/# step #/# loss #"). */
+const shape = (detail?: string) => (detail ?? '').replace(/\d+(?:\.\d+)?/g, '#');
 
 /** `[#####-----]`: `width` cells between the brackets. */
 export function progressBar(done: number, total: number, width: number): string {
@@ -157,13 +160,15 @@ export class ProgressReporter {
 
   stage(worker: number, stage: string, detail?: string): void {
     const w = this.workers[worker];
-    const newStage = stage !== w.stage;
+    // A line that says something new (another stage, or a detail of another shape than a
+    // counter's next tick, e.g. a defense's decision between training steps) is printed at once.
+    const news = stage !== w.stage || shape(detail) !== shape(w.detail);
     w.stage = stage;
     w.detail = detail;
     if (this.o.tty) return this.changed();
-    // One line per stage change, else at most one every few seconds per worker.
+    // Else at most one line every few seconds per worker.
     const t = this.now();
-    if (!newStage && t - this.lastLine[worker] < (this.o.lineEveryMs ?? 5000)) return;
+    if (!news && t - this.lastLine[worker] < (this.o.lineEveryMs ?? 5000)) return;
     this.lastLine[worker] = t;
     this.o.write(`${plainLine(worker, this.done + this.failed, this.o.total, this.eta(), `${w.run}: ${stage}${detail ? ` ${detail}` : ''}`)}\n`);
   }
