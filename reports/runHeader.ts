@@ -56,6 +56,7 @@ function counted(values: string[]): Counted[] {
 
 export function runHeader(records: RunRecord[], invocations: Invocation[], tables: PaperTable[]): RunHeader {
   const commits = counted(records.flatMap((r) => gitCommitOf(r) ?? []));
+  const lines = invocations.map((i) => commandLine(i.argv));
   const cellNs = tables.flatMap((t) => t.rows.flatMap((r) => r.cells.flatMap((c) => (c.asr ? [c.asr.n] : []))));
   return {
     runs: records.length,
@@ -71,10 +72,7 @@ export function runHeader(records: RunRecord[], invocations: Invocation[], table
     seeds: uniq(records.map((r) => r.seed)).sort((a, b) => a - b),
     ...(cellNs.length ? { cellSeeds: { min: Math.min(...cellNs), max: Math.max(...cellNs) } } : {}),
     recordNodes: uniq(records.flatMap((r) => r.provenance?.node || [])),
-    commands: counted(invocations.map((i) => commandLine(i.argv))).map((c) => ({
-      ...c,
-      commits: counted(invocations.filter((i) => commandLine(i.argv) === c.value).map((i) => shortCommit(i.commit))),
-    })),
+    commands: counted(lines).map((c) => ({ ...c, commits: counted(invocations.flatMap((i, k) => (lines[k] === c.value ? [shortCommit(i.commit)] : []))) })),
     machines: counted(invocations.map((i) => `${i.cpu}, ${i.cores} cores, Node ${i.node}`)),
     invocations: invocations.length,
     interrupted: invocations.filter((i) => i.signal).length,

@@ -35,9 +35,8 @@ export function buildProgram(): Command {
       // A slice gets its own folder by default, so slices on one file system never mix.
       const outDir = resolve(v.out ?? `reports/out/${exp.name}${shard ? `-shard-${shard.index}` : ''}`);
       if (v.dryRun) {
-        const { codeChanges, dryRun, describeDryRun } = await import('../exec/dryRun.js');
-        const byStatus = await dryRun(exp, { outDir, shard, onlyIds: v.only });
-        const { summary, todo } = describeDryRun(byStatus, codeChanges(outDir, byStatus.get('code changed') ?? []));
+        const { dryRun, describeDryRun } = await import('../exec/dryRun.js');
+        const { summary, todo } = describeDryRun(await dryRun(exp, { outDir, shard, onlyIds: v.only }));
         process.stderr.write(`${summary.join('\n')}\n`);
         if (todo.length) process.stdout.write(`${todo.join('\n')}\n`);
         return;

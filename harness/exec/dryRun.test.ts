@@ -39,7 +39,7 @@ describe('mbb run --dry-run', () => {
   it('gives every run its status, why it is to do, and writes nothing', async () => {
     const out = outWithEveryStatus('abc');
     const before = readdirSync(join(out, 'runs')).sort();
-    const byStatus = await dryRun(exp, { outDir: out });
+    const { byStatus } = await dryRun(exp, { outDir: out });
     expect(Object.fromEntries([...byStatus].map(([s, g]) => [s, g.map(runId)]))).toEqual({
       done: ['caption__llava__badnets__none__s1'],
       'code changed': ['caption__llava__badnets__pcr__s1'],
@@ -50,7 +50,7 @@ describe('mbb run --dry-run', () => {
     });
     expect(readdirSync(out)).toEqual(['runs']); // no invocation log, no report, no shard claim
     expect(readdirSync(join(out, 'runs')).sort()).toEqual(before);
-    const { summary, todo } = describeDryRun(byStatus);
+    const { summary, todo } = describeDryRun({ byStatus, changes: new Map() }); // the changes: below
     expect(summary).toEqual(['[dry run] 6 runs: 1 done, 5 to do (1 code changed, 1 inputs changed, 1 failed, 1 unreadable record, 1 no record); nothing was run or written']);
     expect(todo).toEqual([
       'caption__llava__badnets__pcr__s1\tcode changed',
@@ -64,15 +64,15 @@ describe('mbb run --dry-run', () => {
   it('covers what the invocation would: --only patterns, a shard (its slices partition the grid)', async () => {
     const out = outWithEveryStatus('abc');
     const only = await dryRun(exp, { outDir: out, onlyIds: ['*__s2'] });
-    expect([...only.values()].flat().map(runId).sort()).toEqual(grid.filter((s) => s.seed === 2).map(runId).sort());
+    expect([...only.byStatus.values()].flat().map(runId).sort()).toEqual(grid.filter((s) => s.seed === 2).map(runId).sort());
     const slices = await Promise.all([0, 1].map((index) => dryRun(exp, { outDir: out, shard: { index, count: 2 } })));
-    const ids = slices.map((m) => [...m.values()].flat().map(runId));
+    const ids = slices.map((m) => [...m.byStatus.values()].flat().map(runId));
     expect(ids.every((s) => s.length > 0)).toBe(true);
     expect([...ids[0], ...ids[1]].sort()).toEqual(grid.map(runId).sort());
     await expect(dryRun(exp, { outDir: out, onlyIds: ['*__s9'] })).rejects.toThrow(/\*__s9/);
   });
 
-  it('names the files of a stale run’s code that differ from the commit its record names', () => {
+  it('names the files of a stale run’s code that differ from the commit its record names', async () => {
     // A git repository holding two files of the run's code, committed, then one edited.
     const repo = mkdtempSync(join(tmpdir(), 'mbb-dry-git-'));
     const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo, encoding: 'utf8' });
@@ -87,13 +87,13 @@ describe('mbb run --dry-run', () => {
     const commit = git('rev-parse', 'HEAD').trim();
     writeFileSync(join(repo, 'harness/run/pipeline.ts'), 'b');
     writeFileSync(join(repo, 'docs/x.md'), 'b'); // changed, but no run's code
-    const stale = [byId('caption__llava__badnets__pcr__s1')];
-    const changes = codeChanges(outWithEveryStatus(`${commit}-dirty`), stale, repo);
+    // The stale run is caption__llava__badnets__pcr__s1, its record made at the commit, dirty.
+    const { changes } = await dryRun(exp, { outDir: outWithEveryStatus(`${commit}-dirty`) }, repo);
     expect(changes).toEqual(new Map([[commit, { runs: 1, files: ['harness/run/pipeline.ts'] }]]));
-    expect(describeDryRun(new Map(), changes).summary[1]).toBe(`[dry run] code changed: 1 record(s) made at ${commit.slice(0, 12)}; their code differs since in harness/run/pipeline.ts`);
+    expect(describeDryRun({ byStatus: new Map(), changes }).summary[1]).toBe(`[dry run] code changed: 1 record(s) made at ${commit.slice(0, 12)}; their code differs since in harness/run/pipeline.ts`);
     // A commit this checkout does not have: said so, not guessed.
-    const unknown = codeChanges(outWithEveryStatus('0123456789abcdef0123456789abcdef01234567'), stale, repo);
+    const unknown = codeChanges([{ spec: byId('caption__llava__badnets__pcr__s1'), commit: '0123456789abcdef0123456789abcdef01234567' }], repo);
     expect(unknown).toEqual(new Map([['0123456789abcdef0123456789abcdef01234567', { runs: 1, files: undefined }]]));
-    expect(describeDryRun(new Map(), unknown).summary[1]).toBe('[dry run] code changed: 1 record(s) made at 0123456789ab, a commit git cannot compare here');
+    expect(describeDryRun({ byStatus: new Map(), changes: unknown }).summary[1]).toBe('[dry run] code changed: 1 record(s) made at 0123456789ab, a commit git cannot compare here');
   });
 });

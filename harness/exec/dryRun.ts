@@ -7,43 +7,50 @@
  * shard's slice is computed, not claimed.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { RunRecord } from '../core/record.js';
 import { chainCosts, shardRuns } from '../plan/shard.js';
 import { defenseStage } from '../plan/validate.js';
 import { importClosure, stageEntry, stagePlugins } from '../run/codeHash.js';
 import { resolveRun } from '../run/runIdentity.js';
 import { runId, type RunSpec } from '../run/runSpec.js';
-import { recordPath, runStatus, type RunStatus } from './protocol.js';
+import { runStatus, type RunStatus } from './protocol.js';
 import { selectRuns, type RunnerOptions } from './runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The runs an invocation would cover, grouped by status, each group in the grid's order. */
-export async function dryRun(exp: ExperimentConfig, opts: Pick<RunnerOptions, 'outDir' | 'shard' | 'only' | 'onlyIds'>): Promise<Map<RunStatus, RunSpec[]>> {
+/** What an invocation would do: its runs grouped by status, each group in the grid's order, and the code changes behind the stale ones. */
+export interface DryRun {
+  byStatus: Map<RunStatus, RunSpec[]>;
+  changes: CodeChanges;
+}
+
+/** The runs an invocation would cover, each record read once; `dir`: the git checkout to compare stale records' commits with. */
+export async function dryRun(exp: ExperimentConfig, opts: Pick<RunnerOptions, 'outDir' | 'shard' | 'only' | 'onlyIds'>, dir = ROOT): Promise<DryRun> {
   let all = await selectRuns(exp, opts);
   if (opts.shard) all = shardRuns(all, opts.shard, chainCosts(all, defenseStage));
   const byStatus = new Map<RunStatus, RunSpec[]>();
+  const stale: { spec: RunSpec; commit?: string }[] = [];
   for (const spec of all) {
-    const status = runStatus(opts.outDir, spec);
+    const { status, record } = runStatus(opts.outDir, spec);
     const group = byStatus.get(status) ?? [];
     group.push(spec);
     byStatus.set(status, group);
+    if (status === 'code changed') stale.push({ spec, commit: record!.provenance.gitCommit });
   }
-  return byStatus;
+  return { byStatus, changes: codeChanges(stale, dir) };
 }
 
 /** Per commit named by a stale record: how many such runs, and the files of their code changed since (undefined: git cannot tell). */
 export type CodeChanges = Map<string, { runs: number; files?: string[] }>;
 
 /**
- * For runs whose code changed: group their records by the commit each names, and list the files
- * their code reaches (at this checkout) that differ from that commit in git, tracked files only.
+ * For runs whose code changed, with the commit each one's record names: group them by commit,
+ * and list the files their code reaches (at this checkout) that differ from that commit in git,
+ * tracked files only.
  */
-export function codeChanges(outDir: string, stale: RunSpec[], dir = ROOT): CodeChanges {
+export function codeChanges(stale: { spec: RunSpec; commit?: string }[], dir = ROOT): CodeChanges {
   const diffs = new Map<string, Set<string> | undefined>();
   const changedSince = (commit: string) => {
     if (!diffs.has(commit)) {
@@ -58,10 +65,9 @@ export function codeChanges(outDir: string, stale: RunSpec[], dir = ROOT): CodeC
   };
   const closures = new Map<string, string[]>();
   const groups = new Map<string, { runs: number; files?: Set<string> }>();
-  for (const spec of stale) {
-    const rec = JSON.parse(readFileSync(recordPath(outDir, runId(spec)), 'utf8')) as RunRecord;
+  for (const { spec, commit: named } of stale) {
     // A record made from uncommitted changes names its commit with `-dirty`: compared with the commit.
-    const commit = (rec.provenance.gitCommit ?? 'unknown').replace(/-dirty$/, '');
+    const commit = (named ?? 'unknown').replace(/-dirty$/, '');
     const changed = commit === 'unknown' ? undefined : changedSince(commit);
     const plugins = stagePlugins('run', resolveRun(spec));
     const key = plugins.join('\n');
@@ -75,7 +81,7 @@ export function codeChanges(outDir: string, stale: RunSpec[], dir = ROOT): CodeC
 }
 
 /** The dry run's summary lines (stderr), and each run to do as `id<TAB>status` (stdout, to pipe). */
-export function describeDryRun(byStatus: Map<RunStatus, RunSpec[]>, changes: CodeChanges = new Map()): { summary: string[]; todo: string[] } {
+export function describeDryRun({ byStatus, changes }: DryRun): { summary: string[]; todo: string[] } {
   const total = [...byStatus.values()].reduce((n, g) => n + g.length, 0);
   const pending = [...byStatus].filter(([status]) => status !== 'done');
   const todo = pending.flatMap(([status, group]) => group.map((spec) => `${runId(spec)}\t${status}`));

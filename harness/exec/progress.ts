@@ -160,13 +160,14 @@ export class ProgressReporter {
 
   stage(worker: number, stage: string, detail?: string): void {
     const w = this.workers[worker];
-    // A line that says something new (another stage, or a detail of another shape than a
-    // counter's next tick, e.g. a defense's decision between training steps) is printed at once.
-    const news = stage !== w.stage || shape(detail) !== shape(w.detail);
+    const [sameStage, previous] = [stage === w.stage, w.detail];
     w.stage = stage;
     w.detail = detail;
     if (this.o.tty) return this.changed();
-    // Else at most one line every few seconds per worker.
+    // A line that says something new (another stage, or a detail of another shape than a
+    // counter's next tick, e.g. a defense's decision between training steps) is printed at
+    // once; else at most one line every few seconds per worker.
+    const news = !sameStage || shape(detail) !== shape(previous);
     const t = this.now();
     if (!news && t - this.lastLine[worker] < (this.o.lineEveryMs ?? 5000)) return;
     this.lastLine[worker] = t;

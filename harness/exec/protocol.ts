@@ -12,8 +12,8 @@ import { refLabel, runId, type RunSpec } from '../run/runSpec.js';
 /** Runner → worker: run this spec (with the provenance to add to its record), or exit. */
 export type RunnerMessage = { type: 'run'; spec: RunSpec; provenance: RunProvenance } | { type: 'exit' };
 
-/** Worker → runner: ready for a run, a stage's progress, the run's end. */
-export type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done' } | { type: 'failed'; error: string };
+/** Worker → runner: ready for a run, a stage's progress, the run's end (with which shared stages it loaded from the cache: the runner's ETA credits the others). */
+export type WorkerMessage = { type: 'ready' } | { type: 'progress'; stage: string; detail?: string } | { type: 'done'; cached: RunRecord['cached'] } | { type: 'failed'; error: string };
 
 /** What the runner adds to every record's provenance (orchestration facts, not results). */
 export type RunProvenance = Pick<RunRecord['provenance'], 'gitCommit' | 'experimentHash' | 'seeds' | 'sourceVersion'>;
@@ -35,22 +35,23 @@ export function suspectsPath(outDir: string, id: string, score: string): string 
  */
 export type RunStatus = 'done' | 'no record' | 'unreadable record' | 'failed' | 'inputs changed' | 'code changed';
 
-export function runStatus(outDir: string, spec: RunSpec): RunStatus {
+/** The run's status, with its record where one could be read. */
+export function runStatus(outDir: string, spec: RunSpec): { status: RunStatus; record?: RunRecord } {
   const p = recordPath(outDir, runId(spec));
-  if (!existsSync(p)) return 'no record';
-  let rec: RunRecord;
+  if (!existsSync(p)) return { status: 'no record' };
+  let record: RunRecord;
   try {
-    rec = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
+    record = JSON.parse(readFileSync(p, 'utf8')) as RunRecord;
   } catch {
-    return 'unreadable record';
+    return { status: 'unreadable record' };
   }
-  if (rec.status !== 'ok') return 'failed';
+  if (record.status !== 'ok') return { status: 'failed', record };
   const id = runIdentity(spec);
-  if (rec.provenance?.configHash !== id.configHash) return 'inputs changed';
-  return rec.provenance.codeVersion === id.codeVersion ? 'done' : 'code changed';
+  if (record.provenance?.configHash !== id.configHash) return { status: 'inputs changed', record };
+  return { status: record.provenance.codeVersion === id.codeVersion ? 'done' : 'code changed', record };
 }
 
-export const isDone = (outDir: string, spec: RunSpec): boolean => runStatus(outDir, spec) === 'done';
+export const isDone = (outDir: string, spec: RunSpec): boolean => runStatus(outDir, spec).status === 'done';
 
 export function failedRecord(spec: RunSpec, error: string, extra: RunProvenance = {}): RunRecord {
   return {

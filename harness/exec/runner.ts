@@ -8,12 +8,10 @@
  * With a shard (`--shard i/n`) only that slice of the grid runs (see shard.ts).
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentConfig } from '../config/schema.js';
-import type { RunRecord } from '../core/record.js';
 import { writeFileAtomic } from '../core/atomicFile.js';
 import { loadPluginFiles } from '../plan/externalPlugins.js';
 import { expandGrid, experimentHash } from '../plan/grid.js';
@@ -51,15 +49,6 @@ export async function runGrid(exp: ExperimentConfig, opts: RunnerOptions): Promi
   const res = await runPending(exp, opts, invocation);
   invocation.finish(res);
   return res;
-}
-
-/** Which shared stages a finished run loaded from the cache, from the record its worker wrote (unreadable: none counts as computed). */
-function cachedStages(outDir: string, spec: RunSpec): Record<string, boolean> {
-  try {
-    return (JSON.parse(readFileSync(recordPath(outDir, runId(spec)), 'utf8')) as RunRecord).cached ?? {};
-  } catch {
-    return {};
-  }
 }
 
 /** The grid's runs an invocation covers (before its shard), validated before any work. */
@@ -162,7 +151,7 @@ async function runPending(exp: ExperimentConfig, opts: RunnerOptions, invocation
                 finished++;
                 if (m.type === 'failed') failed++;
                 invocation.progress({ done: finished - failed, failed, skipped });
-                if (current && m.type === 'done') progress.credit(scheduler.workOf(current, cachedStages(opts.outDir, current)));
+                if (current && m.type === 'done') progress.credit(scheduler.workOf(current, m.cached));
                 if (current) scheduler.finished(current, m.type === 'done');
                 progress.runFinished(w, m.type === 'done', m.type === 'failed' ? m.error : undefined);
                 current = undefined;

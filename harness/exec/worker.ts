@@ -48,7 +48,7 @@ export async function workerMain(opts: { outDir: string; cacheDir: string; backe
       );
       rec.provenance = { ...rec.provenance, ...extra };
       writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(rec, null, 1));
-      send({ type: 'done' });
+      send({ type: 'done', cached: rec.cached });
     } catch (e) {
       const msg = (e as Error).message ?? String(e);
       writeFileAtomic(recordPath(opts.outDir, runId(spec)), JSON.stringify(failedRecord(spec, msg, extra), null, 1));
