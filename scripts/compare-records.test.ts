@@ -66,4 +66,10 @@ describe('compare-records', () => {
     expect(c).toMatchObject({ compared: 2, equal: 1, onlyIn: { a: [], b: ['new.json'] } });
     expect(c.different).toEqual([{ file: 'moved.json', diffs: ['metrics.ASR: 0.5 ≠ 1'] }]);
   });
+
+  it('names a folder without runs/ instead of comparing nothing', () => {
+    const out = mkdtempSync(join(tmpdir(), 'mbb-compare-'));
+    mkdirSync(join(out, 'runs'));
+    expect(() => compareDirs(out, join(out, 'runs'))).toThrow(`${join(out, 'runs')} has no runs/ folder: pass the output directory that holds runs/ (mbb run's --out), not runs/ itself`);
+  });
 });

@@ -58,7 +58,11 @@ export interface Comparison {
 
 export function compareDirs(a: string, b: string, acrossGrids = false): Comparison {
   const excluded = excludedBy(excludedPaths(acrossGrids));
-  const list = (d: string) => (existsSync(join(d, 'runs')) ? readdirSync(join(d, 'runs')).filter((f) => f.endsWith('.json')).sort() : []);
+  // A folder without runs/ (most often runs/ itself, passed by mistake) would compare nothing.
+  const list = (d: string) => {
+    if (!existsSync(join(d, 'runs'))) throw new Error(`${d} has no runs/ folder: pass the output directory that holds runs/ (mbb run's --out), not runs/ itself`);
+    return readdirSync(join(d, 'runs')).filter((f) => f.endsWith('.json')).sort();
+  };
   const [fa, fb] = [list(a), list(b)];
   const common = fa.filter((f) => fb.includes(f));
   const read = (d: string, f: string) => JSON.parse(readFileSync(join(d, 'runs', f), 'utf8')) as unknown;
@@ -80,7 +84,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.stderr.write('usage: node --import tsx scripts/compare-records.ts BEFORE_DIR AFTER_DIR [--only-common] [--across-grids]\n');
     process.exit(2);
   }
-  const c = compareDirs(a, b, acrossGrids);
+  let c: Comparison;
+  try {
+    c = compareDirs(a, b, acrossGrids);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    process.exit(2);
+  }
   for (const d of c.different) process.stdout.write(`${d.file}: ${d.diffs.length} difference(s)\n  ${d.diffs.slice(0, 10).join('\n  ')}\n`);
   if (c.onlyIn.a.length) process.stdout.write(`only in ${a}: ${c.onlyIn.a.join(', ')}\n`);
   if (c.onlyIn.b.length) process.stdout.write(`only in ${b}: ${c.onlyIn.b.join(', ')}\n`);
