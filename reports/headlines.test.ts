@@ -52,12 +52,23 @@ describe('the findings’ short answers', () => {
       '- PCR against no defense, over 3 implanted attacks (n = 10 seeds each): mean ASR lower on 3, ΔASR median −20.0 points (from −60.0 to −10.0); resolved lower on 3. ' +
         'CIDEr-D, relative: median −5.0% (from −5.0 to −5.0); resolved lower on 3, higher on 0.',
     );
-    expect(page).toContain('- ASR against PCR, resolved in 1 of 3 comparisons: ft on a1 −60.0 points [−60.0, −60.0].');
+    expect(page).toContain("- ASR against PCR, resolved in 1 of 3 comparisons. Lower than PCR's: ft on a1 −60.0 points [−60.0, −60.0].");
     // with 6 seeds the question "which defenses differ from none" (pcr, ft: a Holm family of 2)
     // cannot pass, 2 × 2/2⁶ = 0.0625, and the sentence says why; "which differ from PCR" (ft alone) can
     const six = render(grid(6));
     expect(six).toContain('resolved lower on 0 (fewer than 7 seeds: none can be). CIDEr-D');
     expect(six).toContain('- ASR against PCR, resolved in 1 of 3 comparisons');
+  });
+
+  it('(a) groups the resolved differences against PCR by direction and defense, most attacks first', () => {
+    // fp 10, 20, 10% against PCR's 80, 70, 30: −70, −50, −20; abl 90% on a1 only: +10; ft −60 on a1
+    const fp = [cell('a1', 'fp', 0.1, 2.0, {}, 10), cell('a2', 'fp', 0.2, 2.0, {}, 10), cell('a3', 'fp', 0.1, 2.0, {}, 10)].flat();
+    const abl = [cell('a1', 'abl', 0.9, 2.0, {}, 10), cell('a2', 'abl', 0.7, 2.0, {}, 10), cell('a3', 'abl', 0.3, 2.0, {}, 10)].flat();
+    const page = render([...grid(10), ...fp, ...abl]);
+    expect(page).toContain(
+      "- ASR against PCR, resolved in 5 of 9 comparisons. Lower than PCR's: fp on 3 of 3 attacks, median −50.0 points (from −70.0 to −20.0); ft on a1 −60.0 points [−60.0, −60.0]. " +
+        "Higher than PCR's: abl on a1 +10.0 points [+10.0, +10.0].",
+    );
   });
 
   it('(b) reads a drop on the shuffled view with the intact trigger still firing as view-dependent', () => {
