@@ -3,7 +3,8 @@
  * done/total, failures, elapsed time and an ETA from the work left and done, then one line
  * per worker with its run and current stage), at most a few times a second. Anywhere else (a
  * log file, CI, a Slurm job): plain lines, one per stage change or new kind of message, and
- * otherwise at most one every few seconds per worker, so logs stay readable. The formatting functions are pure.
+ * otherwise at most one every few seconds per worker, so logs stay readable. The formatting
+ * functions are pure.
  */
 import { formatDuration } from '../plan/estimate.js';
 
@@ -160,14 +161,13 @@ export class ProgressReporter {
 
   stage(worker: number, stage: string, detail?: string): void {
     const w = this.workers[worker];
-    const [sameStage, previous] = [stage === w.stage, w.detail];
+    // A line that says something new (another stage, or a detail of another shape than a
+    // counter's next tick, e.g. a defense's decision between training steps) is printed at
+    // once; else at most one line every few seconds per worker. Shapes matter in plain mode only.
+    const news = this.o.tty || stage !== w.stage || shape(detail) !== shape(w.detail);
     w.stage = stage;
     w.detail = detail;
     if (this.o.tty) return this.changed();
-    // A line that says something new (another stage, or a detail of another shape than a
-    // counter's next tick, e.g. a defense's decision between training steps) is printed at
-    // once; else at most one line every few seconds per worker.
-    const news = !sameStage || shape(detail) !== shape(previous);
     const t = this.now();
     if (!news && t - this.lastLine[worker] < (this.o.lineEveryMs ?? 5000)) return;
     this.lastLine[worker] = t;
